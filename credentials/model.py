@@ -1,0 +1,364 @@
+"""Builders for W3C VC 2.0 / Open Badges 3.0 AchievementCredentials and CLR 2.0 records."""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from .contexts import CLR_CONTEXTS, CREDENTIAL_CONTEXTS
+from .errors import InvalidCredential
+
+KINDS = ("course", "module", "certificate", "mooc", "training", "degree", "transcript")
+ACHIEVEMENT_TYPES = {
+    "course": "Course",
+    "module": "ext:Module",
+    "certificate": "Certificate",
+    "mooc": "ext:MOOC",
+    "training": "ext:Training",
+    "degree": "Degree",
+    "transcript": "ext:Transcript",
+}
+RESULT_TYPES = {
+    "letter": "LetterGrade",
+    "percent": "Percent",
+    "gpa": "GradePointAverage",
+    "points": "RawScore",
+    "pass-fail": "Status",
+}
+RESULT_STATUSES = ("Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional",
+                   "Withdrew")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level in a named qualifications framework, with its EQF equivalent."""
+
+    framework: str
+    level: int
+    eqf_level: int | None = None
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An OB3 alignment of an achievement to an external framework item."""
+
+    target_name: str
+    target_url: str
+    target_framework: str | None = None
+    target_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Achievement:
+    """A learning unit an issuer recognises (OB3 Achievement)."""
+
+    unit_code: str
+    title: str
+    description: str
+    kind: str
+    credit_value: float
+    credit_scheme: str
+    level: Level | None = None
+    hours: float | None = None
+    field_of_study: str | None = None
+    learning_outcomes: tuple[str, ...] = ()
+    alignments: tuple[Alignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """The learner's result on the achievement: grade on a scale, and completion status."""
+
+    grade: str
+    scale: str = "letter"
+    status: str = "Completed"
+
+
+@dataclass(frozen=True)
+class LearnerRef:
+    """The learner: a DID plus hashed identity objects (never a plaintext national id)."""
+
+    did: str
+    identifiers: tuple[dict, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    """The issuing institution (OB3 Profile) identified by its DID."""
+
+    did: str
+    name: str
+    name_zh: str | None = None
+    url: str | None = None
+
+
+def kind_bit(kind: str) -> int:
+    """Bit index of a credential kind in on-chain scope masks (`1 << kind_bit(kind)`)."""
+    if kind not in KINDS:
+        raise InvalidCredential(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return KINDS.index(kind)
+
+
+def hashed_identifier(value: str, salt: str,
+                      identity_type: str = "nationalIdentityNumber") -> dict:
+    """An OB3 IdentityObject holding `sha256$hex(sha256(value + salt))`.
+
+    The salt is NOT included: it stays with the bank, so a published credential cannot be
+    brute-forced back to a low-entropy identifier such as a national id number.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidCredential("identifier value must be a non-empty string")
+    if not isinstance(salt, str) or len(salt) < 16:
+        raise InvalidCredential("identifier salt must be a string of at least 16 characters")
+    digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
+    return {
+        "type": "IdentityObject",
+        "identityHash": f"sha256${digest}",
+        "identityType": identity_type,
+        "hashed": True,
+    }
+
+
+def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner: LearnerRef,
+                           achievement: Achievement, result: Result, credits_earned: float,
+                           valid_from: str, valid_until: str | None = None,
+                           activity_start: str | None = None, activity_end: str | None = None,
+                           session: str | None = None) -> dict:
+    """An unsigned OB3 AchievementCredential for one learner and one achievement."""
+    _iri(credential_id, "credential_id")
+    _date_time(valid_from, "valid_from")
+    achievement_json = _achievement(issuer, achievement)
+    subject: dict = {
+        "id": _iri(learner.did, "learner.did"),
+        "type": ["AchievementSubject"],
+    }
+    if learner.identifiers:
+        subject["identifier"] = [_identity(item) for item in learner.identifiers]
+    subject["achievement"] = achievement_json
+    subject["result"] = [_result(achievement_json, result)]
+    subject["creditsEarned"] = _number(credits_earned, "credits_earned")
+    if activity_start is not None:
+        subject["activityStartDate"] = _date(activity_start, "activity_start")
+    if activity_end is not None:
+        subject["activityEndDate"] = _date(activity_end, "activity_end")
+    if session is not None:
+        subject["term"] = _text(session, "session")
+    credential = {
+        "@context": list(CREDENTIAL_CONTEXTS),
+        "id": credential_id,
+        "type": ["VerifiableCredential", "AchievementCredential"],
+        "name": achievement.title,
+        "issuer": _profile(issuer),
+        "validFrom": valid_from,
+    }
+    if valid_until is not None:
+        credential["validUntil"] = _date_time(valid_until, "valid_until")
+    credential["credentialSubject"] = subject
+    return credential
+
+
+def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: LearnerRef,
+                   credentials: Sequence[dict], valid_from: str) -> dict:
+    """An unsigned CLR 2.0 ClrCredential bundling signed credentials for one learner."""
+    _iri(credential_id, "credential_id")
+    _date_time(valid_from, "valid_from")
+    if not credentials:
+        raise InvalidCredential("credentials: a CLR needs at least one credential")
+    subject: dict = {"id": _iri(learner.did, "learner.did"), "type": ["ClrSubject"]}
+    if learner.identifiers:
+        subject["identifier"] = [_identity(item) for item in learner.identifiers]
+    subject["verifiableCredential"] = list(credentials)
+    return {
+        "@context": list(CLR_CONTEXTS),
+        "id": credential_id,
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "name": f"Comprehensive Learner Record — {issuer.name}",
+        "issuer": _profile(issuer),
+        "validFrom": valid_from,
+        "credentialSubject": subject,
+    }
+
+
+def credential_kind(credential: dict) -> str:
+    """The credit-bank kind of a credential (`transcript` for a CLR)."""
+    if "ClrCredential" in _types(credential):
+        return "transcript"
+    kind = _achievement_of(credential).get("kind")
+    if kind not in KINDS:
+        raise InvalidCredential(f"credentialSubject.achievement.kind must be one of {KINDS}")
+    return kind
+
+
+def credential_level(credential: dict) -> int | None:
+    """The framework level number of the credential's achievement, if it has one."""
+    if "ClrCredential" in _types(credential):
+        return None
+    level = _achievement_of(credential).get("qualificationLevel")
+    if level is None:
+        return None
+    number = level.get("levelNumber") if isinstance(level, dict) else None
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InvalidCredential("qualificationLevel.levelNumber must be an integer")
+    return number
+
+
+def issuer_did(credential: dict) -> str:
+    """The DID of the credential's issuer (`issuer` as a string or a Profile's `id`)."""
+    if not isinstance(credential, dict) or "issuer" not in credential:
+        raise InvalidCredential("credential has no issuer")
+    issuer = credential["issuer"]
+    did = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise InvalidCredential("issuer must be a DID or a Profile whose id is a DID")
+    return did
+
+
+def _achievement(issuer: IssuerProfile, achievement: Achievement) -> dict:
+    kind_bit(achievement.kind)
+    code = _text(achievement.unit_code, "achievement.unit_code")
+    achievement_id = f"{issuer.did}#unit-{quote(code, safe='')}"
+    outcomes = [_text(item, "achievement.learning_outcomes") for item in
+                achievement.learning_outcomes]
+    narrative = _text(achievement.description, "achievement.description")
+    if outcomes:
+        narrative = "Learning outcomes:\n" + "\n".join(f"- {item}" for item in outcomes)
+    result: dict = {
+        "id": achievement_id,
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPES[achievement.kind],
+        "kind": achievement.kind,
+        "humanCode": code,
+        "name": _text(achievement.title, "achievement.title"),
+        "description": achievement.description,
+        "criteria": {"narrative": narrative},
+        "creditsAvailable": _number(achievement.credit_value, "achievement.credit_value"),
+        "creditScheme": _text(achievement.credit_scheme, "achievement.credit_scheme"),
+    }
+    if achievement.level is not None:
+        result["qualificationLevel"] = _level(achievement.level)
+    if achievement.hours is not None:
+        result["learningHours"] = _number(achievement.hours, "achievement.hours")
+    if achievement.field_of_study is not None:
+        result["fieldOfStudy"] = _text(achievement.field_of_study, "achievement.field_of_study")
+    if outcomes:
+        result["learningOutcome"] = outcomes
+    if achievement.alignments:
+        result["alignment"] = [_alignment(item) for item in achievement.alignments]
+    return result
+
+
+def _level(level: Level) -> dict:
+    number = level.level
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 64:
+        raise InvalidCredential("achievement.level.level must be an integer from 1 to 64")
+    result = {
+        "type": "QualificationLevel",
+        "levelFramework": _text(level.framework, "achievement.level.framework"),
+        "levelNumber": number,
+    }
+    if level.eqf_level is not None:
+        eqf = level.eqf_level
+        if isinstance(eqf, bool) or not isinstance(eqf, int) or not 1 <= eqf <= 8:
+            raise InvalidCredential("achievement.level.eqf_level must be an integer from 1 to 8")
+        result["eqfLevel"] = eqf
+    return result
+
+
+def _alignment(item: Alignment) -> dict:
+    result = {
+        "type": ["Alignment"],
+        "targetName": _text(item.target_name, "alignment.target_name"),
+        "targetUrl": _iri(item.target_url, "alignment.target_url"),
+    }
+    if item.target_framework is not None:
+        result["targetFramework"] = _text(item.target_framework, "alignment.target_framework")
+    if item.target_code is not None:
+        result["targetCode"] = _text(item.target_code, "alignment.target_code")
+    return result
+
+
+def _result(achievement_json: dict, result: Result) -> dict:
+    if result.scale not in RESULT_TYPES:
+        raise InvalidCredential(f"result.scale must be one of {', '.join(RESULT_TYPES)}")
+    if result.status not in RESULT_STATUSES:
+        raise InvalidCredential(f"result.status must be one of {', '.join(RESULT_STATUSES)}")
+    description_id = achievement_json["id"] + "-result"
+    achievement_json["resultDescription"] = [{
+        "id": description_id,
+        "type": ["ResultDescription"],
+        "name": result.scale,
+        "resultType": RESULT_TYPES[result.scale],
+    }]
+    return {
+        "type": ["Result"],
+        "resultDescription": description_id,
+        "value": _text(result.grade, "result.grade"),
+        "status": result.status,
+    }
+
+
+def _profile(issuer: IssuerProfile) -> dict:
+    profile = {
+        "id": _iri(issuer.did, "issuer.did"),
+        "type": ["Profile"],
+        "name": _text(issuer.name, "issuer.name"),
+    }
+    if issuer.name_zh is not None:
+        profile["nameZh"] = _text(issuer.name_zh, "issuer.name_zh")
+    if issuer.url is not None:
+        profile["url"] = _iri(issuer.url, "issuer.url")
+    return profile
+
+
+def _identity(item: dict) -> dict:
+    if not isinstance(item, dict) or item.get("hashed") is not True \
+            or not str(item.get("identityHash", "")).startswith("sha256$"):
+        raise InvalidCredential("learner.identifiers must be hashed IdentityObjects")
+    return dict(item)
+
+
+def _achievement_of(credential: dict) -> dict:
+    subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    if not isinstance(achievement, dict):
+        raise InvalidCredential("credentialSubject.achievement is missing")
+    return achievement
+
+
+def _types(credential: dict) -> list:
+    types = credential.get("type") if isinstance(credential, dict) else None
+    return types if isinstance(types, list) else [types]
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidCredential(f"{name} must be a non-empty string")
+    return value
+
+
+def _iri(value: object, name: str) -> str:
+    if not isinstance(value, str) or not _IRI.match(value):
+        raise InvalidCredential(f"{name} must be an absolute IRI")
+    return value
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidCredential(f"{name} must be a non-negative number")
+    return value
+
+
+def _date_time(value: object, name: str) -> str:
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        raise InvalidCredential(f"{name} must be an ISO 8601 date-time like 2025-07-01T00:00:00Z")
+    return value
+
+
+def _date(value: object, name: str) -> str:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise InvalidCredential(f"{name} must be an ISO 8601 date like 2025-07-01")
+    return value

@@ -1,0 +1,111 @@
+"""Data Integrity proofs with the W3C EdDSA cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`."""
+
+import hashlib
+from collections.abc import Callable
+
+from .base58 import b58decode, b58encode
+from .canon import jcs, rdfc
+from .errors import InvalidCredential, InvalidKey, MalformedProof
+from .keys import SigningKey, verify_signature
+
+CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+PROOF_TYPE = "DataIntegrityProof"
+_OPTIONAL = frozenset({"@context", "id", "created", "expires", "domain", "challenge", "nonce",
+                       "previousProof"})
+_REQUIRED = frozenset({"type", "cryptosuite", "verificationMethod", "proofPurpose", "proofValue"})
+
+Loader = Callable[[str], dict]
+
+
+def sign(document: dict, key: SigningKey, *, verification_method: str,
+         cryptosuite: str = "eddsa-rdfc-2022", created: str | None = None,
+         proof_purpose: str = "assertionMethod", loader: Loader | None = None) -> dict:
+    """Return a copy of `document` secured by one DataIntegrityProof (`created` omitted if None)."""
+    if not isinstance(document, dict):
+        raise InvalidCredential("only a JSON object can be signed")
+    if "proof" in document:
+        raise InvalidCredential("the document already has a proof; sign it without one")
+    if cryptosuite not in CRYPTOSUITES:
+        raise MalformedProof(f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}")
+    options: dict = {"type": PROOF_TYPE, "cryptosuite": cryptosuite}
+    if created is not None:
+        options["created"] = created
+    options["verificationMethod"] = verification_method
+    options["proofPurpose"] = proof_purpose
+    if cryptosuite == "eddsa-jcs-2022" and "@context" in document:
+        options["@context"] = document["@context"]
+    signature = key.sign(_hash_data(document, options, cryptosuite, loader))
+    return {**document, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+
+
+def verify(document: dict, proof: dict, public_key: bytes, *,
+           loader: Loader | None = None) -> bool:
+    """Check ONE DataIntegrityProof of `document` against `public_key`.
+
+    The proof must be one of the document's proofs. Each proof signs the document without
+    any `proof` member, so entries of a proof set verify independently.
+    """
+    if not isinstance(document, dict):
+        raise InvalidCredential("only a JSON object can be verified")
+    _check_member(document, proof)
+    signature = _check_shape(proof)
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    options = {name: value for name, value in proof.items() if name != "proofValue"}
+    if "@context" in options:
+        if not _starts_with(unsecured.get("@context"), options["@context"]):
+            return False
+        unsecured["@context"] = options["@context"]
+    hash_data = _hash_data(unsecured, options, proof["cryptosuite"], loader)
+    return verify_signature(public_key, signature, hash_data)
+
+
+def _hash_data(unsecured: dict, options: dict, cryptosuite: str, loader: Loader | None) -> bytes:
+    if cryptosuite == "eddsa-rdfc-2022":
+        config = {**options, "@context": unsecured.get("@context")}
+        proof_bytes = rdfc(config, loader=loader).encode("utf-8")
+        document_bytes = rdfc(unsecured, loader=loader).encode("utf-8")
+    else:
+        proof_bytes = jcs(options)
+        document_bytes = jcs(unsecured)
+    return hashlib.sha256(proof_bytes).digest() + hashlib.sha256(document_bytes).digest()
+
+
+def _check_member(document: dict, proof: dict) -> None:
+    proofs = document.get("proof")
+    candidates = proofs if isinstance(proofs, list) else [proofs]
+    if not any(candidate is proof or candidate == proof for candidate in candidates):
+        raise MalformedProof("the proof under test is not one of the document's proofs")
+
+
+def _check_shape(proof: dict) -> bytes:
+    if not isinstance(proof, dict):
+        raise MalformedProof("a proof must be a JSON object")
+    missing = sorted(_REQUIRED - proof.keys())
+    if missing:
+        raise MalformedProof(f"proof is missing {', '.join(missing)}")
+    unknown = sorted(proof.keys() - _REQUIRED - _OPTIONAL)
+    if unknown:
+        raise MalformedProof(f"proof has unknown member(s) {', '.join(unknown)}")
+    if proof["type"] != PROOF_TYPE:
+        raise MalformedProof(f"proof.type must be {PROOF_TYPE}")
+    if proof["cryptosuite"] not in CRYPTOSUITES:
+        raise MalformedProof(f"proof.cryptosuite must be one of {', '.join(CRYPTOSUITES)}")
+    for name in ("verificationMethod", "proofPurpose", "created", "expires"):
+        if name in proof and not isinstance(proof[name], str):
+            raise MalformedProof(f"proof.{name} must be a string")
+    value = proof["proofValue"]
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise MalformedProof("proof.proofValue must be a base58btc multibase string ('z…')")
+    try:
+        signature = b58decode(value[1:])
+    except InvalidKey:
+        raise MalformedProof("proof.proofValue is not valid base58btc") from None
+    if len(signature) != 64:
+        raise MalformedProof("proof.proofValue must hold a 64-byte Ed25519 signature")
+    return signature
+
+
+def _starts_with(context, prefix) -> bool:
+    whole = context if isinstance(context, list) else [context]
+    head = prefix if isinstance(prefix, list) else [prefix]
+    return whole[: len(head)] == head

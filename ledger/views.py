@@ -1,0 +1,117 @@
+"""Reads of the contracts' state that a verifier needs, straight from the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from web3 import Web3
+from web3.logs import DISCARD
+
+from ledger.client import Ledger
+from ledger.deployment import Deployment
+from ledger.errors import translated
+from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
+
+EMPTY = bytes(32)
+
+
+class ChainView:
+    """The verifier's view of the chain: anchors, revocations, accreditations and keys."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        if ledger.deployment is None:
+            raise ValueError("a chain view needs a deployment (chain id and contract addresses)")
+        self.ledger = ledger
+        self.deployment = ledger.deployment
+
+    @classmethod
+    def connect(cls, urls: Sequence[str], deployment: Deployment) -> ChainView:
+        """A view over JSON-RPC endpoints, failing over between them."""
+        return cls(Ledger.connect(urls, deployment))
+
+    def chain_id(self) -> int:
+        """The chain id the deployment is trusted on."""
+        return self.deployment.chain_id
+
+    def anchor_contract(self) -> str:
+        """The trusted anchor contract's checksum address."""
+        return Web3.to_checksum_address(self.deployment.credential_anchor)
+
+    def anchor(self, root: bytes) -> AnchorRecord | None:
+        """Who anchored a root, and when; None if it never was."""
+        issuer_id, sender, block, timestamp = self.ledger.read("CredentialAnchor", "anchorOf", root)
+        if block == 0:
+            return None
+        return AnchorRecord(
+            root=bytes(root),
+            issuer_id=bytes(issuer_id),
+            sender=sender,
+            block=block,
+            timestamp=timestamp,
+        )
+
+    def anchored_in(self, transaction_hash: str) -> set[bytes]:
+        """The roots a transaction anchored through the trusted contract."""
+        try:
+            receipt = self.ledger.receipt(transaction_hash)
+        except (ValueError, TypeError):
+            return set()
+        if receipt is None:
+            return set()
+        event = self.ledger.contract("CredentialAnchor").events.Anchored()
+        with translated():
+            logs = event.process_receipt(receipt, errors=DISCARD)
+        return {bytes(log["args"]["root"]) for log in logs}
+
+    def root_revocation(self, root: bytes) -> Revocation | None:
+        """A batch's revocation, if any."""
+        return _revocation(self.ledger.read("CredentialAnchor", "rootRevocation", root))
+
+    def leaf_revocation(self, root: bytes, digest: bytes) -> Revocation | None:
+        """A single credential's revocation, if any."""
+        return _revocation(self.ledger.read("CredentialAnchor", "leafRevocation", root, digest))
+
+    def issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """An issuer's accreditation by its DID; None if it was never accredited."""
+        issuer_id = issuer_id_of(did)
+        stored_did, kinds, levels, valid_from, valid_until, suspended, accredited = (
+            self.ledger.read("IssuerRegistry", "issuer", issuer_id)
+        )
+        if not accredited:
+            return None
+        return IssuerRecord(
+            issuer_id=issuer_id,
+            did=stored_did,
+            kind_mask=kinds,
+            level_mask=levels,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            suspended=suspended,
+        )
+
+    def key(self, issuer_id: bytes, public_key: bytes) -> KeyRecord | None:
+        """A signing key's registration window; None if the issuer never registered it."""
+        registered, retired = self.ledger.read(
+            "IssuerRegistry", "signingKey", issuer_id, public_key
+        )
+        if registered == 0:
+            return None
+        return KeyRecord(
+            public_key=bytes(public_key), registered_block=registered, retired_block=retired
+        )
+
+
+def issuer_id_of(did: str) -> bytes:
+    """An issuer's on-chain id: keccak256 of its DID."""
+    return bytes(Web3.keccak(text=did))
+
+
+def open_view(urls: Sequence[str], deployment: str | Path) -> ChainView:
+    """A chain view from ledger URLs and a deployment file."""
+    return ChainView.connect(urls, Deployment.load(Path(deployment)))
+
+
+def _revocation(values: tuple[int, int]) -> Revocation | None:
+    reason, block = values
+    return Revocation(reason=reason, block=block) if block else None

@@ -1,0 +1,90 @@
+"""Chains with our contracts deployed, on the embedded node or on ganache, for tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from credentials.model import kind_bit
+from ledger.client import Ledger
+from ledger.deployment import Deployment, deploy_contracts
+from ledger.node import EmbeddedNode
+from ledger.provider import EmbeddedProvider
+
+ALL_KINDS = (1 << 7) - 1
+LEVELS_1_TO_8 = sum(1 << level for level in range(1, 9))
+FUNDING_WEI = 10**20
+
+
+@dataclass
+class TestChain:
+    """A chain with our contracts, its operator, and helpers to make issuers."""
+
+    __test__ = False
+
+    ledger: Ledger
+    operator: LocalAccount
+    deployment: Deployment
+    node: EmbeddedNode | None = None
+
+    def account(self) -> LocalAccount:
+        """A new funded account allowed to transact."""
+        account: LocalAccount = Account.create()
+        if self.node is not None:
+            self.node.allow([account.address])
+        self.ledger.transfer(self.operator, account.address, FUNDING_WEI)
+        return account
+
+    def accredit(
+        self,
+        did: str,
+        *,
+        accounts: int = 1,
+        kinds: int = ALL_KINDS,
+        levels: int = LEVELS_1_TO_8,
+        valid_from: int = 0,
+        valid_until: int = 0,
+    ) -> tuple[bytes, list[LocalAccount]]:
+        """Accredit an issuer with fresh accounts; returns its id and accounts."""
+        members = [self.account() for _ in range(accounts)]
+        self.ledger.transact(
+            self.operator,
+            "IssuerRegistry",
+            "accredit",
+            did,
+            [member.address for member in members],
+            kinds,
+            levels,
+            valid_from,
+            valid_until,
+        )
+        return bytes(Web3.keccak(text=did)), members
+
+
+def embedded_chain(data_dir: Path, *, block_period: float = 0.02) -> TestChain:
+    """A fresh embedded node (started) with our contracts deployed."""
+    operator: LocalAccount = Account.create()
+    node, _ = EmbeddedNode.create(
+        data_dir, operator_address=operator.address, block_period=block_period
+    )
+    node.start()
+    ledger = Ledger(EmbeddedProvider(node))
+    deployment = deploy_contracts(ledger, operator)
+    return TestChain(ledger=ledger, operator=operator, deployment=deployment, node=node)
+
+
+def ganache_chain(url: str, funded_private_key: str) -> TestChain:
+    """Our contracts freshly deployed on a running ganache node by its funded account."""
+    operator: LocalAccount = Account.from_key(funded_private_key)
+    ledger = Ledger.connect([url])
+    deployment = deploy_contracts(ledger, operator)
+    return TestChain(ledger=ledger, operator=operator, deployment=deployment)
+
+
+def scope_mask(*kinds: str) -> int:
+    """An on-chain kind mask for these credential kinds."""
+    return sum(1 << kind_bit(kind) for kind in kinds)

@@ -1,0 +1,42 @@
+"""Shared fixtures for the creditbank test suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from chains import TestChain, embedded_chain, ganache_chain
+from nodes import GanacheNode, ganache_installed
+
+
+@pytest.fixture(scope="session")
+def ganache_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GanacheNode]:
+    """A ganache node for the whole session, with one funded account; stopped at the end."""
+    if not ganache_installed():
+        pytest.skip("ganache is not installed: run `npm ci --prefix tests/js`")
+    node = GanacheNode(tmp_path_factory.mktemp("ganache") / "chain")
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(params=["embedded", "ganache"])
+def chain(request: pytest.FixtureRequest, tmp_path) -> Iterator[TestChain]:
+    """Our contracts on a fresh embedded node, and again on ganache."""
+    if request.param == "embedded":
+        test_chain = embedded_chain(tmp_path / "chain")
+        yield test_chain
+        assert test_chain.node is not None
+        test_chain.node.close()
+    else:
+        node = request.getfixturevalue("ganache_node")
+        yield ganache_chain(node.url, node.funded_private_key)
+
+
+@pytest.fixture
+def embedded(tmp_path) -> Iterator[TestChain]:
+    """Our contracts on a fresh embedded node only (for permissioning and node-specific tests)."""
+    test_chain = embedded_chain(tmp_path / "chain")
+    yield test_chain
+    assert test_chain.node is not None
+    test_chain.node.close()

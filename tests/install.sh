@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh machine (python3.11, node 20, npm).
+# Idempotent: safe to run again. Usage: bash tests/install.sh
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+# Python: the project's own virtualenv at .venv, unless a virtualenv is already active.
+if [[ -z "${VIRTUAL_ENV:-}" ]]; then
+    if [[ ! -x .venv/bin/python ]]; then
+        python3 -m venv .venv
+    fi
+    python=.venv/bin/python
+else
+    python="$VIRTUAL_ENV/bin/python"
+fi
+"$python" -m pip install --quiet --upgrade pip
+"$python" -m pip install --quiet -e '.[test]'
+
+# JavaScript: ganache and the independent VC verifier, exactly as locked.
+npm ci --prefix tests/js --no-audit --no-fund
+
+# --- System services (added by the lead) --------------------------------------------------
+# PostgreSQL: TODO(lead)
+# Chromium (headless, for portal screenshots): TODO(lead)
+# -------------------------------------------------------------------------------------------
+
+echo "tests/install.sh: done (python: $("$python" --version), node: $(node --version))"

@@ -1,0 +1,169 @@
+"""Parse check: the input is one JSON object of bounded size and depth, with known contexts only."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from credentials.contexts import FILES
+from verify.codes import Code
+from verify.context import Context
+from verify.errors import Invalid
+from verify.fragments import Fragment, Status
+from verify.subject import Subject
+
+NAME = "parse"
+REQUIRES: tuple[str, ...] = ()
+
+FORMATS = ("AchievementCredential", "ClrCredential")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def run(subject: Subject, context: Context) -> Fragment:
+    """Parse the raw input into the credential document and detect its format."""
+    document = _load(subject.raw, context)
+    if not isinstance(document, dict):
+        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
+    _check_contexts(document)
+    subject.document = document
+    subject.credential_format = _format_of(document)
+    return Fragment(
+        NAME,
+        Status.VALID,
+        None,
+        f"The input is a well-formed {subject.credential_format}.",
+        {"format": subject.credential_format},
+    )
+
+
+def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
+    """The JSON value of the raw input, within the context's size and depth limits."""
+    if isinstance(raw, dict):
+        _check_object_depth(raw, context.max_depth)
+        try:
+            raw = json.dumps(raw, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise Invalid(
+                Code.NOT_JSON, "The credential holds values JSON cannot express."
+            ) from error
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise Invalid(Code.NOT_JSON, "The input is not valid Unicode text.") from error
+    if len(raw) > context.max_bytes:
+        raise Invalid(
+            Code.INPUT_TOO_LARGE,
+            f"The input is larger than the {context.max_bytes} bytes allowed.",
+            size=len(raw),
+            limit=context.max_bytes,
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Invalid(Code.NOT_JSON, "The input is not UTF-8 text.") from error
+    _check_text_depth(text, context.max_depth)
+    try:
+        value = json.loads(text, object_pairs_hook=_object, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise Invalid(
+            Code.NOT_JSON,
+            f"The input is not valid JSON ({error.msg} at line {error.lineno}).",
+            line=error.lineno,
+            column=error.colno,
+        ) from error
+    return value
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a member name given twice (parsers disagree on which one wins)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        names = [name for name, _ in pairs]
+        name = next(name for name in names if names.count(name) > 1)
+        raise Invalid(
+            Code.DUPLICATE_MEMBER, f"The member {name!r} appears twice in one object.", field=name
+        )
+    return document
+
+
+def _reject_constant(name: str) -> None:
+    """Refuse NaN and Infinity, which are not JSON."""
+    raise Invalid(Code.NOT_JSON, f"The input is not valid JSON ({name} is not a JSON number).")
+
+
+def _check_object_depth(value: Any, limit: int) -> None:
+    """Refuse dicts and lists nested deeper than `limit` (the top-level object is level 1)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                raise _too_deep(limit)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _check_text_depth(text: str, limit: int) -> None:
+    """Refuse JSON text nested deeper than `limit` before parsing it (deep input can crash the
+    C parser when a library has raised the recursion limit)."""
+    depth = 0
+    for bracket in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            raise _too_deep(limit)
+
+
+def _too_deep(limit: int) -> Invalid:
+    """The error for input nested deeper than `limit`."""
+    return Invalid(
+        Code.TOO_DEEP, f"The input is nested deeper than the {limit} levels allowed.", limit=limit
+    )
+
+
+def _check_contexts(document: dict[str, Any]) -> None:
+    """Refuse any JSON-LD context, anywhere in the document, that is not bundled with creditbank."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "@context" in node:
+                _check_context_value(node["@context"])
+            stack.extend(value for name, value in node.items() if name != "@context")
+
+
+def _check_context_value(value: Any) -> None:
+    """Refuse a context entry that is not the URL of a bundled context."""
+    for entry in value if isinstance(value, list) else [value]:
+        if not isinstance(entry, str):
+            raise Invalid(
+                Code.UNKNOWN_CONTEXT,
+                "The credential defines its own JSON-LD context; only known contexts are accepted.",
+                field="@context",
+            )
+        if entry not in FILES:
+            raise Invalid(
+                Code.UNKNOWN_CONTEXT,
+                f"The credential uses the JSON-LD context {entry[:200]!r}, which is not supported.",
+                field="@context",
+                context=entry[:200],
+            )
+
+
+def _format_of(document: dict[str, Any]) -> str:
+    """The credential format named by the document's `type`."""
+    types = document.get("type")
+    types = [types] if isinstance(types, str) else types
+    if isinstance(types, list) and "VerifiableCredential" in types:
+        for credential_format in FORMATS:
+            if credential_format in types:
+                return credential_format
+    raise Invalid(
+        Code.UNSUPPORTED_TYPE,
+        "The input is not an achievement credential or a comprehensive learner record.",
+        field="type",
+    )

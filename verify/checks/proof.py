@@ -1,0 +1,59 @@
+"""Proof check: the issuer's Data Integrity signature verifies with a key the issuer controls."""
+
+from __future__ import annotations
+
+from credentials import dids, proofs
+from credentials.errors import CredentialError
+from verify.codes import Code
+from verify.context import Context
+from verify.errors import Invalid
+from verify.fragments import Fragment, Status
+from verify.subject import Subject, known
+
+NAME = "proof"
+REQUIRES = ("format",)
+
+
+def run(subject: Subject, context: Context) -> Fragment:
+    """Verify the signature with the public key named by its verification method."""
+    document = known(subject.document, "parse")
+    facts = known(subject.facts, "format")
+    proof = facts.integrity_proof
+    method = proof["verificationMethod"]
+    try:
+        controller = dids.controller_of(method)
+        public_key = dids.public_key_of(method)
+    except CredentialError as error:
+        raise Invalid(
+            Code.MALFORMED_PROOF,
+            "The signature names its key in a form that cannot be read.",
+            field="proof.verificationMethod",
+        ) from error
+    if controller != facts.issuer:
+        raise Invalid(
+            Code.WRONG_KEY_CONTROLLER,
+            "The credential is signed with a key that does not belong to its issuer.",
+            field="proof.verificationMethod",
+            controller=controller,
+            issuer=facts.issuer,
+        )
+    try:
+        signed = proofs.verify(document, proof, public_key)
+    except CredentialError as error:
+        raise Invalid(
+            Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
+        ) from error
+    if not signed:
+        raise Invalid(
+            Code.SIGNATURE_INVALID,
+            "The issuer's signature does not match the credential: it was altered or forged.",
+            field="proof.proofValue",
+        )
+    subject.public_key = public_key
+    return Fragment(
+        NAME,
+        Status.VALID,
+        None,
+        "The issuer's signature is valid.",
+        {"verification_method": method, "cryptosuite": proof["cryptosuite"]},
+    )

@@ -1,0 +1,30 @@
+"""Validity check: the credential's validity period includes the present moment."""
+
+from __future__ import annotations
+
+from verify.codes import Code
+from verify.context import Context
+from verify.errors import Invalid
+from verify.fragments import Fragment, Status
+from verify.subject import Subject, known
+
+NAME = "validity"
+REQUIRES = ("format",)
+
+
+def run(subject: Subject, context: Context) -> Fragment:
+    """Compare validFrom and validUntil with the context's clock."""
+    facts = known(subject.facts, "format")
+    now = context.now()
+    details = {
+        "valid_from": facts.valid_from.isoformat(),
+        "valid_until": None if facts.valid_until is None else facts.valid_until.isoformat(),
+        "checked_at": now.isoformat(),
+    }
+    if now < facts.valid_from:
+        raise Invalid(Code.NOT_YET_VALID, "The credential is not valid yet.", **details)
+    if facts.valid_until is not None and now >= facts.valid_until:
+        raise Invalid(Code.EXPIRED, "The credential has expired.", **details)
+    return Fragment(
+        NAME, Status.VALID, None, "The credential is within its validity period.", details
+    )
