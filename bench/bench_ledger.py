@@ -2,9 +2,9 @@
 
     python bench/bench_ledger.py [--transactions 2000] [--blocks 100000]
 
-(a) value transfers sealed per second, (b) contract-call transactions sealed per second for each
-workload in WORKLOADS (append one built from a contract artifact to measure it), (c) eth_call
-latency, (d) reopen time of a node holding many blocks. Transactions are signed before timing:
+(a) value transfers sealed per second (the baseline), (b) `CredentialAnchor.anchor(root)`
+transactions sealed per second by an accredited issuer, and gas per anchor, (c) eth_call latency,
+(d) reopen time of a node holding many blocks. Transactions are signed before timing:
 the figures cover admission (eth_sendRawTransaction) plus sealing.
 """
 
@@ -14,61 +14,15 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import vyper
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from contracts import artifact
 from ledger.node import EmbeddedNode
 from ledger.provider import EmbeddedProvider
-
-STORE_SOURCE = """
-#pragma version ^0.4.0
-#pragma evm-version shanghai
-
-event Stored:
-    key: indexed(bytes32)
-    sender: indexed(address)
-
-stored: public(HashMap[bytes32, uint256])
-
-@external
-def store(key: bytes32):
-    assert self.stored[key] == 0, "already stored"
-    self.stored[key] = block.number
-    log Stored(key=key, sender=msg.sender)
-"""
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A contract and the call each benchmark transaction makes (`arguments(i)` for the i-th)."""
-
-    name: str
-    abi: list
-    bytecode: str
-    function: str
-    arguments: Callable[[int], list]
-    gas: int = 200_000
-
-
-def store_workload() -> Workload:
-    """A tiny anchor-like contract: one storage write and one event per call."""
-    output = vyper.compile_code(STORE_SOURCE, output_formats=["abi", "bytecode"])
-    return Workload(
-        name="store(bytes32)",
-        abi=output["abi"],
-        bytecode=output["bytecode"],
-        function="store",
-        arguments=lambda i: [i.to_bytes(32, "big")],
-    )
-
-
-WORKLOADS: list[Callable[[], Workload]] = [store_workload]
 
 
 def signed_transfers(account: LocalAccount, count: int, first_nonce: int) -> list[str]:
@@ -99,31 +53,52 @@ def sealed_per_second(node: EmbeddedNode, raw_transactions: list[str]) -> tuple[
     return len(raw_transactions) / (time.perf_counter() - started), blocks
 
 
-def deploy(node: EmbeddedNode, operator: LocalAccount, workload: Workload):
-    """Deploy a workload's contract; returns the web3 contract."""
+def deploy(node: EmbeddedNode, operator: LocalAccount, name: str, *args: object):
+    """Deploy one of our contracts by name; returns the web3 contract."""
+    compiled = artifact(name)
     w3 = Web3(EmbeddedProvider(node))
-    factory = w3.eth.contract(abi=workload.abi, bytecode=workload.bytecode)
-    tx = factory.constructor().build_transaction(
+    factory = w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
+    tx = factory.constructor(*args).build_transaction(
         {"from": operator.address, "nonce": w3.eth.get_transaction_count(operator.address)}
     )
     tx_hash = w3.eth.send_raw_transaction(operator.sign_transaction(tx).raw_transaction)
     node.seal_now()
     address = w3.eth.get_transaction_receipt(tx_hash)["contractAddress"]
-    return w3.eth.contract(address=address, abi=workload.abi)
+    return w3.eth.contract(address=address, abi=compiled.abi)
 
 
-def signed_calls(
-    contract, operator: LocalAccount, workload: Workload, count: int, first_nonce: int
-) -> list[str]:
-    """`count` signed calls of the workload's function."""
-    function = contract.get_function_by_name(workload.function)
+def anchor_contract(node: EmbeddedNode, operator: LocalAccount):
+    """The real registry and anchor contracts, with the operator's account accredited to anchor."""
+    registry = deploy(node, operator, "IssuerRegistry")
+    anchor = deploy(node, operator, "CredentialAnchor", registry.address)
+    accredit = registry.functions.accredit(
+        "did:web:bench.example", [operator.address], 1, 1, 0, 0
+    ).build_transaction(
+        {
+            "from": operator.address,
+            "nonce": node.nonce(bytes.fromhex(operator.address[2:]), "pending"),
+            "gas": 500_000,
+            "maxFeePerGas": 0,
+            "maxPriorityFeePerGas": 0,
+            "chainId": 2021,
+        }
+    )
+    node.request(
+        "eth_sendRawTransaction", ["0x" + operator.sign_transaction(accredit).raw_transaction.hex()]
+    )
+    node.seal_now()
+    return anchor
+
+
+def signed_anchors(contract, operator: LocalAccount, count: int, first_nonce: int) -> list[str]:
+    """`count` signed `anchor(root)` transactions with distinct roots."""
     raws = []
     for i in range(count):
-        tx = function(*workload.arguments(i)).build_transaction(
+        tx = contract.functions.anchor(Web3.keccak(i.to_bytes(32, "big"))).build_transaction(
             {
                 "from": operator.address,
                 "nonce": first_nonce + i,
-                "gas": workload.gas,
+                "gas": 200_000,
                 "maxFeePerGas": 0,
                 "maxPriorityFeePerGas": 0,
                 "chainId": 2021,
@@ -133,10 +108,9 @@ def signed_calls(
     return raws
 
 
-def call_latency(node: EmbeddedNode, contract, workload: Workload, count: int) -> list[float]:
-    """Seconds per eth_call of a view on the workload's contract (through JSON-RPC dispatch)."""
-    view = next(item["name"] for item in workload.abi if item.get("stateMutability") == "view")
-    data = contract.encode_abi(view, args=workload.arguments(1))
+def call_latency(node: EmbeddedNode, contract, count: int) -> list[float]:
+    """Seconds per eth_call of `anchorOf` (through the JSON-RPC dispatch)."""
+    data = contract.encode_abi("anchorOf", args=[Web3.keccak((1).to_bytes(32, "big"))])
     samples = []
     for _ in range(count):
         started = time.perf_counter()
@@ -186,26 +160,38 @@ def main() -> None:
         node, _ = EmbeddedNode.create(Path(scratch) / "a", operator_address=operator.address)
         with node:
             raws = signed_transfers(operator, options.transactions, 0)
-            rate, blocks = sealed_per_second(node, raws)
-            rows.append((f"value transfers sealed ({blocks} blocks)", f"{rate:,.0f} tx/s"))
-            for make in WORKLOADS:
-                workload = make()
-                contract = deploy(node, operator, workload)
-                nonce = node.nonce(bytes.fromhex(operator.address[2:]), "pending")
-                raws = signed_calls(contract, operator, workload, options.transactions, nonce)
-                rate, blocks = sealed_per_second(node, raws)
-                rows.append(
-                    (f"{workload.name} calls sealed ({blocks} blocks)", f"{rate:,.0f} tx/s")
+            baseline, blocks = sealed_per_second(node, raws)
+            rows.append(
+                (
+                    f"value transfers sealed ({blocks} blocks), baseline",
+                    f"{baseline:,.0f} tx/s",
+                    "1.00",
                 )
-                samples = sorted(call_latency(node, contract, workload, options.calls))
-                p50 = statistics.median(samples) * 1000
-                p99 = samples[int(len(samples) * 0.99) - 1] * 1000
-                rows.append((f"eth_call {workload.name} p50 / p99", f"{p50:.2f} / {p99:.2f} ms"))
+            )
+            contract = anchor_contract(node, operator)
+            nonce = node.nonce(bytes.fromhex(operator.address[2:]), "pending")
+            raws = signed_anchors(contract, operator, options.transactions, nonce)
+            rate, blocks = sealed_per_second(node, raws)
+            rows.append(
+                (
+                    f"anchor(root) sealed ({blocks} blocks)",
+                    f"{rate:,.0f} tx/s",
+                    f"{rate / baseline:.2f}",
+                )
+            )
+            receipt = node.request(
+                "eth_getTransactionReceipt", ["0x" + Web3.keccak(hexstr=raws[-1]).hex()]
+            )
+            rows.append(("gas per anchor", f"{int(receipt['gasUsed'], 16):,}", ""))
+            samples = sorted(call_latency(node, contract, options.calls))
+            p50 = statistics.median(samples) * 1000
+            p99 = samples[int(len(samples) * 0.99) - 1] * 1000
+            rows.append(("eth_call anchorOf p50 / p99", f"{p50:.2f} / {p99:.2f} ms", ""))
         seconds = reopen_seconds(Path(scratch) / "b", operator, options.blocks)
-        rows.append((f"reopen with {options.blocks:,} blocks", f"{seconds:.3f} s"))
-    print("| measurement | result |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+        rows.append((f"reopen with {options.blocks:,} blocks", f"{seconds:.3f} s", ""))
+    print("| measurement | result | ratio to baseline |\n|---|---|---|")
+    for name, value, ratio in rows:
+        print(f"| {name} | {value} | {ratio} |")
 
 
 if __name__ == "__main__":

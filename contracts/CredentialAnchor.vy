@@ -6,9 +6,12 @@
         or a single credential inside one, each with a reason code.
 @dev Batch shape (credentials/merkle.py): leaf = keccak256(0x00 ++ digest),
      inner = keccak256(0x01 ++ min(a, b) ++ max(a, b)); the prefixes keep leaves and inner nodes apart.
+     An anchor takes two storage words: the issuer id, and a stamp packing
+     sender << 96 | block number << 48 | block timestamp.
 """
 
 MAX_DEPTH: constant(uint256) = 40
+MASK_48: constant(uint256) = 2**48 - 1
 
 
 interface IssuerRegistry:
@@ -46,7 +49,8 @@ event LeafRevoked:
 
 
 registry: public(immutable(IssuerRegistry))
-anchors: HashMap[bytes32, Anchor]
+anchorIssuer: HashMap[bytes32, bytes32]
+anchorStamp: HashMap[bytes32, uint256]
 rootRevocations: HashMap[bytes32, Revocation]
 leafRevocations: HashMap[bytes32, HashMap[bytes32, Revocation]]
 
@@ -71,7 +75,7 @@ def _rootFromProof(digest: bytes32, proof: DynArray[bytes32, MAX_DEPTH]) -> byte
 @internal
 @view
 def _issuerOfRoot(root: bytes32) -> bytes32:
-    issuerId: bytes32 = self.anchors[root].issuerId
+    issuerId: bytes32 = self.anchorIssuer[root]
     assert issuerId != empty(bytes32), "root not anchored"
     assert staticcall registry.issuerOfAccount(msg.sender) == issuerId, "not the root's issuer"
     return issuerId
@@ -92,9 +96,10 @@ def anchor(root: bytes32):
     issuerId: bytes32 = staticcall registry.canAnchor(msg.sender)
     assert issuerId != empty(bytes32), "caller is not an accredited issuer"
     assert root != empty(bytes32), "empty root"
-    assert self.anchors[root].blockNumber == 0, "root already anchored"
-    self.anchors[root] = Anchor(
-        issuerId=issuerId, sender=msg.sender, blockNumber=block.number, timestamp=block.timestamp
+    assert self.anchorStamp[root] == 0, "root already anchored"
+    self.anchorIssuer[root] = issuerId
+    self.anchorStamp[root] = (
+        (convert(msg.sender, uint256) << 96) | (block.number << 48) | block.timestamp
     )
     log Anchored(root=root, issuerId=issuerId, sender=msg.sender)
 
@@ -126,7 +131,13 @@ def revokeLeafRecord(root: bytes32, digest: bytes32, reason: uint16):
 @view
 def anchorOf(root: bytes32) -> Anchor:
     """@notice Who anchored a root, and in which block (all zero if never)."""
-    return self.anchors[root]
+    stamp: uint256 = self.anchorStamp[root]
+    return Anchor(
+        issuerId=self.anchorIssuer[root],
+        sender=convert(convert(stamp >> 96, uint160), address),
+        blockNumber=(stamp >> 48) & MASK_48,
+        timestamp=stamp & MASK_48,
+    )
 
 
 @external

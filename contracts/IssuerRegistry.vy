@@ -250,11 +250,10 @@ def signingKey(issuerId: bytes32, publicKey: bytes32) -> SigningKey:
 def canAnchor(account: address) -> bytes32:
     """@notice The issuer id an account anchors for now, or empty if it may not anchor."""
     issuerId: bytes32 = self.issuerOfAccount[account]
-    if issuerId == empty(bytes32):
+    if issuerId == empty(bytes32) or self.issuers[issuerId].suspended:
         return empty(bytes32)
-    issuer: Issuer = self.issuers[issuerId]
-    if issuer.suspended or convert(block.timestamp, uint64) < issuer.validFrom:
-        return empty(bytes32)
-    if issuer.validUntil != 0 and convert(block.timestamp, uint64) >= issuer.validUntil:
+    now: uint64 = convert(block.timestamp, uint64)
+    validUntil: uint64 = self.issuers[issuerId].validUntil
+    if now < self.issuers[issuerId].validFrom or (validUntil != 0 and now >= validUntil):
         return empty(bytes32)
     return issuerId
