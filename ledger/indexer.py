@@ -14,7 +14,6 @@ from sqlalchemy import (
     Engine,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     select,
@@ -25,8 +24,7 @@ from web3.types import LogReceipt
 from contracts import NAMES
 from ledger.client import Ledger
 from ledger.errors import translated
-
-metadata = MetaData()
+from ledger.sql import metadata
 
 cursor = Table(
     "ledger_cursor",
@@ -92,6 +90,7 @@ rule_sets = Table(
     Column("approved_block", BigInteger, nullable=False),
 )
 
+TABLES = (cursor, anchors, revocations, issuers, issuer_accounts, signing_keys, rule_sets)
 EMPTY_DIGEST = bytes(32)
 
 
@@ -135,7 +134,7 @@ class Indexer:
 
     def create_tables(self) -> None:
         """Create the index tables if they are missing."""
-        metadata.create_all(self.engine)
+        metadata.create_all(self.engine, tables=TABLES)
 
     def indexed_block(self) -> int:
         """The last block whose events are in the tables (one before the deployment if none)."""

@@ -10,6 +10,7 @@ import click
 from credentials.errors import CredentialError
 from ledger.cli import init_command, node_command
 from ledger.errors import LedgerError, LedgerUnavailable
+from portal.demo import demo_command
 from verify.cli import verify_command
 from verify.errors import VerifyError
 
@@ -28,6 +29,7 @@ def cli() -> None:
 cli.add_command(init_command)
 cli.add_command(node_command)
 cli.add_command(verify_command)
+cli.add_command(demo_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +31,13 @@ class TestChain:
     operator: LocalAccount
     deployment: Deployment
     node: EmbeddedNode | None = None
+    allow: Callable[[list[str]], None] | None = None
 
     def account(self) -> LocalAccount:
         """A new funded account allowed to transact."""
         account: LocalAccount = Account.create()
-        if self.node is not None:
-            self.node.allow([account.address])
+        if self.allow is not None:
+            self.allow([account.address])
         self.ledger.transfer(self.operator, account.address, FUNDING_WEI)
         return account
 
@@ -74,7 +76,9 @@ def embedded_chain(data_dir: Path, *, block_period: float = 0.02) -> TestChain:
     node.start()
     ledger = Ledger(EmbeddedProvider(node))
     deployment = deploy_contracts(ledger, operator)
-    return TestChain(ledger=ledger, operator=operator, deployment=deployment, node=node)
+    return TestChain(
+        ledger=ledger, operator=operator, deployment=deployment, node=node, allow=node.allow
+    )
 
 
 def ganache_chain(url: str, funded_private_key: str) -> TestChain:

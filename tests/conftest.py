@@ -8,6 +8,9 @@ import pytest
 from chains import TestChain, embedded_chain, ganache_chain
 from nodes import GanacheNode, ganache_installed
 
+from ledger.genesis import initialise
+from ledger.runtime import Runtime, Settings
+
 
 @pytest.fixture(scope="session")
 def ganache_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GanacheNode]:
@@ -40,3 +43,18 @@ def embedded(tmp_path) -> Iterator[TestChain]:
     yield test_chain
     assert test_chain.node is not None
     test_chain.node.close()
+
+
+@pytest.fixture
+def runtime(tmp_path, monkeypatch) -> Iterator[Runtime]:
+    """A real data dir (`creditbank init`) opened as the portal opens it: embedded node, SQLite."""
+    monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
+    data_dir = tmp_path / "data"
+    initialise(data_dir)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'creditbank.sqlite'}",
+        block_period=0.05,
+    )
+    with Runtime(settings) as opened:
+        yield opened

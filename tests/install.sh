@@ -21,9 +21,4 @@ fi
 # JavaScript: ganache and the independent VC verifier, exactly as locked.
 npm ci --prefix tests/js --no-audit --no-fund
 
-# --- System services (added by the lead) --------------------------------------------------
-# PostgreSQL: TODO(lead)
-# Chromium (headless, for portal screenshots): TODO(lead)
-# -------------------------------------------------------------------------------------------
-
 echo "tests/install.sh: done (python: $("$python" --version), node: $(node --version))"

@@ -171,8 +171,7 @@ def test_oversize_file_is_refused_without_reading_it_whole(
     [
         ([], "Missing argument 'FILES...'"),
         (["missing.json", "--ledger", UNREACHABLE], "Cannot read missing.json: No such file"),
-        (["{credential}", "--ledger", UNREACHABLE], "Missing option '--deployment'"),
-        (["{credential}"], "Name the ledger to verify against with --ledger URL."),
+        (["{credential}", "--ledger", UNREACHABLE], "/empty/deployment.json cannot be read."),
         (["{credential}", "--ledger", UNREACHABLE, "--colour"], "No such option '--colour'"),
     ],
 )
@@ -181,9 +180,14 @@ def test_usage_errors_exit_64(
 ) -> None:
     credential = write(tmp_path / "c.json", {})
     arguments = [argument.replace("{credential}", credential) for argument in arguments]
-    if "--deployment" not in message:
+    if "deployment" not in message:
         arguments += ["--deployment", str(deployment)]
-    result = CliRunner().invoke(verify_command, arguments, env={"CREDITBANK_LEDGER": None})
+    environment = {
+        "CREDITBANK_LEDGER": None,
+        "CREDITBANK_DEPLOYMENT": None,
+        "CREDITBANK_DATA": str(tmp_path / "empty"),
+    }
+    result = CliRunner().invoke(verify_command, arguments, env=environment)
     assert (result.exit_code, message in result.output) == (EXIT_USAGE, True)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from ledger.errors import LedgerError
+from ledger.runtime import Settings
 from ledger.views import open_view
 from verify.context import MAX_BYTES, Context
 from verify.fragments import Report, Status
@@ -22,6 +23,7 @@ EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_INDETERMINATE = 2
 EXIT_USAGE = 64
+DEFAULT_LEDGER_URL = "http://127.0.0.1:8545"
 
 MARKS = {Status.VALID: "✓", Status.INVALID: "✗", Status.INDETERMINATE: "?", Status.SKIPPED: "–"}
 
@@ -53,14 +55,16 @@ class VerifyCommand(click.Command):
     multiple=True,
     metavar="URL",
     envvar="CREDITBANK_LEDGER",
+    default=(DEFAULT_LEDGER_URL,),
+    show_default=True,
     help="JSON-RPC URL of a ledger node; repeat for fallbacks (env CREDITBANK_LEDGER).",
 )
 @click.option(
     "--deployment",
-    required=True,
     type=click.Path(dir_okay=False, exists=True),
     envvar="CREDITBANK_DEPLOYMENT",
-    help="Deployment file of the trusted chain: its id and contract addresses.",
+    help="Deployment file of the trusted chain: its id and contract addresses "
+    "(default: deployment.json of the data dir, env CREDITBANK_DATA).",
 )
 @click.option(
     "--max-bytes",
@@ -75,12 +79,12 @@ def verify_command(
     files: tuple[str, ...],
     as_json: bool,
     ledger_urls: tuple[str, ...],
-    deployment: str,
+    deployment: str | None,
     max_bytes: int,
 ) -> None:
     """Verify credential FILEs (- for standard input) against the credit bank ledger."""
-    if not ledger_urls:
-        raise UsageError("Name the ledger to verify against with --ledger URL.", ctx)
+    if deployment is None:
+        deployment = str(Settings.from_env().chain_home.deployment_path)
     raws = [_read(path, max_bytes, ctx) for path in files]
     try:
         view = open_view(list(ledger_urls), deployment)

@@ -1,0 +1,56 @@
+"""Learner identity: a national id becomes a peppered DID and a hashed identifier."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+
+from sqlalchemy import Engine, select
+
+from credentials.dids import did_web
+from credentials.model import LearnerRef, hashed_identifier
+from issuers.errors import InvalidInput
+from issuers.tables import credentials
+from ledger.vault import derive_secret
+
+PEPPER_PURPOSE = b"creditbank learner pepper"
+_NATIONAL_ID = re.compile(r"^[0-9A-Z-]{4,64}$")
+
+
+def learner_pepper(master_key: bytes) -> bytes:
+    """The bank's pepper for learner identifiers, derived from the master key."""
+    return derive_secret(master_key, PEPPER_PURPOSE)
+
+
+def normalise_national_id(value: str) -> str:
+    """A national id without spaces, in upper case; refuses anything but digits, letters and '-'."""
+    text = "".join(str(value).split()).upper()
+    if not _NATIONAL_ID.match(text):
+        raise InvalidInput(
+            "national_id must be 4–64 letters, digits or '-'",
+            {"national_id": ["must be 4–64 letters, digits or '-'"]},
+        )
+    return text
+
+
+def learner_ref(national_id: str, pepper: bytes, did_host: str) -> LearnerRef:
+    """The learner's DID under the bank and their hashed identifier, from a national id."""
+    normalised = normalise_national_id(national_id)
+    tag = hmac.new(pepper, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return LearnerRef(
+        did=did_web(did_host, "learners", tag),
+        identifiers=(hashed_identifier(normalised, salt=pepper.hex()),),
+    )
+
+
+def credentials_of_learner(engine: Engine, learner_did: str) -> list[dict]:
+    """Every anchored credential delivered to a learner, oldest first."""
+    query = (
+        select(credentials.c.anchored)
+        .where(credentials.c.learner_did == learner_did, credentials.c.anchored.is_not(None))
+        .order_by(credentials.c.issued_at, credentials.c.id)
+    )
+    with engine.connect() as connection:
+        return [json.loads(row.anchored) for row in connection.execute(query)]

@@ -1,0 +1,71 @@
+"""POST /api/v1/verify: the verifier behind the public verification page."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from ledger.views import ChainView
+from portal.ratelimit import limited
+from verify import Context, verify_credential
+
+blp = Blueprint(
+    "verify", __name__, url_prefix="/api/v1", description="Verify a credential (public, no login)"
+)
+
+
+class CheckSchema(Schema):
+    """One check of the report."""
+
+    name = fields.String(required=True)
+    status = fields.String(required=True)
+    code = fields.String(allow_none=True)
+    message = fields.String(required=True)
+    details = fields.Dict()
+
+
+class ReportSchema(Schema):
+    """The verification report: a verdict and each check with its reason."""
+
+    verdict = fields.String(required=True, metadata={"enum": ["VALID", "INVALID", "INDETERMINATE"]})
+    checks = fields.List(fields.Nested(CheckSchema), required=True)
+    credential = fields.Dict()
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    """Verify one credential sent as the JSON request body or as an uploaded file."""
+
+    @limited("verify")
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    )
+    @blp.response(200, ReportSchema)
+    @blp.alt_response(413, description="The credential is larger than the limit")
+    @blp.alt_response(429, description="Too many requests from this client")
+    def post(self) -> dict:
+        """Run every check on a credential and give each result with its reason."""
+        if "file" in request.files:
+            raw = request.files["file"].read()
+        else:
+            raw = request.get_data(cache=False)
+        if not raw:
+            abort(400, message="send the credential as the JSON body or as a file named 'file'")
+        runtime = current_app.extensions["creditbank"]
+        context = Context(
+            ChainView(runtime.ledger), max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"]
+        )
+        return verify_credential(raw, context).to_json()

@@ -1,0 +1,40 @@
+"""The Flask application factory: configuration, the runtime, the APIs and the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from ledger.runtime import Runtime, Settings
+from portal import errors
+from portal.api import verify
+from portal.ratelimit import RateLimiter
+
+DEFAULTS: dict[str, Any] = {
+    "API_TITLE": "creditbank",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    "MAX_CREDENTIAL_BYTES": 256 * 1024,
+    "RATE_LIMITS": {"verify": (120, 60)},
+}
+
+
+def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal around an open runtime (one is opened from the environment if not given)."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    if runtime is None:
+        runtime = Runtime(Settings.from_env())
+    app.extensions["creditbank"] = runtime
+    app.extensions["rate_limiter"] = RateLimiter()
+    errors.init_app(app)
+    api = Api(app)
+    api.register_blueprint(verify.blp)
+    return app

@@ -1,0 +1,65 @@
+"""`creditbank demo`: a chain, the portal and its JSON-RPC on 127.0.0.1, in one process."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from werkzeug.serving import make_server
+
+from ledger.genesis import initialise
+from ledger.runtime import Runtime, Settings
+from ledger.server import serve
+from portal.app import create_app
+
+HOST = "127.0.0.1"
+
+
+@click.command("demo")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Data directory (default: $CREDITBANK_DATA or ./creditbank-data).",
+)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
+def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
+    """Create (once) and run a local credit bank: embedded ledger, portal and JSON-RPC."""
+    settings = Settings.from_env(public_url=f"http://{HOST}:{port}")
+    if data_dir is not None:
+        settings = replace(
+            settings,
+            data_dir=data_dir.resolve(),
+            database_url=f"sqlite:///{data_dir.resolve() / 'creditbank.sqlite'}",
+        )
+    if not settings.chain_home.deployment_path.exists():
+        click.echo(f"creating a chain in {settings.data_dir} …", err=True)
+        initialise(settings.data_dir)
+    with Runtime(settings) as runtime:
+        assert runtime.node is not None
+        rpc = serve(runtime.node, HOST, rpc_port)
+        rpc.start()
+        web = make_server(HOST, port, create_app(runtime), threaded=True)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        click.echo(
+            f"creditbank is running\n"
+            f"  portal:      http://{HOST}:{port}/\n"
+            f"  API:         http://{HOST}:{port}/api/v1/openapi.json\n"
+            f"  ledger RPC:  {rpc.url} (chain {runtime.deployment.chain_id})\n"
+            f"  deployment:  {settings.chain_home.deployment_path}\n"
+            f"  verify:      creditbank verify FILE --ledger {rpc.url} "
+            f"--deployment {settings.chain_home.deployment_path}\n"
+            f"Press Ctrl+C to stop."
+        )
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        stop.wait()
+        web.shutdown()
+        rpc.stop()
+    click.echo("stopped", err=True)
