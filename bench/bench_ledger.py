@@ -11,9 +11,14 @@ the figures cover admission (eth_sendRawTransaction) plus sealing.
 from __future__ import annotations
 
 import argparse
+import json
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from eth_account import Account
@@ -147,6 +152,34 @@ def reopen_seconds(data_dir: Path, operator: LocalAccount, blocks: int) -> float
     return elapsed
 
 
+def restart_seconds(data_dir: Path) -> float:
+    """Seconds from spawning `creditbank node` to its first JSON-RPC answer (imports included)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []})
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "node", "--data", str(data_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                request = urllib.request.Request(url, data=body.encode(), method="POST")
+                request.add_header("Content-Type", "application/json")
+                with urllib.request.urlopen(request, timeout=1) as response:
+                    response.read()
+                return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.01)
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def main() -> None:
     """Run every measurement and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -188,7 +221,11 @@ def main() -> None:
             p99 = samples[int(len(samples) * 0.99) - 1] * 1000
             rows.append(("eth_call anchorOf p50 / p99", f"{p50:.2f} / {p99:.2f} ms", ""))
         seconds = reopen_seconds(Path(scratch) / "b", operator, options.blocks)
-        rows.append((f"reopen with {options.blocks:,} blocks", f"{seconds:.3f} s", ""))
+        rows.append((f"reopen with {options.blocks:,} blocks (in process)", f"{seconds:.3f} s", ""))
+        seconds = restart_seconds(Path(scratch) / "b")
+        rows.append(
+            (f"`creditbank node` restart with {options.blocks:,} blocks", f"{seconds:.2f} s", "")
+        )
     print("| measurement | result | ratio to baseline |\n|---|---|---|")
     for name, value, ratio in rows:
         print(f"| {name} | {value} | {ratio} |")

@@ -363,4 +363,3 @@ def _allow(runtime: Runtime, address: str) -> None:
         return
     token = runtime.settings.chain_home.admin_token()
     allow_accounts(runtime.settings.ledger_urls[0], token, [address])
-

@@ -157,6 +157,20 @@ idempotency = Table(
     Column("created_at", Float, nullable=False),
 )
 
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("rule_set_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("issuer_id", String(64), ForeignKey("issuers.id"), nullable=False),
+    Column("content_hash", LargeBinary(32), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("transaction_hash", String(66), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("approved_block", BigInteger),
+    Column("published_at", Float, nullable=False),
+)
+
 TABLES = (
     issuers,
     issuer_keys,
@@ -167,6 +181,7 @@ TABLES = (
     credentials,
     revocations,
     idempotency,
+    rule_sets,
 )
 
 

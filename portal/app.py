@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
+from issuers import api as issuers_api
 from ledger.runtime import Runtime, Settings
 from portal import errors
 from portal.api import verify
@@ -37,4 +38,5 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     errors.init_app(app)
     api = Api(app)
     api.register_blueprint(verify.blp)
+    issuers_api.register(api, app)
     return app

@@ -8,6 +8,8 @@ import sys
 import click
 
 from credentials.errors import CredentialError
+from issuers.cli import COMMANDS as ISSUER_COMMANDS
+from issuers.errors import IssuerError
 from ledger.cli import init_command, node_command
 from ledger.errors import LedgerError, LedgerUnavailable
 from portal.demo import demo_command
@@ -30,6 +32,8 @@ cli.add_command(init_command)
 cli.add_command(node_command)
 cli.add_command(verify_command)
 cli.add_command(demo_command)
+for command in ISSUER_COMMANDS:
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except LedgerUnavailable as exc:
         click.echo(f"error: {exc.message}", err=True)
         return EXIT_UNAVAILABLE
-    except (LedgerError, CredentialError, VerifyError) as exc:
+    except (LedgerError, CredentialError, VerifyError, IssuerError) as exc:
         click.echo(f"error: {exc.message}", err=True)
         return EXIT_DATA
     except Exception as exc:

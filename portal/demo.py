@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from werkzeug.serving import make_server
 
+from issuers.anchoring import start_worker
 from ledger.genesis import initialise
 from ledger.runtime import Runtime, Settings
 from ledger.server import serve
@@ -45,6 +46,7 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
         rpc = serve(runtime.node, HOST, rpc_port)
         rpc.start()
         web = make_server(HOST, port, create_app(runtime), threaded=True)
+        worker = start_worker(runtime)
         threading.Thread(target=web.serve_forever, daemon=True).start()
         click.echo(
             f"creditbank is running\n"
@@ -61,5 +63,6 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
             signal.signal(signum, lambda *_: stop.set())
         stop.wait()
         web.shutdown()
+        worker.stop()
         rpc.stop()
     click.echo("stopped", err=True)

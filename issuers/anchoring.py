@@ -1,0 +1,426 @@
+"""The anchoring worker: closes due batches, anchors their roots exactly once, delivers the
+anchored credentials, and carries out revocations and key retirements on chain.
+
+Every chain step is recorded before and after it happens, so a crash at any point resumes:
+a root already anchored is recognised (`anchorOf`) and its transaction found in the logs,
+never sent again; a transaction the node lost is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine, bindparam, select, update
+
+from credentials.merkle import MerkleTree
+from issuers.batch import Batch
+from issuers.errors import AnchoringFailed
+from issuers.issuance import BatchPolicy
+from issuers.registry import issuer_account
+from issuers.tables import (
+    batches,
+    create_tables,
+    credentials,
+    issuer_keys,
+    issuers,
+    revocations,
+)
+from ledger.errors import LedgerUnavailable, TransactionReverted
+from ledger.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+PAUSE_ENV = "CREDITBANK_PAUSE_AT"
+RESEND_AFTER = 30.0
+IDLE_SLEEP = 0.1
+
+
+def pause_point(name: str) -> None:
+    """Halt this thread for good at a step named by `CREDITBANK_PAUSE_AT` (for crash tests)."""
+    if os.environ.get(PAUSE_ENV) == name:
+        print(f"paused at {name}", file=sys.stderr, flush=True)
+        threading.Event().wait()
+
+
+class AnchoringWorker:
+    """Moves batches from closed to anchored, and revocations and key retirements onto the chain."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        policy: BatchPolicy | None = None,
+        resend_after: float = RESEND_AFTER,
+    ) -> None:
+        self.engine: Engine = runtime.engine
+        self.ledger = runtime.ledger
+        self.master_key = runtime.settings.master_key()
+        self.policy = policy or BatchPolicy.from_env()
+        self.resend_after = resend_after
+        self.started_at = time.time()
+        self._accounts: dict[str, LocalAccount] = {}
+
+    def run_once(self, *, close_all: bool = False) -> int:
+        """One pass over every step (`close_all`: close open batches now); returns what moved."""
+        moved = self.close_batches(everything=close_all)
+        moved += self.send_closed()
+        moved += self.settle_sent()
+        moved += self.revoke_pending()
+        moved += self.retire_keys()
+        return moved
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; ledger outages are waited out."""
+        while not stop.is_set():
+            try:
+                moved = self.run_once()
+            except LedgerUnavailable as error:
+                logger.warning("anchoring paused: %s", error.message)
+                moved = 0
+                stop.wait(1.0)
+            except Exception:
+                logger.exception("anchoring pass failed")
+                moved = 0
+                stop.wait(1.0)
+            if not moved:
+                stop.wait(IDLE_SLEEP)
+
+    def drain(self, batch_ids: set[str], timeout: float = 600.0) -> None:
+        """Anchor the given batches now (closing them if open) and wait until they are done."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.run_once(close_all=True)
+            with self.engine.connect() as connection:
+                states = connection.execute(
+                    select(batches.c.id, batches.c.status, batches.c.error).where(
+                        batches.c.id.in_(batch_ids)
+                    )
+                ).all()
+            failed = [row for row in states if row.status == "failed"]
+            if failed:
+                raise AnchoringFailed(f"batch {failed[0].id} failed to anchor: {failed[0].error}")
+            if all(row.status == "anchored" for row in states):
+                return
+            if time.monotonic() > deadline:
+                raise AnchoringFailed(f"batches not anchored within {timeout:.0f} s")
+            time.sleep(IDLE_SLEEP)
+
+    # -- batches ------------------------------------------------------------------------------
+
+    def close_batches(self, *, everything: bool = False) -> int:
+        """Close open batches older than the policy's age (or all of them)."""
+        now = time.time()
+        query = update(batches).where(batches.c.status == "open")
+        if not everything:
+            query = query.where(batches.c.opened_at <= now - self.policy.max_age)
+        with self.engine.begin() as connection:
+            return connection.execute(query.values(status="closed", closed_at=now)).rowcount
+
+    def send_closed(self) -> int:
+        """Record the root of each closed batch and send its anchoring transaction."""
+        with self.engine.connect() as connection:
+            ids = (
+                connection.execute(
+                    select(batches.c.id)
+                    .where(batches.c.status == "closed")
+                    .order_by(batches.c.closed_at)
+                )
+                .scalars()
+                .all()
+            )
+        for batch_id in ids:
+            root = self._tree(batch_id).root
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(batches)
+                    .where(batches.c.id == batch_id, batches.c.status == "closed")
+                    .values(status="anchoring", root=root, sent_at=time.time())
+                )
+            pause_point("before-send")
+            self._send(batch_id, root)
+        return len(ids)
+
+    def settle_sent(self) -> int:
+        """Finish each batch whose anchoring transaction is mined; resend one the node lost."""
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    select(batches)
+                    .where(batches.c.status == "anchoring")
+                    .order_by(batches.c.sent_at)
+                )
+                .mappings()
+                .all()
+            )
+        moved = 0
+        for batch in rows:
+            root = bytes(batch["root"])
+            if self._recognise(batch["id"], root, batch["issuer_id"]):
+                moved += 1
+                continue
+            receipt = (
+                self.ledger.receipt(batch["transaction_hash"])
+                if batch["transaction_hash"]
+                else None
+            )
+            if receipt is not None and receipt["status"] != 1:
+                self._fail(batch["id"], "the anchoring transaction reverted")
+                moved += 1
+            elif receipt is None and self._lost(batch):
+                self._send(batch["id"], root)
+                moved += 1
+        return moved
+
+    def _send(self, batch_id: str, root: bytes) -> None:
+        """Send the anchoring transaction and record its hash before anything waits for it."""
+        issuer_id = self._issuer_of(batch_id)
+        try:
+            tx_hash = self.ledger.send(self._account(issuer_id), "CredentialAnchor", "anchor", root)
+        except TransactionReverted as error:
+            if not self._recognise(batch_id, root, issuer_id):
+                self._fail(batch_id, error.message)
+            return
+        pause_point("after-send")
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(batches)
+                .where(batches.c.id == batch_id, batches.c.status == "anchoring")
+                .values(transaction_hash=tx_hash, sent_at=time.time())
+            )
+
+    def _recognise(self, batch_id: str, root: bytes, issuer_id: str) -> bool:
+        """If the root is on chain already, find its transaction and finish the batch."""
+        issuer_chain_id, _sender, block, _timestamp = self.ledger.read(
+            "CredentialAnchor", "anchorOf", root
+        )
+        if block == 0:
+            return False
+        with self.engine.connect() as connection:
+            ours = connection.execute(
+                select(issuers.c.chain_id).where(issuers.c.id == issuer_id)
+            ).scalar_one()
+        if bytes(issuer_chain_id) != bytes(ours):
+            self._fail(batch_id, "the root was anchored by another issuer")
+            return True
+        self._finish(batch_id, self._anchoring_transaction(root, block), block)
+        return True
+
+    def _anchoring_transaction(self, root: bytes, block: int) -> str:
+        """The transaction that anchored `root` in `block`, from the contract's logs."""
+        event = self.ledger.contract("CredentialAnchor").events.Anchored
+        try:
+            logs = event.get_logs(from_block=block, to_block=block, argument_filters={"root": root})
+        except Exception as error:
+            raise LedgerUnavailable(f"cannot read anchor logs: {error}") from error
+        return "0x" + bytes(logs[0]["transactionHash"]).hex()
+
+    def _finish(self, batch_id: str, tx_hash: str, block: int) -> None:
+        """Store every credential of the batch with its anchor proof, and mark it anchored."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(credentials.c.id, credentials.c.signed, credentials.c.digest)
+                .where(credentials.c.batch_id == batch_id)
+                .order_by(credentials.c.position)
+            ).all()
+        digests = tuple(bytes(row.digest) for row in rows)
+        batch = Batch(
+            credentials=tuple(json.loads(row.signed) for row in rows),
+            digests=digests,
+            tree=MerkleTree(digests),
+        )
+        anchored = batch.anchored(
+            chain_id=self.ledger.chain_id,
+            contract=self.ledger.deployment.credential_anchor,
+            transaction_hash=tx_hash,
+        )
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(credentials)
+                .where(credentials.c.id == bindparam("credential_id"))
+                .values(anchored=bindparam("anchored_json")),
+                [
+                    {
+                        "credential_id": row.id,
+                        "anchored_json": json.dumps(
+                            item, ensure_ascii=False, separators=(",", ":")
+                        ),
+                    }
+                    for row, item in zip(rows, anchored, strict=True)
+                ],
+            )
+            connection.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(
+                    status="anchored",
+                    transaction_hash=tx_hash,
+                    block=block,
+                    anchored_at=time.time(),
+                    error=None,
+                )
+            )
+
+    def _fail(self, batch_id: str, reason: str) -> None:
+        logger.error("batch %s failed to anchor: %s", batch_id, reason)
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(status="failed", error=reason)
+            )
+
+    def _lost(self, batch: dict) -> bool:
+        """Whether a sent transaction should be sent again: never recorded, sent before this
+        worker started (the node may have dropped it), or pending for too long."""
+        sent_at = batch["sent_at"] or 0.0
+        return (
+            batch["transaction_hash"] is None
+            or sent_at < self.started_at
+            or time.time() - sent_at > self.resend_after
+        )
+
+    def _tree(self, batch_id: str) -> MerkleTree:
+        with self.engine.connect() as connection:
+            digests = connection.execute(
+                select(credentials.c.digest)
+                .where(credentials.c.batch_id == batch_id)
+                .order_by(credentials.c.position)
+            ).scalars()
+            return MerkleTree([bytes(digest) for digest in digests])
+
+    # -- revocations and keys -----------------------------------------------------------------
+
+    def revoke_pending(self) -> int:
+        """Revoke on chain what was asked, once its batch is anchored (checking first if done)."""
+        query = (
+            select(revocations, batches.c.root)
+            .join(batches, batches.c.id == revocations.c.batch_id)
+            .where(revocations.c.status.in_(("pending", "sent")), batches.c.status == "anchored")
+            .order_by(revocations.c.id)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        for row in rows:
+            self._revoke(row)
+        return len(rows)
+
+    def _revoke(self, row: dict) -> None:
+        root = bytes(row["root"])
+        if row["credential_id"] is None:
+            check: tuple = ("rootRevocation", root)
+            call: tuple = ("revokeRoot", root, row["reason"])
+        else:
+            digest, path = self._leaf(row["batch_id"], row["credential_id"])
+            check = ("leafRevocation", root, digest)
+            call = ("revokeLeaf", root, digest, path, row["reason"])
+        block = self._revoked_block(*check)
+        if not block:
+            try:
+                tx_hash = self.ledger.send(
+                    self._account(row["issuer_id"]), "CredentialAnchor", *call
+                )
+                self._update_revocation(row["id"], status="sent", transaction_hash=tx_hash)
+                block = int(self.ledger.wait(tx_hash)["blockNumber"])
+            except TransactionReverted as error:
+                block = self._revoked_block(*check)
+                if not block:
+                    self._update_revocation(row["id"], status="failed", error=error.message)
+                    return
+        self._update_revocation(row["id"], status="done", block=block, done_at=time.time())
+
+    def _revoked_block(self, function: str, *args: bytes) -> int:
+        """The block a root or leaf was revoked in (0 if it is not)."""
+        _reason, block = self.ledger.read("CredentialAnchor", function, *args)
+        return int(block)
+
+    def _leaf(self, batch_id: str, credential_id: str) -> tuple[bytes, list[bytes]]:
+        with self.engine.connect() as connection:
+            position, digest = connection.execute(
+                select(credentials.c.position, credentials.c.digest).where(
+                    credentials.c.id == credential_id
+                )
+            ).one()
+        return bytes(digest), self._tree(batch_id).proof(position)
+
+    def _update_revocation(self, revocation_id: int, **values: object) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(revocations).where(revocations.c.id == revocation_id).values(**values)
+            )
+
+    def retire_keys(self) -> int:
+        """Retire rotated-out keys on chain once every credential they signed is anchored."""
+        pending = (
+            select(credentials.c.id)
+            .join(batches, batches.c.id == credentials.c.batch_id)
+            .where(credentials.c.key_id == issuer_keys.c.id, batches.c.status != "anchored")
+            .exists()
+        )
+        with self.engine.connect() as connection:
+            keys = (
+                connection.execute(
+                    select(issuer_keys, issuers.c.chain_id)
+                    .join(issuers, issuers.c.id == issuer_keys.c.issuer_id)
+                    .where(issuer_keys.c.state == "retiring", ~pending)
+                )
+                .mappings()
+                .all()
+            )
+        for key in keys:
+            public_key = bytes(key["public_key"])
+            _registered, retired = self.ledger.read(
+                "IssuerRegistry", "signingKey", bytes(key["chain_id"]), public_key
+            )
+            if not retired:
+                account = self._account(key["issuer_id"])
+                receipt = self.ledger.transact(
+                    account, "IssuerRegistry", "retireKey", public_key, 0
+                )
+                retired = int(receipt["blockNumber"])
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(issuer_keys)
+                    .where(issuer_keys.c.id == key["id"])
+                    .values(state="retired", retired_block=retired)
+                )
+        return len(keys)
+
+    def _issuer_of(self, batch_id: str) -> str:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(batches.c.issuer_id).where(batches.c.id == batch_id)
+            ).scalar_one()
+
+    def _account(self, issuer_id: str) -> LocalAccount:
+        if issuer_id not in self._accounts:
+            self._accounts[issuer_id] = issuer_account(self.engine, self.master_key, issuer_id)
+        return self._accounts[issuer_id]
+
+
+@dataclass
+class WorkerHandle:
+    """A worker running in a thread of this process."""
+
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop and wait for it."""
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+
+def start_worker(runtime: Runtime, policy: BatchPolicy | None = None) -> WorkerHandle:
+    """Start the anchoring worker in a daemon thread."""
+    create_tables(runtime.engine)
+    worker = AnchoringWorker(runtime, policy)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name="anchoring", daemon=True)
+    thread.start()
+    return WorkerHandle(thread=thread, stop_event=stop)

@@ -1,0 +1,419 @@
+"""Commands for institutions and the operator: issuers, units, issue, revoke, rules, worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from credentials.keys import SigningKey
+from credentials.proofs import CRYPTOSUITES
+from issuers import registry
+from issuers.anchoring import AnchoringWorker
+from issuers.catalogue import add_units
+from issuers.errors import IssuerError
+from issuers.issuance import Issuance, read_outcomes
+from issuers.publication import approve_rule_set
+from issuers.records import batch_record
+from issuers.revocation import request_revocation
+from issuers.schemas import REASONS, reason_code
+from issuers.tables import batches, create_tables, credentials, revocations
+from ledger.runtime import Runtime, Settings
+from verify.codes import RevocationReason
+
+PARALLEL_FROM = 2_000
+
+data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Data directory (default: $CREDITBANK_DATA or ./creditbank-data).",
+)
+
+
+@contextmanager
+def opened(data_dir: Path | None) -> Iterator[Runtime]:
+    """The runtime of a data directory (or of the environment), with the issuer tables."""
+    settings = Settings.from_env()
+    if data_dir is not None:
+        resolved = data_dir.resolve()
+        settings = replace(
+            settings, data_dir=resolved, database_url=f"sqlite:///{resolved / 'creditbank.sqlite'}"
+        )
+    with Runtime(settings) as runtime:
+        create_tables(runtime.engine)
+        yield runtime
+
+
+def explain(error: IssuerError) -> click.ClickException:
+    """An issuer error as a CLI error: the message, then one line per field (or CSV line)."""
+    lines = [error.message]
+    lines += [f"  {path}: {message}" for path, message in _flatten(error.errors)]
+    return click.ClickException("\n".join(lines))
+
+
+# -- issuers (operator) --------------------------------------------------------------------------
+
+
+@click.group("issuers")
+def issuers_group() -> None:
+    """Accredit institutions and manage their standing (operator)."""
+
+
+@issuers_group.command("add")
+@click.argument("name")
+@click.option("--slug", help="Issuer id in URLs and its DID (default: from NAME).")
+@click.option("--name-zh", help="The name in Chinese.")
+@click.option("--url", help="The institution's web site.")
+@click.option(
+    "--scope",
+    default="course,module,certificate,mooc,training",
+    show_default=True,
+    help="Credential kinds it may issue, comma-separated.",
+)
+@click.option(
+    "--levels", default="1-8", show_default=True, help="Framework levels, e.g. 1-8 or 3,5-6."
+)
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="Accredited from (UTC date).")
+@click.option(
+    "--valid-until", type=click.DateTime(["%Y-%m-%d"]), help="Accredited until (UTC date)."
+)
+@click.option(
+    "--signing-key",
+    "signing_key_file",
+    type=click.File("r"),
+    help="Import the Ed25519 seed (64 hex characters) instead of generating one.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@data_option
+def add_issuer(
+    name: str,
+    slug: str | None,
+    name_zh: str | None,
+    url: str | None,
+    scope: str,
+    levels: str,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    signing_key_file: click.utils.LazyFile | None,
+    as_json: bool,
+    data_dir: Path | None,
+) -> None:
+    """Accredit an issuer: signing key, chain account (allowlisted), scope, window, API token."""
+    seed = None
+    if signing_key_file is not None:
+        try:
+            seed = bytes.fromhex(signing_key_file.read().strip())
+            SigningKey.from_seed(seed)
+        except ValueError:
+            raise click.BadParameter(
+                "the seed must be 64 hex characters", param_hint="--signing-key"
+            ) from None
+    try:
+        window = registry.Scope(
+            kinds=registry.parse_kinds(scope),
+            levels=registry.parse_levels(levels),
+            valid_from=registry.unix_day(valid_from.date() if valid_from else None),
+            valid_until=registry.unix_day(valid_until.date() if valid_until else None),
+        )
+        with opened(data_dir) as runtime:
+            accreditation = registry.accredit(
+                runtime,
+                name=name,
+                scope=window,
+                slug=slug,
+                name_zh=name_zh,
+                url=url,
+                signing_seed=seed,
+            )
+    except IssuerError as error:
+        raise explain(error) from None
+    if as_json:
+        click.echo(json.dumps(accreditation.to_json(), indent=2))
+        return
+    click.echo(
+        f"issuer:     {accreditation.issuer_id}\n"
+        f"DID:        {accreditation.did}\n"
+        f"account:    {accreditation.account}\n"
+        f"public key: {accreditation.public_key}\n"
+        f"API token:  {accreditation.token}   (shown once: keep it safe)"
+    )
+
+
+@issuers_group.command("suspend")
+@click.argument("issuer_id")
+@click.option(
+    "--reason",
+    "reason",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Reason code recorded on chain.",
+)
+@data_option
+def suspend_issuer(issuer_id: str, reason: int, data_dir: Path | None) -> None:
+    """Suspend an issuer: it cannot issue or anchor, and its credentials stop verifying."""
+    with _issuer_errors(), opened(data_dir) as runtime:
+        registry.suspend(runtime, issuer_id, reason)
+    click.echo(f"suspended {issuer_id}")
+
+
+@issuers_group.command("reinstate")
+@click.argument("issuer_id")
+@data_option
+def reinstate_issuer(issuer_id: str, data_dir: Path | None) -> None:
+    """Lift an issuer's suspension."""
+    with _issuer_errors(), opened(data_dir) as runtime:
+        registry.reinstate(runtime, issuer_id)
+    click.echo(f"reinstated {issuer_id}")
+
+
+@issuers_group.command("rotate-key")
+@click.argument("issuer_id")
+@data_option
+def rotate_issuer_key(issuer_id: str, data_dir: Path | None) -> None:
+    """Register a new signing key; the old one retires once what it signed is anchored."""
+    with _issuer_errors(), opened(data_dir) as runtime:
+        public_key = registry.rotate_key(runtime, issuer_id)
+    click.echo(f"new signing key of {issuer_id}: {public_key}")
+
+
+# -- catalogue, issuance, revocation (institution) -----------------------------------------------
+
+
+@click.group("units")
+def units_group() -> None:
+    """The catalogue of an issuer's units."""
+
+
+@units_group.command("add")
+@click.option("--issuer", "issuer_id", required=True, help="Issuer id.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@data_option
+def add_units_command(issuer_id: str, file: Path, data_dir: Path | None) -> None:
+    """Add the units of a JSON file ({"units": [...]}) to the catalogue; prints their versions."""
+    try:
+        document = json.loads(file.read_text("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise click.ClickException(f"{file} is not JSON: {error}") from None
+    documents = document.get("units") if isinstance(document, dict) else document
+    if not isinstance(documents, list):
+        raise click.ClickException(f'{file} must hold {{"units": [...]}}')
+    with _issuer_errors(), opened(data_dir) as runtime:
+        issuer = registry.issuer_record(runtime.engine, issuer_id)
+        with runtime.engine.begin() as connection:
+            stored = add_units(connection, issuer, documents)
+    for unit in stored:
+        click.echo(f"{unit['code']} v{unit['version']}")
+
+
+@click.command("issue")
+@click.option("--issuer", "issuer_id", required=True, help="Issuer id.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write each anchored credential to DIR/<uuid>.json.",
+)
+@click.option(
+    "--cryptosuite", type=click.Choice(CRYPTOSUITES), default=CRYPTOSUITES[0], show_default=True
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1),
+    default=None,
+    help="Signing processes (default: one per core for large files).",
+)
+@data_option
+def issue_command(
+    issuer_id: str,
+    file: Path,
+    out_dir: Path | None,
+    cryptosuite: str,
+    processes: int | None,
+    data_dir: Path | None,
+) -> None:
+    """Issue credentials from outcomes in FILE.json or FILE.csv: sign, batch, anchor, deliver."""
+    started = time.perf_counter()
+    with _issuer_errors(), opened(data_dir) as runtime:
+        issuer = registry.issuer_record(runtime.engine, issuer_id)
+        outcomes = read_outcomes(file.read_bytes(), file.name)
+        count = len(outcomes.rows)
+        if processes is None:
+            processes = (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
+        issuance = Issuance.of(runtime)
+        with (
+            click.progressbar(
+                length=count, label="signing  ", file=click.get_text_stream("stderr")
+            ) as bar,
+            runtime.engine.begin() as connection,
+        ):
+            issued = issuance.issue(
+                connection,
+                issuer,
+                outcomes,
+                cryptosuite=cryptosuite,
+                processes=processes,
+                progress=bar.update,
+            )
+        signed_at = time.perf_counter()
+        batch_ids = issued.to_json()["batches"]
+        click.echo(f"anchoring {len(batch_ids)} batch(es) …", err=True)
+        AnchoringWorker(runtime).drain(set(batch_ids))
+        anchored_at = time.perf_counter()
+        if out_dir is not None:
+            _write_credentials(runtime, batch_ids, out_dir)
+        records = [
+            batch_record(runtime.engine, issuer_id, batch_id, runtime.deployment)
+            for batch_id in batch_ids
+        ]
+    elapsed = time.perf_counter() - started
+    blocks = sorted({record["block"] for record in records})
+    click.echo(
+        f"issued {count} credentials for {issuer_id} in {len(batch_ids)} batch(es), "
+        f"anchored in block(s) {blocks[0]}–{blocks[-1]}\n"
+        f"signed and stored in {signed_at - started:.1f} s, anchored in "
+        f"{anchored_at - signed_at:.1f} s, {elapsed:.1f} s in all "
+        f"({count / elapsed:,.0f} credentials/s)"
+        + (f"\ncredentials written to {out_dir}" if out_dir is not None else "")
+    )
+
+
+@click.command("revoke")
+@click.argument("credential_id", required=False)
+@click.option("--batch", "batch_id", help="Revoke a whole batch instead of one credential.")
+@click.option("--reason", type=click.Choice(REASONS), required=True, help="Why it is revoked.")
+@click.option("--note", help="Free text kept with the revocation (not put on chain).")
+@data_option
+def revoke_command(
+    credential_id: str | None,
+    batch_id: str | None,
+    reason: str,
+    note: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Revoke a credential (CREDENTIAL_ID) or a whole batch (--batch) on chain, with a reason."""
+    if (credential_id is None) == (batch_id is None):
+        raise click.UsageError("give a CREDENTIAL_ID or --batch BATCH_ID (one of them)")
+    with _issuer_errors(), opened(data_dir) as runtime:
+        with runtime.engine.begin() as connection:
+            target_batch = (
+                batch_id
+                or connection.execute(
+                    select(credentials.c.batch_id).where(credentials.c.id == credential_id)
+                ).scalar_one_or_none()
+            )
+            issuer_id = connection.execute(
+                select(batches.c.issuer_id).where(batches.c.id == target_batch)
+            ).scalar_one_or_none()
+            if issuer_id is None:
+                raise click.ClickException(f"no such {'batch' if batch_id else 'credential'}")
+            revocation = request_revocation(
+                connection,
+                issuer_id,
+                reason=reason_code(reason),
+                credential_id=credential_id,
+                batch_id=batch_id,
+                note=note,
+            )
+        worker = AnchoringWorker(runtime)
+        worker.drain({revocation["batch"]})
+        worker.revoke_pending()
+        record = batch_record(runtime.engine, issuer_id, revocation["batch"], runtime.deployment)
+        with runtime.engine.connect() as connection:
+            row = (
+                connection.execute(select(revocations).where(revocations.c.id == revocation["id"]))
+                .mappings()
+                .one()
+            )
+    if row["status"] != "done":
+        raise click.ClickException(f"revocation failed: {row['error']}")
+    label = RevocationReason(row["reason"]).label
+    click.echo(
+        f"revoked {credential_id or batch_id} ({label}) in block {row['block']}, "
+        f"transaction {row['transaction_hash']}, root {record['root']}"
+    )
+
+
+# -- rules (operator) and the worker -------------------------------------------------------------
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Conversion-rule sets published by institutions."""
+
+
+@rules_group.command("approve")
+@click.argument("rule_set_id")
+@click.argument("version", type=click.IntRange(1))
+@data_option
+def approve_rules(rule_set_id: str, version: int, data_dir: Path | None) -> None:
+    """Approve a published rule-set version on chain (operator)."""
+    with _issuer_errors(), opened(data_dir) as runtime:
+        click.echo(json.dumps(approve_rule_set(runtime, rule_set_id, version), indent=2))
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do one pass and exit.")
+@data_option
+def worker_command(once: bool, data_dir: Path | None) -> None:
+    """Run the anchoring worker until SIGINT/SIGTERM: close, anchor, deliver, revoke."""
+    with opened(data_dir) as runtime:
+        worker = AnchoringWorker(runtime)
+        if once:
+            click.echo(f"{worker.run_once()} step(s) done")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo("anchoring worker running", err=True)
+        worker.run(stop)
+    click.echo("anchoring worker stopped", err=True)
+
+
+COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_group, worker_command)
+
+
+@contextmanager
+def _issuer_errors() -> Iterator[None]:
+    try:
+        yield
+    except IssuerError as error:
+        raise explain(error) from None
+
+
+def _write_credentials(runtime: Runtime, batch_ids: list[str], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with runtime.engine.connect() as connection:
+        for batch_id in batch_ids:
+            rows = connection.execute(
+                select(credentials.c.id, credentials.c.anchored).where(
+                    credentials.c.batch_id == batch_id
+                )
+            )
+            for row in rows:
+                name = row.id.removeprefix("urn:uuid:") + ".json"
+                (out_dir / name).write_text(row.anchored, encoding="utf-8")
+
+
+def _flatten(errors: object, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flatten(value, f"{path}, {key}" if path else str(key))
+    elif isinstance(errors, list):
+        for item in errors:
+            yield from _flatten(item, path)
+    else:
+        yield path, str(errors)

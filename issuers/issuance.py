@@ -1,0 +1,516 @@
+"""Issuance: check outcomes, sign credentials, store each with its batch in one DB transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from credentials.dids import verification_method_id
+from credentials.keys import SigningKey
+from credentials.merkle import credential_digest
+from credentials.model import IssuerProfile, Result, achievement_credential
+from credentials.proofs import sign
+from issuers.catalogue import achievement_of, catalogue_of
+from issuers.errors import Conflict, Forbidden, InvalidInput
+from issuers.learners import learner_pepper, learner_ref
+from issuers.registry import signing_key
+from issuers.schemas import OutcomeSchema
+from issuers.tables import batches, credentials
+from ledger.runtime import Runtime
+
+DEFAULT_BATCH_SIZE = 1_000
+DEFAULT_BATCH_SECONDS = 2.0
+OUTCOME_FIELDS = tuple(OutcomeSchema().fields)
+_OUTCOME = OutcomeSchema()
+_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """When a batch closes: at `size` credentials, or `max_age` seconds after it opened."""
+
+    size: int = DEFAULT_BATCH_SIZE
+    max_age: float = DEFAULT_BATCH_SECONDS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BatchPolicy:
+        """The policy from `CREDITBANK_BATCH_SIZE` and `CREDITBANK_BATCH_SECONDS`."""
+        env = os.environ if environ is None else environ
+        return cls(
+            size=int(env.get("CREDITBANK_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
+            max_age=float(env.get("CREDITBANK_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)),
+        )
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Outcome documents and where each came from: `outcomes` index or `file` line."""
+
+    where: str
+    labels: tuple[str, ...]
+    rows: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A checked outcome, as the unsigned credential it becomes and the keys it is stored under."""
+
+    credential_id: str
+    learner_did: str
+    learner_hash: str
+    unit_code: str
+    unit_version: int
+    session: str
+    unsigned: dict
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signed credential as stored: compact JSON text and its Merkle digest."""
+
+    text: str
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What an issue request produced: each credential's id, learner and batch."""
+
+    credentials: tuple[tuple[str, str, str], ...]
+
+    def to_json(self) -> dict:
+        """The API response body."""
+        return {
+            "credentials": [
+                {"id": credential_id, "learner": learner, "batch": batch}
+                for credential_id, learner, batch in self.credentials
+            ],
+            "batches": list(dict.fromkeys(batch for _, _, batch in self.credentials)),
+        }
+
+
+def outcomes_from_json(value: object) -> Outcomes:
+    """Outcomes from parsed JSON: a list of objects, or {"outcomes": [...]}."""
+    if isinstance(value, dict) and "outcomes" in value:
+        value = value["outcomes"]
+    if not isinstance(value, list) or not value:
+        raise InvalidInput(
+            "send a non-empty list of outcomes", {"outcomes": ["must be a non-empty list"]}
+        )
+    return Outcomes(
+        where="outcomes",
+        labels=tuple(str(index) for index in range(len(value))),
+        rows=tuple(value),
+    )
+
+
+def outcomes_from_csv(data: bytes) -> Outcomes:
+    """Outcomes from a CSV file whose header names the outcome fields; empty cells are omitted."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "the CSV file is not UTF-8 text", {"file": ["is not UTF-8 text"]}
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra")
+    header = reader.fieldnames or []
+    unknown = [name for name in header if name not in OUTCOME_FIELDS]
+    missing = [
+        name for name, field in _OUTCOME.fields.items() if field.required and name not in header
+    ]
+    if unknown or missing:
+        messages = [f"unknown column {name!r}" for name in unknown]
+        messages += [f"missing column {name!r}" for name in missing]
+        raise InvalidInput("the CSV header is wrong", {"file": {"line 1": {"header": messages}}})
+    labels, rows = [], []
+    for row in reader:
+        labels.append(f"line {reader.line_num}")
+        if "\0extra" in row:
+            rows.append({"\0extra": True})
+            continue
+        rows.append({name: value for name, value in row.items() if value not in (None, "")})
+    if not rows:
+        raise InvalidInput("the CSV file has no outcomes", {"file": ["has no outcome rows"]})
+    return Outcomes(where="file", labels=tuple(labels), rows=tuple(rows))
+
+
+def read_outcomes(data: bytes, filename: str) -> Outcomes:
+    """Outcomes from a `.csv` or `.json` file's bytes."""
+    if filename.lower().endswith(".csv"):
+        return outcomes_from_csv(data)
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidInput("the file is not JSON", {"file": [f"is not JSON: {error}"]}) from None
+    return outcomes_from_json(value)
+
+
+class Signer:
+    """Signs unsigned credentials with one key and cryptosuite, returning their stored form."""
+
+    def __init__(self, key: SigningKey, verification_method: str, cryptosuite: str, created: str):
+        self.key = key
+        self.verification_method = verification_method
+        self.cryptosuite = cryptosuite
+        self.created = created
+
+    def __call__(self, unsigned: dict) -> Signed:
+        """Sign one credential."""
+        signed = sign(
+            unsigned,
+            self.key,
+            verification_method=self.verification_method,
+            cryptosuite=self.cryptosuite,
+            created=self.created,
+        )
+        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        return Signed(text=text, digest=credential_digest(signed))
+
+
+class Issuance:
+    """Turns an issuer's outcomes into signed, stored, batched credentials."""
+
+    def __init__(
+        self, engine: Engine, *, master_key: bytes, did_host: str, policy: BatchPolicy
+    ) -> None:
+        self.engine = engine
+        self.master_key = master_key
+        self.pepper = learner_pepper(master_key)
+        self.did_host = did_host
+        self.policy = policy
+
+    @classmethod
+    def of(cls, runtime: Runtime, policy: BatchPolicy | None = None) -> Issuance:
+        """Issuance over a runtime's database, master key and DID host."""
+        return cls(
+            runtime.engine,
+            master_key=runtime.settings.master_key(),
+            did_host=runtime.settings.did_host,
+            policy=policy or BatchPolicy.from_env(),
+        )
+
+    def issue(
+        self,
+        connection: Connection,
+        issuer: dict,
+        outcomes: Outcomes,
+        *,
+        cryptosuite: str,
+        processes: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ) -> Issued:
+        """Check every outcome, sign them all and store them; any bad outcome issues nothing.
+
+        The credentials are committed with the caller's transaction on `connection`.
+        """
+        drafts = self.prepare(connection, issuer, outcomes)
+        key_id, key = signing_key(self.engine, self.master_key, issuer["id"])
+        signer = Signer(
+            key, verification_method_id(issuer["did"], key.public_key), cryptosuite, _now_iso()
+        )
+        signed = sign_all(drafts, signer, processes=processes, progress=progress)
+        return self.store(connection, issuer["id"], key_id, drafts, signed)
+
+    def prepare(self, connection: Connection, issuer: dict, outcomes: Outcomes) -> list[Draft]:
+        """Check outcomes against the schema, the catalogue and what was issued before."""
+        check_may_issue(issuer)
+        catalogue = catalogue_of(connection, issuer["id"])
+        profile = IssuerProfile(
+            did=issuer["did"], name=issuer["name"], name_zh=issuer["name_zh"], url=issuer["url"]
+        )
+        achievements: dict[tuple[str, int], Any] = {}
+        today = datetime.now(UTC).date()
+        errors: dict[str, object] = {}
+        drafts: dict[str, Draft] = {}
+        seen: dict[tuple[str, str, str], str] = {}
+        for label, row in zip(outcomes.labels, outcomes.rows, strict=True):
+            if not isinstance(row, dict):
+                errors[label] = {"outcome": ["must be a JSON object"]}
+                continue
+            if "\0extra" in row:
+                errors[label] = {"row": ["has more fields than the header"]}
+                continue
+            try:
+                outcome = _OUTCOME.load(row)
+            except ValidationError as error:
+                errors[label] = error.messages
+                continue
+            problems, unit = _check(outcome, catalogue, today)
+            try:
+                learner = learner_ref(outcome["national_id"], self.pepper, self.did_host)
+            except InvalidInput as error:
+                problems.update(error.errors)
+            if problems or unit is None:
+                errors[label] = problems
+                continue
+            key = (learner.did, unit["code"], outcome["session"])
+            if key in seen:
+                errors[label] = {
+                    "session": [f"repeats {seen[key]}: same learner, unit and session"]
+                }
+                continue
+            seen[key] = label
+            unit_key = (unit["code"], unit["version"])
+            if unit_key not in achievements:
+                achievements[unit_key] = achievement_of(unit)
+            drafts[label] = _draft(outcome, unit, learner, profile, achievements[unit_key])
+        for label, credential_id in _already_issued(connection, issuer["id"], drafts):
+            errors[label] = {
+                "session": [f"the learner already has {credential_id} for this unit and session"]
+            }
+        if errors:
+            count = len(errors)
+            what = "lines" if outcomes.where == "file" else "outcomes"
+            raise InvalidInput(
+                f"{count} of {len(outcomes.rows)} {what} are invalid; nothing was issued",
+                {outcomes.where: errors},
+            )
+        return list(drafts.values())
+
+    def store(
+        self,
+        connection: Connection,
+        issuer_id: str,
+        key_id: int,
+        drafts: Sequence[Draft],
+        signed: Sequence[Signed],
+    ) -> Issued:
+        """Store the credentials in the issuer's open batch(es), closing each one that fills up."""
+        now = time.time()
+        issued: list[tuple[str, str, str]] = []
+        start = 0
+        try:
+            while start < len(drafts):
+                batch_id, position, room = self._claim(connection, issuer_id, len(drafts) - start)
+                end = start + room
+                connection.execute(
+                    insert(credentials),
+                    [
+                        {
+                            "id": draft.credential_id,
+                            "issuer_id": issuer_id,
+                            "learner_did": draft.learner_did,
+                            "learner_hash": draft.learner_hash,
+                            "unit_code": draft.unit_code,
+                            "unit_version": draft.unit_version,
+                            "session": draft.session,
+                            "key_id": key_id,
+                            "batch_id": batch_id,
+                            "position": position + offset,
+                            "digest": item.digest,
+                            "signed": item.text,
+                            "issued_at": now,
+                        }
+                        for offset, (draft, item) in enumerate(
+                            zip(drafts[start:end], signed[start:end], strict=True)
+                        )
+                    ],
+                )
+                issued.extend((d.credential_id, d.learner_did, batch_id) for d in drafts[start:end])
+                start = end
+        except IntegrityError:
+            raise Conflict(
+                "another request issued one of these outcomes meanwhile; nothing was issued",
+                {"outcomes": ["a credential for the same learner, unit and session exists"]},
+            ) from None
+        return Issued(credentials=tuple(issued))
+
+    def _claim(self, connection: Connection, issuer_id: str, wanted: int) -> tuple[str, int, int]:
+        """Room for up to `wanted` credentials in the issuer's open batch (opened if none):
+        returns (batch id, first position, count). A batch that fills up is closed."""
+        now = time.time()
+        while True:
+            current = connection.execute(
+                select(batches.c.id, batches.c.size).where(
+                    batches.c.issuer_id == issuer_id, batches.c.status == "open"
+                )
+            ).first()
+            if current is None:
+                batch_id = str(uuid.uuid4())
+                count = min(wanted, self.policy.size)
+                connection.execute(
+                    insert(batches).values(
+                        id=batch_id, issuer_id=issuer_id, status="open", size=count, opened_at=now
+                    )
+                )
+                self._close_if_full(connection, batch_id, count, now)
+                return batch_id, 0, count
+            count = max(0, min(wanted, self.policy.size - current.size))
+            claimed = connection.execute(
+                update(batches)
+                .where(
+                    batches.c.id == current.id,
+                    batches.c.status == "open",
+                    batches.c.size == current.size,
+                )
+                .values(size=current.size + count)
+            )
+            if claimed.rowcount == 1 and count > 0:
+                self._close_if_full(connection, current.id, current.size + count, now)
+                return current.id, current.size, count
+            if claimed.rowcount == 1:
+                self._close_if_full(connection, current.id, current.size, now)
+
+    def _close_if_full(self, connection: Connection, batch_id: str, size: int, now: float) -> None:
+        if size >= self.policy.size:
+            connection.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(status="closed", closed_at=now)
+            )
+
+
+def check_may_issue(issuer: dict) -> None:
+    """Refuse a suspended issuer, or one outside its accreditation window."""
+    now = time.time()
+    if issuer["suspended"]:
+        raise Forbidden(f"issuer {issuer['id']!r} is suspended and may not issue")
+    if now < issuer["valid_from"] or (issuer["valid_until"] and now >= issuer["valid_until"]):
+        raise Forbidden(f"issuer {issuer['id']!r} is outside its accreditation window")
+
+
+def sign_all(
+    drafts: Sequence[Draft],
+    signer: Signer,
+    *,
+    processes: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[Signed]:
+    """Sign every draft, in this process or in a pool of `processes` (the seed stays local)."""
+    unsigned = (draft.unsigned for draft in drafts)
+    if processes <= 1:
+        return list(_counted(map(signer, unsigned), progress))
+    context = multiprocessing.get_context("spawn")
+    options = (signer.key.seed, signer.verification_method, signer.cryptosuite, signer.created)
+    with context.Pool(processes, initializer=_start_signer, initargs=options) as pool:
+        return list(_counted(pool.imap(_sign_in_worker, unsigned, chunksize=64), progress))
+
+
+_WORKER_SIGNER: Signer | None = None
+
+
+def _start_signer(seed: bytes, verification_method: str, cryptosuite: str, created: str) -> None:
+    global _WORKER_SIGNER
+    _WORKER_SIGNER = Signer(SigningKey.from_seed(seed), verification_method, cryptosuite, created)
+
+
+def _sign_in_worker(unsigned: dict) -> Signed:
+    assert _WORKER_SIGNER is not None
+    return _WORKER_SIGNER(unsigned)
+
+
+def _counted(items: Iterable[Signed], progress: Callable[[int], None] | None) -> Iterable[Signed]:
+    for item in items:
+        if progress is not None:
+            progress(1)
+        yield item
+
+
+def _check(outcome: dict, catalogue: dict, today: date) -> tuple[dict, dict | None]:
+    """Field errors of one outcome against the catalogue and the calendar, and its unit."""
+    problems: dict[str, list[str]] = {}
+    versions = catalogue.get(outcome["unit"])
+    if versions is None:
+        return {"unit": [f"unknown unit {outcome['unit']!r}"]}, None
+    version = outcome["unit_version"] or max(versions)
+    unit = versions.get(version)
+    if unit is None:
+        return {"unit_version": [f"unit {outcome['unit']!r} has no version {version}"]}, None
+    credits = outcome["credits"]
+    if credits is not None and not 0 <= credits <= unit["credit_value"]:
+        problems["credits"] = [
+            f"must be between 0 and {unit['credit_value']:g}, the unit's credit value"
+        ]
+    completed, started = outcome["completed_on"], outcome["started_on"]
+    if completed > today:
+        problems["completed_on"] = ["is in the future"]
+    elif not _within(completed, unit):
+        window = f"{unit['valid_from']} to {unit['valid_until'] or 'open end'}"
+        problems["completed_on"] = [
+            f"is outside the validity of unit {unit['code']} v{unit['version']} ({window})"
+        ]
+    if started is not None and started > completed:
+        problems["started_on"] = ["is after completed_on"]
+    if outcome["valid_until"] is not None and outcome["valid_until"] <= completed:
+        problems["valid_until"] = ["must be after completed_on"]
+    return problems, unit
+
+
+def _within(day: date, unit: dict) -> bool:
+    text = day.isoformat()
+    return unit["valid_from"] <= text and (
+        unit["valid_until"] is None or text < unit["valid_until"]
+    )
+
+
+def _draft(
+    outcome: dict, unit: dict, learner: Any, profile: IssuerProfile, achievement: Any
+) -> Draft:
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
+    credits = outcome["credits"]
+    valid_until = outcome["valid_until"]
+    unsigned = achievement_credential(
+        credential_id=credential_id,
+        issuer=profile,
+        learner=learner,
+        achievement=achievement,
+        result=Result(
+            grade=outcome["grade"], scale=outcome["scale"], status=outcome["result_status"]
+        ),
+        credits_earned=unit["credit_value"] if credits is None else credits,
+        valid_from=f"{outcome['completed_on'].isoformat()}T00:00:00Z",
+        valid_until=f"{valid_until.isoformat()}T00:00:00Z" if valid_until else None,
+        activity_start=outcome["started_on"].isoformat() if outcome["started_on"] else None,
+        activity_end=outcome["completed_on"].isoformat(),
+        session=outcome["session"],
+    )
+    return Draft(
+        credential_id=credential_id,
+        learner_did=learner.did,
+        learner_hash=learner.identifiers[0]["identityHash"],
+        unit_code=unit["code"],
+        unit_version=unit["version"],
+        session=outcome["session"],
+        unsigned=unsigned,
+    )
+
+
+def _already_issued(
+    connection: Connection, issuer_id: str, drafts: Mapping[str, Draft]
+) -> list[tuple[str, str]]:
+    """(label, existing credential id) for each draft that repeats a stored credential."""
+    by_key = {(d.learner_did, d.unit_code, d.session): label for label, d in drafts.items()}
+    learners = sorted({draft.learner_did for draft in drafts.values()})
+    found = []
+    for start in range(0, len(learners), _LOOKUP_CHUNK):
+        query = select(
+            credentials.c.learner_did,
+            credentials.c.unit_code,
+            credentials.c.session,
+            credentials.c.id,
+        ).where(
+            credentials.c.issuer_id == issuer_id,
+            credentials.c.learner_did.in_(learners[start : start + _LOOKUP_CHUNK]),
+        )
+        for row in connection.execute(query):
+            label = by_key.get((row.learner_did, row.unit_code, row.session))
+            if label is not None:
+                found.append((label, row.id))
+    return found
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
