@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 PAUSE_ENV = "CREDITBANK_PAUSE_AT"
 RESEND_AFTER = 30.0
+ANCHOR_GAS = 150_000
 IDLE_SLEEP = 0.1
 
 
@@ -170,7 +171,7 @@ class AnchoringWorker:
                 else None
             )
             if receipt is not None and receipt["status"] != 1:
-                self._fail(batch["id"], "the anchoring transaction reverted")
+                self._fail(batch["id"], self._revert_reason(batch["transaction_hash"]))
                 moved += 1
             elif receipt is None and self._lost(batch):
                 self._send(batch["id"], root)
@@ -181,7 +182,9 @@ class AnchoringWorker:
         """Send the anchoring transaction and record its hash before anything waits for it."""
         issuer_id = self._issuer_of(batch_id)
         try:
-            tx_hash = self.ledger.send(self._account(issuer_id), "CredentialAnchor", "anchor", root)
+            tx_hash = self.ledger.send(
+                self._account(issuer_id), "CredentialAnchor", "anchor", root, gas=ANCHOR_GAS
+            )
         except TransactionReverted as error:
             if not self._recognise(batch_id, root, issuer_id):
                 self._fail(batch_id, error.message)
@@ -265,6 +268,14 @@ class AnchoringWorker:
                     error=None,
                 )
             )
+
+    def _revert_reason(self, tx_hash: str) -> str:
+        """Why a mined anchoring transaction reverted."""
+        try:
+            self.ledger.wait(tx_hash)
+        except TransactionReverted as error:
+            return error.message
+        return "the anchoring transaction reverted"
 
     def _fail(self, batch_id: str, reason: str) -> None:
         logger.error("batch %s failed to anchor: %s", batch_id, reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -254,20 +255,14 @@ def issue_command(
         if processes is None:
             processes = (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
         issuance = Issuance.of(runtime)
-        with (
-            click.progressbar(
-                length=count, label="signing  ", file=click.get_text_stream("stderr")
-            ) as bar,
-            runtime.engine.begin() as connection,
-        ):
-            issued = issuance.issue(
-                connection,
-                issuer,
-                outcomes,
-                cryptosuite=cryptosuite,
-                processes=processes,
-                progress=bar.update,
+        with runtime.engine.connect() as connection:
+            drafts = issuance.prepare(connection, issuer, outcomes)
+        with click.progressbar(length=count, label="signing", file=sys.stderr) as bar:
+            key_id, signed = issuance.sign(
+                issuer, drafts, cryptosuite=cryptosuite, processes=processes, progress=bar.update
             )
+        with runtime.engine.begin() as connection:
+            issued = issuance.store(connection, issuer_id, key_id, drafts, signed)
         signed_at = time.perf_counter()
         batch_ids = issued.to_json()["batches"]
         click.echo(f"anchoring {len(batch_ids)} batch(es) …", err=True)

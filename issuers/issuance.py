@@ -217,12 +217,26 @@ class Issuance:
         The credentials are committed with the caller's transaction on `connection`.
         """
         drafts = self.prepare(connection, issuer, outcomes)
+        key_id, signed = self.sign(
+            issuer, drafts, cryptosuite=cryptosuite, processes=processes, progress=progress
+        )
+        return self.store(connection, issuer["id"], key_id, drafts, signed)
+
+    def sign(
+        self,
+        issuer: dict,
+        drafts: Sequence[Draft],
+        *,
+        cryptosuite: str,
+        processes: int = 1,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, list[Signed]]:
+        """Sign drafts with the issuer's active key; returns the key's id and the credentials."""
         key_id, key = signing_key(self.engine, self.master_key, issuer["id"])
         signer = Signer(
             key, verification_method_id(issuer["did"], key.public_key), cryptosuite, _now_iso()
         )
-        signed = sign_all(drafts, signer, processes=processes, progress=progress)
-        return self.store(connection, issuer["id"], key_id, drafts, signed)
+        return key_id, sign_all(drafts, signer, processes=processes, progress=progress)
 
     def prepare(self, connection: Connection, issuer: dict, outcomes: Outcomes) -> list[Draft]:
         """Check outcomes against the schema, the catalogue and what was issued before."""

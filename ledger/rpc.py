@@ -57,7 +57,7 @@ def handle(node: EmbeddedNode, body: bytes, admin_token: str | None) -> bytes:
     """Answer a raw JSON-RPC body; b'' when it held only notifications."""
     if len(body) > MAX_BODY_BYTES:
         return _encode(_error_response(None, InvalidRequest("request body too large")))
-    if _too_deep(body):
+    if too_deep(body):
         return _encode(_error_response(None, InvalidRequest("request nested too deeply")))
     try:
         message = json.loads(body)
@@ -76,17 +76,17 @@ def handle(node: EmbeddedNode, body: bytes, admin_token: str | None) -> bytes:
     return b"" if response is None else _encode(response)
 
 
-def _too_deep(body: bytes) -> bool:
-    """Whether JSON nesting exceeds MAX_DEPTH (py-evm raises the recursion limit so far that
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests deeper than `limit` (py-evm raises the recursion limit so far that
     a deeply nested body would overflow the C stack inside `json.loads`)."""
-    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+    if body.count(b"[") + body.count(b"{") <= limit:
         return False
     depth = 0
     for token in _JSON_TOKENS.finditer(body):
         symbol = token.group()
         if symbol in (b"[", b"{"):
             depth += 1
-            if depth > MAX_DEPTH:
+            if depth > limit:
                 return True
         elif symbol in (b"]", b"}"):
             depth -= 1

@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from issuers import api as issuers_api
 from ledger.runtime import Runtime, Settings
-from portal import errors
+from portal import errors, security
 from portal.api import verify
 from portal.ratelimit import RateLimiter
 
@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "MAX_CREDENTIAL_BYTES": 256 * 1024,
+    "MAX_JSON_DEPTH": 64,
     "RATE_LIMITS": {"verify": (120, 60)},
 }
 
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     app.extensions["creditbank"] = runtime
     app.extensions["rate_limiter"] = RateLimiter()
     errors.init_app(app)
+    security.init_app(app)
     api = Api(app)
     api.register_blueprint(verify.blp)
     issuers_api.register(api, app)

@@ -1,10 +1,10 @@
-"""Portal errors, and JSON error bodies for every failure of an API route."""
+"""Portal errors: JSON error bodies for the API, and error pages for everything else."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -17,6 +17,10 @@ class PortalError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class InvalidShare(PortalError, ValueError):
+    """A share link cannot be created as asked."""
 
 
 def error_body(status: int, message: str, errors: object = None) -> Response:
@@ -34,19 +38,24 @@ def error_body(status: int, message: str, errors: object = None) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Answer API failures with JSON and never leak a stack trace."""
+    """Answer API failures with JSON, page failures with a page, and never leak a stack trace."""
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response | HTTPException:
+    def http_error(error: HTTPException) -> Response | tuple[str, int, list[tuple[str, str]]]:
         if not request.path.startswith("/api/"):
-            return error
+            return error_page(error)
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") if isinstance(data, dict) else None
         return error_body(error.code or 500, error.description or "", messages)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> Response | HTTPException:
+    def unexpected_error(error: Exception) -> Response | tuple[str, int, list[tuple[str, str]]]:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_body(500, "internal error")
-        return InternalServerError()
+        return error_page(InternalServerError())
+
+
+def error_page(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
+    """The error as a page in the visitor's language, keeping its headers (e.g. Allow)."""
+    return render_template("error.html", error=error), error.code or 500, error.get_headers()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from chains import TestChain, embedded_chain, ganache_chain
+from databases import PostgresServer, postgres_bin
 from nodes import GanacheNode, ganache_installed
 
 from ledger.genesis import initialise
@@ -45,16 +47,31 @@ def embedded(tmp_path) -> Iterator[TestChain]:
     test_chain.node.close()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session."""
+    if postgres_bin() is None and not os.environ.get("CI"):
+        pytest.skip("PostgreSQL is not installed: run `bash tests/install.sh`")
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database: SQLite in the test's folder, and again on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'creditbank.sqlite'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
 @pytest.fixture
-def runtime(tmp_path, monkeypatch) -> Iterator[Runtime]:
-    """A real data dir (`creditbank init`) opened as the portal opens it: embedded node, SQLite."""
+def runtime(tmp_path, monkeypatch, database_url: str) -> Iterator[Runtime]:
+    """A real data dir (`creditbank init`) opened as the portal opens it, on each database."""
     monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
     data_dir = tmp_path / "data"
     initialise(data_dir)
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'creditbank.sqlite'}",
-        block_period=0.05,
-    )
+    settings = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05)
     with Runtime(settings) as opened:
         yield opened

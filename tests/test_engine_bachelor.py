@@ -9,8 +9,16 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from engine_support import ACADEMY, AS_OF, COLLEGE, LEARNER, OWNER, outcome, programme_json, \
-    rule_set
+from engine_support import (
+    ACADEMY,
+    AS_OF,
+    COLLEGE,
+    LEARNER,
+    OWNER,
+    outcome,
+    programme_json,
+    rule_set,
+)
 
 from portal.engine.audit import audit
 from portal.engine.codes import Code
@@ -277,8 +285,8 @@ def test_what_if_the_planned_semester_completes_the_degree() -> None:
     planned = [line for line in after.lines if line.planned]
     assert [(line.outcome_ids, line.category, line.credits) for line in planned] == [
         (("plan-cs202",), "major", Decimal(3)),
-        *((((f"plan-b-{code}",), "general", Decimal(3))
-           for code in ("art1", "eco1", "his2", "phi1"))),
+        *(((f"plan-b-{code}",), "general", Decimal(3))
+           for code in ("art1", "eco1", "his2", "phi1")),
     ]
     assert [line for line in after.lines if not line.planned] == list(before.lines)
     assert after.refusals == before.refusals

@@ -1,4 +1,4 @@
-"""The issuer API end to end: issue → anchor → verify, bad input, idempotency, scoping, revocation."""
+"""The issuer API end to end: issue, anchor, verify; bad input, idempotency, scoping, revocation."""
 
 from __future__ import annotations
 
@@ -128,9 +128,7 @@ def test_bad_outcomes_are_refused_field_by_field_and_nothing_is_issued(bank) -> 
                     "6": {"credits": ["must be between 0 and 3.5, the unit's credit value"]},
                     "7": {"credits": ["must be between 0 and 3.5, the unit's credit value"]},
                     "8": {
-                        "session": [
-                            f"the learner already has {existing} for this unit and session"
-                        ]
+                        "session": [f"the learner already has {existing} for this unit and session"]
                     },
                     "9": {"grade": ["Length must be between 1 and 32."]},
                     "10": {"unit_version": ["unit 'CS101' has no version 7"]},
@@ -214,7 +212,9 @@ def test_csv_errors_are_reported_by_line(bank) -> None:
 
 def test_oversize_requests_are_413(runtime: Runtime) -> None:
     accreditation = accredited(runtime)
-    client = create_app(runtime, {"ISSUE_MAX_OUTCOMES": 2, "MAX_CONTENT_LENGTH": 4096}).test_client()
+    client = create_app(
+        runtime, {"ISSUE_MAX_OUTCOMES": 2, "MAX_CONTENT_LENGTH": 4096}
+    ).test_client()
     headers = {"Authorization": f"Bearer {accreditation.token}"}
     three = {"outcomes": [outcome(session=str(n)) for n in range(3)]}
     answer = client.post("/api/v1/credentials", json=three, headers=headers)
@@ -258,9 +258,7 @@ def test_tokens_are_required_and_scoped_to_their_issuer(runtime: Runtime, bank) 
         headers=rival_headers,
     )
     assert (revoke.status_code, revoke.json) == (404, error(404, f"no credential {credential_id}"))
-    assert client.get("/api/v1/units/CS999", headers=headers).json == error(
-        404, "no unit 'CS999'"
-    )
+    assert client.get("/api/v1/units/CS999", headers=headers).json == error(404, "no unit 'CS999'")
 
 
 def test_idempotency_key_replays_the_first_response(runtime: Runtime, bank) -> None:
@@ -310,15 +308,15 @@ def test_units_are_versioned(bank) -> None:
             {
                 "units": {
                     "0": {
-                        "credit_value": [
-                            "Must be greater than 0 and less than or equal to 1000."
-                        ]
+                        "credit_value": ["Must be greater than 0 and less than or equal to 1000."]
                     }
                 }
             },
         ),
     )
-    scope = client.post("/api/v1/units", json={"units": [{**units[0], "kind": "mooc"}]}, headers=headers)
+    scope = client.post(
+        "/api/v1/units", json={"units": [{**units[0], "kind": "mooc"}]}, headers=headers
+    )
     assert scope.json["errors"] == {
         "units": {"0": {"kind": ["the issuer is accredited for course,certificate, not mooc"]}}
     }
@@ -366,7 +364,10 @@ def test_issuer_did_document_and_openapi(runtime: Runtime, bank) -> None:
     client, _, _ = bank
     did = client.get("/issuers/demo-university/did.json")
     assert did.status_code == 200
-    assert did.json["id"] == f"did:web:{runtime.settings.did_host.replace(':', '%3A')}:issuers:demo-university"
+    assert (
+        did.json["id"]
+        == f"did:web:{runtime.settings.did_host.replace(':', '%3A')}:issuers:demo-university"
+    )
     assert len(did.json["verificationMethod"]) == 1
     assert client.get("/issuers/nobody/did.json").status_code == 404
     spec = client.get("/api/v1/openapi.json").json

@@ -8,7 +8,6 @@ import pytest
 from chains import TestChain
 from eth_account import Account
 from nodes import TcpProxy, free_port
-from sqlalchemy import create_engine
 
 from ledger.client import Ledger
 from ledger.errors import (
@@ -28,6 +27,7 @@ from ledger.indexer import (
     signing_keys,
 )
 from ledger.server import serve
+from ledger.sql import open_engine
 from ledger.views import ChainView
 
 DID = "did:web:creditbank.example:issuers:demo-university"
@@ -106,8 +106,8 @@ def test_client_fails_over_when_an_endpoint_dies_mid_run(embedded: TestChain) ->
         server.server_close()
 
 
-def test_indexer_follows_events_and_resumes(chain: TestChain, tmp_path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'index.sqlite'}")
+def test_indexer_follows_events_and_resumes(chain: TestChain, database_url: str) -> None:
+    engine = open_engine(database_url)
     indexer = Indexer(chain.ledger, engine)
     indexer.create_tables()
     issuer_id, (account,) = chain.accredit(DID)

@@ -12,6 +12,7 @@ from credential_samples import ISSUER_DID, ISSUER_KEY
 from verify_support import ISSUER_ID, MemoryLedger, anchored, signed
 
 from ledger.deployment import Deployment
+from verify import CHECKS
 from verify.cli import EXIT_USAGE, human_report, print_reports, verify_command
 from verify.codes import Code
 from verify.context import Context
@@ -19,6 +20,8 @@ from verify.fragments import Fragment, Report, Status
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 UNREACHABLE = "http://127.0.0.1:1"
+
+CHECK_NAMES = [check.NAME for check in CHECKS]
 
 
 @pytest.fixture
@@ -97,17 +100,7 @@ def test_json_output(ledger: MemoryLedger, capsys: pytest.CaptureFixture[str]) -
     [document] = json.loads(capsys.readouterr().out)
     assert (status, document["file"], document["verdict"]) == (0, "c.json", "VALID")
     assert [(check["name"], check["status"]) for check in document["checks"]] == [
-        (name, "VALID")
-        for name in (
-            "parse",
-            "format",
-            "proof",
-            "key_binding",
-            "accreditation",
-            "anchor",
-            "status",
-            "validity",
-        )
+        (name, "VALID") for name in CHECK_NAMES
     ]
 
 

@@ -77,8 +77,8 @@ class RuleIndex(Generic[R]):
             self._add(rule)
 
     def _add(self, rule: R) -> None:
-        refs = getattr(rule, "sources", None) or getattr(rule, "units", None)
-        if isinstance(rule, UnitSet | Overlap) and refs:
+        if isinstance(rule, UnitSet | Overlap):
+            refs = rule.sources if isinstance(rule, UnitSet) else rule.units
             for code in {ref.code for ref in refs}:
                 self._by_code[code].append(rule)
             return

@@ -1,0 +1,147 @@
+"""Plain-language names and explanations of verification checks, statuses and reason codes.
+
+The verification report itself stays in English with stable codes; these are what a person reads
+on the portal, in their language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from verify.codes import Code
+from verify.fragments import Status
+
+CHECK_NAMES: Mapping[str, LazyString] = {
+    "parse": _l("Readable credential"),
+    "format": _l("Credential format"),
+    "proof": _l("Issuer's signature"),
+    "key_binding": _l("Signing key"),
+    "accreditation": _l("Issuer accreditation"),
+    "anchor": _l("Record on the ledger"),
+    "status": _l("Revocation"),
+    "validity": _l("Validity period"),
+}
+
+PASSED: Mapping[str, LazyString] = {
+    "parse": _l("The file is a credential the bank can read."),
+    "format": _l("The credential has every part a learning credential must have."),
+    "proof": _l("The issuer's signature matches: nothing in the credential was changed."),
+    "key_binding": _l("The signature was made with a key the issuer had registered with the bank."),
+    "accreditation": _l(
+        "The issuer is accredited by the credit bank for this kind and level of credential."
+    ),
+    "anchor": _l("The credential is recorded on the credit bank's ledger."),
+    "status": _l("The issuer has not revoked the credential."),
+    "validity": _l("Today is within the credential's validity period."),
+}
+
+STATUSES: Mapping[Status, LazyString] = {
+    Status.VALID: _l("Passed"),
+    Status.INVALID: _l("Failed"),
+    Status.INDETERMINATE: _l("Could not be checked"),
+    Status.SKIPPED: _l("Not checked"),
+}
+
+SYMBOLS: Mapping[Status, str] = {
+    Status.VALID: "✓",
+    Status.INVALID: "✗",
+    Status.INDETERMINATE: "?",
+    Status.SKIPPED: "–",
+}
+
+VERDICTS: Mapping[Status, LazyString] = {
+    Status.VALID: _l("Valid"),
+    Status.INVALID: _l("Not valid"),
+    Status.INDETERMINATE: _l("Cannot decide"),
+}
+
+VERDICT_EXPLANATIONS: Mapping[Status, LazyString] = {
+    Status.VALID: _l("Every check passed. You can rely on this credential."),
+    Status.INVALID: _l("At least one check failed. Do not rely on this credential."),
+    Status.INDETERMINATE: _l(
+        "Some checks could not be completed, so the credential is neither confirmed nor "
+        "rejected. Try again later."
+    ),
+}
+
+REASONS: Mapping[Code, LazyString] = {
+    Code.INPUT_TOO_LARGE: _l("The file is too large to be a credential."),
+    Code.NOT_JSON: _l("This is not a credential file: it is not readable JSON."),
+    Code.DUPLICATE_MEMBER: _l(
+        "The file names the same field twice, so it could be read in two ways."
+    ),
+    Code.TOO_DEEP: _l("The file is nested too deeply to be a credential."),
+    Code.NOT_AN_OBJECT: _l("The file holds JSON, but not a credential."),
+    Code.UNKNOWN_CONTEXT: _l("The credential uses a vocabulary the credit bank does not know."),
+    Code.UNSUPPORTED_TYPE: _l("This kind of credential is not one the credit bank can verify."),
+    Code.MISSING_MEMBER: _l("A required part of the credential is missing."),
+    Code.INVALID_MEMBER: _l("A part of the credential has a value that is not allowed."),
+    Code.PROOF_MISSING: _l("The credential is not signed."),
+    Code.UNSUPPORTED_CRYPTOSUITE: _l("The credential is signed in a way the bank cannot check."),
+    Code.AMBIGUOUS_PROOF: _l("The credential carries more than one signature."),
+    Code.MALFORMED_PROOF: _l("The credential's signature is damaged and cannot be read."),
+    Code.WRONG_KEY_CONTROLLER: _l(
+        "The credential was signed with a key that does not belong to its issuer."
+    ),
+    Code.SIGNATURE_INVALID: _l(
+        "The signature does not match the content: the credential was changed after it was "
+        "issued, or it is forged."
+    ),
+    Code.KEY_NOT_REGISTERED: _l(
+        "The signing key was never registered by the issuer with the credit bank."
+    ),
+    Code.KEY_REGISTERED_AFTER_ANCHOR: _l(
+        "The signing key was registered only after the credential was recorded."
+    ),
+    Code.KEY_RETIRED: _l(
+        "The signing key had already been withdrawn when the credential was recorded."
+    ),
+    Code.ISSUER_NOT_ACCREDITED: _l("The issuer is not accredited by the credit bank."),
+    Code.ISSUER_SUSPENDED: _l("The credit bank has suspended the issuer's accreditation."),
+    Code.ACCREDITATION_NOT_YET_VALID: _l(
+        "The credential was recorded before the issuer's accreditation began."
+    ),
+    Code.ACCREDITATION_EXPIRED: _l(
+        "The credential was recorded after the issuer's accreditation ended."
+    ),
+    Code.OUT_OF_SCOPE: _l(
+        "The issuer is not accredited to award this kind or level of credential."
+    ),
+    Code.ANCHOR_PROOF_MISSING: _l(
+        "The credential has no proof that it was recorded on the ledger."
+    ),
+    Code.MALFORMED_ANCHOR_PROOF: _l(
+        "The credential's proof of recording on the ledger is damaged."
+    ),
+    Code.UNKNOWN_CHAIN: _l("The credential was recorded on a ledger other than this bank's."),
+    Code.UNKNOWN_CONTRACT: _l("The credential names a ledger record other than this bank's."),
+    Code.MERKLE_PROOF_INVALID: _l(
+        "The credential is not the one that was recorded on the ledger: it was changed."
+    ),
+    Code.NOT_ANCHORED: _l("The credential was never recorded on the ledger."),
+    Code.ANCHORED_BY_OTHER_ISSUER: _l(
+        "The credential was recorded on the ledger by another institution than its issuer."
+    ),
+    Code.TRANSACTION_MISMATCH: _l("The ledger transaction the credential names did not record it."),
+    Code.REVOKED_BATCH: _l("The issuer has revoked the batch of credentials this one belongs to."),
+    Code.REVOKED_CREDENTIAL: _l("The issuer has revoked this credential."),
+    Code.NOT_YET_VALID: _l("The credential is not valid yet."),
+    Code.EXPIRED: _l("The credential has expired."),
+    Code.PRECONDITION_FAILED: _l("Not checked, because an earlier check did not pass."),
+    Code.LEDGER_UNAVAILABLE: _l(
+        "The ledger could not be reached, so this could not be checked. Try again later."
+    ),
+    Code.LEDGER_ERROR: _l("The ledger answered with an error, so this could not be checked."),
+    Code.UNEXPECTED_ERROR: _l("An unexpected error stopped this check."),
+}
+
+
+def explain(check: Mapping[str, Any]) -> LazyString:
+    """The plain-language explanation of one check of a report (a row of `Report.to_json()`)."""
+    if check["code"] is None:
+        return PASSED[check["name"]]
+    return REASONS[Code(check["code"])]

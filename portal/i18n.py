@@ -1,0 +1,43 @@
+"""Languages of the portal pages: Chinese and English, chosen by link, cookie or browser."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import Babel, get_locale
+
+LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
+DEFAULT_LANGUAGE = "en"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def select_language() -> str:
+    """`?lang=`, else the `lang` cookie, else the browser's Accept-Language, else English."""
+    for choice in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if choice in LANGUAGES:
+            return choice
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    """The language of the page being rendered ("en" or "zh")."""
+    return get_locale().language
+
+
+def remember_language(response: Response) -> Response:
+    """Keep a language chosen with `?lang=` in a cookie for the next pages."""
+    choice = request.args.get("lang")
+    if choice in LANGUAGES and request.cookies.get(COOKIE) != choice:
+        response.set_cookie(
+            COOKIE, choice, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Babel with our locale choice and the language cookie."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    Babel(app, locale_selector=select_language)
+    app.after_request(remember_language)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
