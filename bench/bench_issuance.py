@@ -70,6 +70,7 @@ def prepare(data_dir: Path, count: int) -> Path:
             name="Bench University",
             slug="bench",
             scope=Scope(kinds=("course",), levels=tuple(range(1, 9))),
+            actor="cli:bench",
         )
         with runtime.engine.begin() as connection:
             add_units(connection, issuer_record(runtime.engine, "bench"), UNITS)

@@ -19,6 +19,7 @@ ACHIEVEMENT_TYPES = {
     "degree": "Degree",
     "transcript": "ext:Transcript",
 }
+ATTENDANCE = "attendance"
 RESULT_TYPES = {
     "letter": "LetterGrade",
     "percent": "Percent",
@@ -71,11 +72,12 @@ class Achievement:
 
 @dataclass(frozen=True)
 class Result:
-    """The learner's result on the achievement: grade on a scale, and completion status."""
+    """The learner's result: grade on a scale, completion status, attendance percent if known."""
 
     grade: str
     scale: str = "letter"
     status: str = "Completed"
+    attendance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
     if learner.identifiers:
         subject["identifier"] = [_identity(item) for item in learner.identifiers]
     subject["achievement"] = achievement_json
-    subject["result"] = [_result(achievement_json, result)]
+    subject["result"] = _results(achievement_json, result)
     subject["creditsEarned"] = _number(credits_earned, "credits_earned")
     if activity_start is not None:
         subject["activityStartDate"] = _date(activity_start, "activity_start")
@@ -281,24 +283,42 @@ def _alignment(item: Alignment) -> dict:
     return result
 
 
-def _result(achievement_json: dict, result: Result) -> dict:
+def _results(achievement_json: dict, result: Result) -> list[dict]:
+    """The OB3 results (grade, then attendance when known) and their descriptions."""
     if result.scale not in RESULT_TYPES:
         raise InvalidCredential(f"result.scale must be one of {', '.join(RESULT_TYPES)}")
     if result.status not in RESULT_STATUSES:
         raise InvalidCredential(f"result.status must be one of {', '.join(RESULT_STATUSES)}")
     description_id = achievement_json["id"] + "-result"
-    achievement_json["resultDescription"] = [{
+    descriptions = [{
         "id": description_id,
         "type": ["ResultDescription"],
         "name": result.scale,
         "resultType": RESULT_TYPES[result.scale],
     }]
-    return {
+    results = [{
         "type": ["Result"],
         "resultDescription": description_id,
         "value": _text(result.grade, "result.grade"),
         "status": result.status,
-    }
+    }]
+    if result.attendance is not None:
+        if not 0 <= result.attendance <= 100:
+            raise InvalidCredential("result.attendance must be a percentage from 0 to 100")
+        attendance_id = achievement_json["id"] + "-attendance"
+        descriptions.append({
+            "id": attendance_id,
+            "type": ["ResultDescription"],
+            "name": ATTENDANCE,
+            "resultType": "Percent",
+        })
+        results.append({
+            "type": ["Result"],
+            "resultDescription": attendance_id,
+            "value": f"{result.attendance:g}",
+        })
+    achievement_json["resultDescription"] = descriptions
+    return results
 
 
 def _profile(issuer: IssuerProfile) -> dict:

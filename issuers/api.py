@@ -395,6 +395,7 @@ def _revoke(*, credential_id: str | None = None, batch_id: str | None = None) ->
             credential_id=credential_id,
             batch_id=batch_id,
             note=body["note"],
+            actor=f"institution:{issuer['id']}",
         ),
     )
 

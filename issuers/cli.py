@@ -29,6 +29,7 @@ from issuers.records import batch_record
 from issuers.revocation import request_revocation
 from issuers.schemas import REASONS, reason_code
 from issuers.tables import batches, create_tables, credentials, revocations
+from ledger.audit import cli_actor
 from ledger.runtime import Runtime, Settings
 from verify.codes import RevocationReason
 
@@ -137,6 +138,7 @@ def add_issuer(
                 name_zh=name_zh,
                 url=url,
                 signing_seed=seed,
+                actor=cli_actor(),
             )
     except IssuerError as error:
         raise explain(error) from None
@@ -166,7 +168,7 @@ def add_issuer(
 def suspend_issuer(issuer_id: str, reason: int, data_dir: Path | None) -> None:
     """Suspend an issuer: it cannot issue or anchor, and its credentials stop verifying."""
     with _issuer_errors(), opened(data_dir) as runtime:
-        registry.suspend(runtime, issuer_id, reason)
+        registry.suspend(runtime, issuer_id, reason, actor=cli_actor())
     click.echo(f"suspended {issuer_id}")
 
 
@@ -176,7 +178,7 @@ def suspend_issuer(issuer_id: str, reason: int, data_dir: Path | None) -> None:
 def reinstate_issuer(issuer_id: str, data_dir: Path | None) -> None:
     """Lift an issuer's suspension."""
     with _issuer_errors(), opened(data_dir) as runtime:
-        registry.reinstate(runtime, issuer_id)
+        registry.reinstate(runtime, issuer_id, actor=cli_actor())
     click.echo(f"reinstated {issuer_id}")
 
 
@@ -186,7 +188,7 @@ def reinstate_issuer(issuer_id: str, data_dir: Path | None) -> None:
 def rotate_issuer_key(issuer_id: str, data_dir: Path | None) -> None:
     """Register a new signing key; the old one retires once what it signed is anchored."""
     with _issuer_errors(), opened(data_dir) as runtime:
-        public_key = registry.rotate_key(runtime, issuer_id)
+        public_key = registry.rotate_key(runtime, issuer_id, actor=cli_actor())
     click.echo(f"new signing key of {issuer_id}: {public_key}")
 
 
@@ -322,6 +324,7 @@ def revoke_command(
                 credential_id=credential_id,
                 batch_id=batch_id,
                 note=note,
+                actor=cli_actor(),
             )
         worker = AnchoringWorker(runtime)
         worker.drain({revocation["batch"]})
@@ -357,7 +360,8 @@ def rules_group() -> None:
 def approve_rules(rule_set_id: str, version: int, data_dir: Path | None) -> None:
     """Approve a published rule-set version on chain (operator)."""
     with _issuer_errors(), opened(data_dir) as runtime:
-        click.echo(json.dumps(approve_rule_set(runtime, rule_set_id, version), indent=2))
+        approved = approve_rule_set(runtime, rule_set_id, version, actor=cli_actor())
+    click.echo(json.dumps(approved, indent=2))
 
 
 @click.command("worker")

@@ -11,6 +11,7 @@ from issuers.errors import Conflict, InvalidInput, NotFound
 from issuers.registry import issuer_account
 from issuers.rules import RuleSet, RuleSetError, load_rule_set
 from issuers.tables import rule_sets
+from ledger.audit import record
 from ledger.errors import TransactionReverted
 from ledger.runtime import Runtime
 
@@ -52,12 +53,15 @@ def publish_rule_set(runtime: Runtime, issuer: dict, document: object) -> dict:
                 published_at=time.time(),
             )
         )
+        record(connection, actor=f"institution:{issuer['id']}", action="rules.publish",
+               subject=f"{rule_set.rule_set_id} v{rule_set.version}",
+               details={"content_hash": "0x" + rule_set.content_hash().hex()})
     stored = _stored(runtime.engine, rule_set.rule_set_id, rule_set.version)
     assert stored is not None
     return rule_set_json(stored)
 
 
-def approve_rule_set(runtime: Runtime, rule_set_id: str, version: int) -> dict:
+def approve_rule_set(runtime: Runtime, rule_set_id: str, version: int, *, actor: str) -> dict:
     """The operator approves a published version (recorded on chain once)."""
     stored = _stored(runtime.engine, rule_set_id, version)
     if stored is None:
@@ -76,6 +80,8 @@ def approve_rule_set(runtime: Runtime, rule_set_id: str, version: int) -> dict:
             .where(rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version)
             .values(approved_block=approved)
         )
+        record(connection, actor=actor, action="rules.approve",
+               subject=f"{rule_set_id} v{version}", details={"block": approved})
     stored = _stored(runtime.engine, rule_set_id, version)
     assert stored is not None
     return rule_set_json(stored)

@@ -27,6 +27,7 @@ from issuers.tables import (
     issuer_keys,
     issuers,
 )
+from ledger.audit import record
 from ledger.permissions import allow_accounts
 from ledger.runtime import Runtime
 from ledger.views import issuer_id_of
@@ -137,6 +138,7 @@ def accredit(
     name_zh: str | None = None,
     url: str | None = None,
     signing_seed: bytes | None = None,
+    actor: str,
 ) -> Accreditation:
     """Accredit an issuer on chain and record it: signing key, chain account, API token."""
     create_tables(runtime.engine)
@@ -157,7 +159,8 @@ def accredit(
     operator = runtime.settings.chain_home.operator()
     ledger = runtime.ledger
     _allow(runtime, account.address)
-    ledger.transfer(operator, account.address, FUNDING_WEI)
+    if ledger.gas_price() > 0:
+        ledger.transfer(operator, account.address, FUNDING_WEI)
     ledger.transact(
         operator,
         "IssuerRegistry",
@@ -203,6 +206,10 @@ def accredit(
                 token_sha256=token_digest(token), issuer_id=slug, created_at=now
             )
         )
+        record(connection, actor=actor, action="issuer.accredit", subject=slug,
+               details={"did": did, "account": account.address, "public_key": key.multibase,
+                        "kinds": list(scope.kinds), "levels": list(scope.levels),
+                        "valid_from": scope.valid_from, "valid_until": scope.valid_until})
     return Accreditation(
         issuer_id=slug,
         did=did,
@@ -213,25 +220,29 @@ def accredit(
     )
 
 
-def suspend(runtime: Runtime, issuer_id: str, reason: int = 1) -> None:
+def suspend(runtime: Runtime, issuer_id: str, reason: int = 1, *, actor: str) -> None:
     """Suspend an issuer on chain: it cannot anchor, and its credentials stop verifying."""
     issuer = issuer_record(runtime.engine, issuer_id)
     if issuer["suspended"]:
         raise Conflict(f"issuer {issuer_id!r} is already suspended")
     operator = runtime.settings.chain_home.operator()
     runtime.ledger.transact(operator, "IssuerRegistry", "suspend", issuer["chain_id"], reason)
-    _set_suspended(runtime.engine, issuer_id, True)
+    with runtime.engine.begin() as connection:
+        _set_suspended(connection, issuer_id, True)
+        record(connection, actor=actor, action="issuer.suspend", subject=issuer_id,
+               details={"reason": reason})
 
 
-def reinstate(runtime: Runtime, issuer_id: str) -> None:
+def reinstate(runtime: Runtime, issuer_id: str, *, actor: str) -> None:
     """Lift a suspension; batches that failed to anchor meanwhile are queued again."""
     issuer = issuer_record(runtime.engine, issuer_id)
     if not issuer["suspended"]:
         raise Conflict(f"issuer {issuer_id!r} is not suspended")
     operator = runtime.settings.chain_home.operator()
     runtime.ledger.transact(operator, "IssuerRegistry", "reinstate", issuer["chain_id"])
-    _set_suspended(runtime.engine, issuer_id, False)
     with runtime.engine.begin() as connection:
+        _set_suspended(connection, issuer_id, False)
+        record(connection, actor=actor, action="issuer.reinstate", subject=issuer_id)
         connection.execute(
             update(batches)
             .where(batches.c.issuer_id == issuer_id, batches.c.status == "failed")
@@ -239,7 +250,7 @@ def reinstate(runtime: Runtime, issuer_id: str) -> None:
         )
 
 
-def rotate_key(runtime: Runtime, issuer_id: str) -> str:
+def rotate_key(runtime: Runtime, issuer_id: str, *, actor: str) -> str:
     """Register a new signing key and sign with it from now on; the old one retires once its
     credentials are anchored (the anchoring worker does that). Returns the new key's multibase."""
     issuer = issuer_record(runtime.engine, issuer_id)
@@ -256,10 +267,12 @@ def rotate_key(runtime: Runtime, issuer_id: str) -> str:
             .values(state="retiring")
         )
         _insert_key(connection, issuer_id, key, master_key, int(receipt["blockNumber"]))
+        record(connection, actor=actor, action="issuer.rotate_key", subject=issuer_id,
+               details={"public_key": key.multibase})
     return key.multibase
 
 
-def new_token(engine: Engine, issuer_id: str) -> str:
+def new_token(engine: Engine, issuer_id: str, *, actor: str) -> str:
     """Create another API token for an issuer (only its hash is stored)."""
     issuer_record(engine, issuer_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -269,6 +282,7 @@ def new_token(engine: Engine, issuer_id: str) -> str:
                 token_sha256=token_digest(token), issuer_id=issuer_id, created_at=time.time()
             )
         )
+        record(connection, actor=actor, action="issuer.token", subject=issuer_id)
     return token
 
 
@@ -349,17 +363,15 @@ def _insert_key(
     )
 
 
-def _set_suspended(engine: Engine, issuer_id: str, suspended: bool) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            update(issuers).where(issuers.c.id == issuer_id).values(suspended=suspended)
-        )
+def _set_suspended(connection: Connection, issuer_id: str, suspended: bool) -> None:
+    connection.execute(update(issuers).where(issuers.c.id == issuer_id).values(suspended=suspended))
 
 
 def _allow(runtime: Runtime, address: str) -> None:
-    """Allowlist an account on the node: in-process, or over JSON-RPC with the admin token."""
+    """Allowlist an account in-process, or on every node over JSON-RPC (allowlists are per node)."""
     if runtime.node is not None:
         runtime.node.allow([address])
         return
     token = runtime.settings.chain_home.admin_token()
-    allow_accounts(runtime.settings.ledger_urls[0], token, [address])
+    for url in runtime.settings.ledger_urls:
+        allow_accounts(url, token, [address])

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from issuers.errors import Conflict, NotFound
 from issuers.schemas import reason_name
 from issuers.tables import batches, credentials, revocations
+from ledger.audit import record
 
 
 def request_revocation(
@@ -20,6 +21,7 @@ def request_revocation(
     credential_id: str | None = None,
     batch_id: str | None = None,
     note: str | None = None,
+    actor: str,
 ) -> dict:
     """Record that the issuer revokes one credential or one batch (exactly one of them)."""
     if (credential_id is None) == (batch_id is None):
@@ -63,6 +65,8 @@ def request_revocation(
         )
     except IntegrityError:
         raise Conflict(f"{credential_id or batch_id} is already revoked") from None
+    record(connection, actor=actor, action="credential.revoke" if credential_id else "batch.revoke",
+           subject=credential_id or str(batch_id), details={"reason": reason, "batch": batch_id})
     row = (
         connection.execute(
             select(revocations).where(revocations.c.id == result.inserted_primary_key[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,8 +19,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from ledger.audit import audit_log
 from ledger.sql import metadata
+
+CREATE_ATTEMPTS = 5
 
 issuers = Table(
     "issuers",
@@ -182,9 +188,17 @@ TABLES = (
     revocations,
     idempotency,
     rule_sets,
+    audit_log,
 )
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the issuer service's tables if they are missing."""
-    metadata.create_all(engine, tables=TABLES)
+    """Create the issuer service's tables if they are missing (safe when processes race)."""
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            metadata.create_all(engine, tables=TABLES)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))

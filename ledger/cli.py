@@ -1,4 +1,4 @@
-"""The `creditbank init` and `creditbank node` commands."""
+"""The `creditbank init`, `node`, `new-account` and `deploy` commands."""
 
 from __future__ import annotations
 
@@ -7,18 +7,28 @@ import threading
 from pathlib import Path
 
 import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
+from ledger.client import Ledger
+from ledger.deployment import deploy_contracts
 from ledger.errors import LedgerError
 from ledger.genesis import initialise
 from ledger.node import DEFAULT_BLOCK_PERIOD, DEFAULT_CHAIN_ID, EmbeddedNode
+from ledger.runtime import DEFAULT_DATA_DIR, Settings
 from ledger.server import DEFAULT_HOST, DEFAULT_PORT, serve
+from ledger.vault import load_account, save_account
+
+OPERATOR_KEY_ENV = "CREDITBANK_OPERATOR_KEY_FILE"
 
 data_option = click.option(
     "--data",
     "data_dir",
-    required=True,
+    envvar="CREDITBANK_DATA",
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Data directory of the chain (holds chain.sqlite).",
+    help="Data directory of the chain (holds chain.sqlite; env CREDITBANK_DATA).",
 )
 
 
@@ -63,3 +73,58 @@ def node_command(data_dir: Path, host: str, port: int, block_period: float) -> N
     server.stop()
     node.close()
     click.echo("ledger node stopped", err=True)
+
+
+@click.command("new-account")
+@click.option(
+    "--out",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write the sealed key to (refused if it exists).",
+)
+def new_account_command(path: Path) -> None:
+    """Create a chain account sealed under the master key, and print its address."""
+    if path.exists():
+        raise click.ClickException(f"{path} exists: refusing to overwrite a key")
+    account: LocalAccount = Account.create()
+    save_account(path, account, Settings.from_env().master_key())
+    click.echo(account.address)
+
+
+@click.command("deploy")
+@click.option(
+    "--ledger",
+    "urls",
+    required=True,
+    multiple=True,
+    help="JSON-RPC URL of a node; repeat it to fail over between nodes.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write deployment.json (refused if it exists).",
+)
+@click.option(
+    "--operator-key",
+    "operator_key",
+    envvar=OPERATOR_KEY_ENV,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help=f"The operator's sealed key (default: ${OPERATOR_KEY_ENV}, else the data dir's).",
+)
+def deploy_command(urls: tuple[str, ...], out: Path, operator_key: Path | None) -> None:
+    """Deploy our contracts to a chain (e.g. a Besu consortium) and write its deployment."""
+    if out.exists():
+        raise click.ClickException(f"{out} exists: refusing to overwrite a deployment")
+    settings = Settings.from_env()
+    key_path = operator_key or settings.chain_home.operator_key_path
+    if not key_path.exists():
+        raise click.ClickException(
+            f"no operator key at {key_path}: give --operator-key or set {OPERATOR_KEY_ENV}"
+        )
+    operator = load_account(key_path, settings.master_key())
+    deployment = deploy_contracts(Ledger.connect(urls), operator)
+    deployment.save(out)
+    click.echo(deployment.to_json())

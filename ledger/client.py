@@ -66,6 +66,11 @@ class Ledger:
         with translated():
             return int(self.w3.eth.get_block(number)["timestamp"])
 
+    def gas_price(self) -> int:
+        """The node's gas price in wei (0 on a zero-fee consortium chain)."""
+        with translated():
+            return int(self.w3.eth.gas_price)
+
     def balance(self, address: str) -> int:
         """An account's balance in wei."""
         with translated():
@@ -213,8 +218,8 @@ class Ledger:
         """EIP-1559 fee caps from the node's gas price, refreshed every few seconds."""
         now = time.monotonic()
         if self._fees is None or now - self._fees[0] > FEE_CACHE_SECONDS:
+            price = self.gas_price()
             with translated():
-                price = int(self.w3.eth.gas_price)
                 priority = int(self.w3.eth.max_priority_fee)
             self._fees = (now, 2 * price + priority, min(priority, 2 * price + priority))
         return self._fees[1], self._fees[2]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import ClassVar
 
 from ledger.errors import InvalidRequest
 from ledger.node import EmbeddedNode
 from ledger.rpc import MAX_BODY_BYTES
+from ledger.slowclients import CLIENT_TIMEOUT, SlowClientGuard
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8545
@@ -19,14 +20,17 @@ POLL_INTERVAL = 0.05
 
 
 class RPCServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one node."""
+    """A threading HTTP server bound to one node; drops clients slower than `client_timeout`."""
 
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, node: EmbeddedNode, address: tuple[str, int]) -> None:
+    def __init__(
+        self, node: EmbeddedNode, address: tuple[str, int], client_timeout: float = CLIENT_TIMEOUT
+    ) -> None:
         super().__init__(address, RPCRequestHandler)
         self.node = node
+        self.client_timeout = client_timeout
         self._thread: threading.Thread | None = None
 
     @property
@@ -50,7 +54,7 @@ class RPCServer(ThreadingHTTPServer):
             self._thread.join()
 
 
-class RPCRequestHandler(BaseHTTPRequestHandler):
+class RPCRequestHandler(SlowClientGuard):
     """POST / with a JSON-RPC body; `Authorization: Bearer <token>` for admin methods."""
 
     server: RPCServer
@@ -106,9 +110,15 @@ class RPCRequestHandler(BaseHTTPRequestHandler):
         """Quiet: requests are not logged."""
 
 
-def serve(node: EmbeddedNode, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> RPCServer:
+def serve(
+    node: EmbeddedNode,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    client_timeout: float = CLIENT_TIMEOUT,
+) -> RPCServer:
     """Bind an HTTP JSON-RPC server for `node` (port 0 picks a free port).
 
     It is not serving yet: call `server.start()` to serve in a thread, or `serve_forever()`.
     """
-    return RPCServer(node, (host, port))
+    return RPCServer(node, (host, port), client_timeout)

@@ -36,9 +36,12 @@ class DeadlineReader(io.RawIOBase):
 
 class SlowClientGuard(BaseHTTPRequestHandler):
     """A request handler that drops a client whose request line and headers take longer than
-    `client_timeout` seconds in all, or that stays silent that long (slowloris)."""
+    the server's `client_timeout` seconds in all, or that stays silent that long (slowloris)."""
 
-    client_timeout = CLIENT_TIMEOUT
+    @property
+    def client_timeout(self) -> float:
+        """Seconds allowed for the request head, and for each read (CLIENT_TIMEOUT by default)."""
+        return float(getattr(self.server, "client_timeout", CLIENT_TIMEOUT))
 
     def setup(self) -> None:
         """Read the connection through a `DeadlineReader`."""

@@ -10,8 +10,9 @@ from flask_smorest import Api
 
 from issuers import api as issuers_api
 from ledger.runtime import Runtime, Settings
-from portal import errors, security
-from portal.api import verify
+from ledger.vault import derive_secret
+from portal import errors, i18n, pages, security
+from portal.api import applications, audit, learners, verify
 from portal.ratelimit import RateLimiter
 
 DEFAULTS: dict[str, Any] = {
@@ -34,11 +35,27 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     app.config.update(config or {})
     if runtime is None:
         runtime = Runtime(Settings.from_env())
+    app.config.setdefault("PUBLIC_URL", runtime.settings.public_url)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = derive_secret(
+            runtime.settings.master_key(), b"creditbank portal sessions"
+        )
     app.extensions["creditbank"] = runtime
     app.extensions["rate_limiter"] = RateLimiter()
-    errors.init_app(app)
     security.init_app(app)
     api = Api(app)
+    errors.init_app(app, api)
     api.register_blueprint(verify.blp)
     issuers_api.register(api, app)
+    learners.register(api, app)
+    applications.register(api, app)
+    audit.register(api, app)
+    i18n.init_app(app)
+    pages.init_app(app, runtime)
+    app.add_url_rule("/healthz", "healthz", healthz)
     return app
+
+
+def healthz() -> dict:
+    """The process is up and serving: {"status": "ok"} (no database or ledger call)."""
+    return {"status": "ok"}

@@ -10,9 +10,12 @@ import click
 from credentials.errors import CredentialError
 from issuers.cli import COMMANDS as ISSUER_COMMANDS
 from issuers.errors import IssuerError
-from ledger.cli import init_command, node_command
+from ledger.cli import deploy_command, init_command, new_account_command, node_command
 from ledger.errors import LedgerError, LedgerUnavailable
+from portal.bank.cli import COMMANDS as BANK_COMMANDS
+from portal.bank.errors import BankError
 from portal.demo import demo_command
+from portal.staff import staff_group
 from verify.cli import verify_command
 from verify.errors import VerifyError
 
@@ -30,9 +33,12 @@ def cli() -> None:
 
 cli.add_command(init_command)
 cli.add_command(node_command)
+cli.add_command(new_account_command)
+cli.add_command(deploy_command)
 cli.add_command(verify_command)
 cli.add_command(demo_command)
-for command in ISSUER_COMMANDS:
+cli.add_command(staff_group)
+for command in (*ISSUER_COMMANDS, *BANK_COMMANDS):
     cli.add_command(command)
 
 
@@ -49,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     except LedgerUnavailable as exc:
         click.echo(f"error: {exc.message}", err=True)
         return EXIT_UNAVAILABLE
-    except (LedgerError, CredentialError, VerifyError, IssuerError) as exc:
+    except (LedgerError, CredentialError, VerifyError, IssuerError, BankError) as exc:
         click.echo(f"error: {exc.message}", err=True)
         return EXIT_DATA
     except Exception as exc:

@@ -8,15 +8,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from issuers.anchoring import start_worker
 from ledger.genesis import initialise
 from ledger.runtime import Runtime, Settings
 from ledger.server import serve
+from ledger.slowclients import SlowClientGuard
 from portal.app import create_app
 
 HOST = "127.0.0.1"
+
+
+class DemoRequestHandler(SlowClientGuard, WSGIRequestHandler):
+    """The development server's handler, dropping slow clients."""
 
 
 @click.command("demo")
@@ -45,7 +50,9 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
         assert runtime.node is not None
         rpc = serve(runtime.node, HOST, rpc_port)
         rpc.start()
-        web = make_server(HOST, port, create_app(runtime), threaded=True)
+        web = make_server(
+            HOST, port, create_app(runtime), threaded=True, request_handler=DemoRequestHandler
+        )
         worker = start_worker(runtime)
         threading.Thread(target=web.serve_forever, daemon=True).start()
         click.echo(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -23,6 +25,10 @@ class InvalidShare(PortalError, ValueError):
     """A share link cannot be created as asked."""
 
 
+class SignOnFailed(PortalError, PermissionError):
+    """City single sign-on did not prove who the person is (the message says why)."""
+
+
 def error_body(status: int, message: str, errors: object = None) -> Response:
     """The one JSON error shape: {"code", "status", "message", "errors"?}."""
     body: dict[str, object] = {
@@ -37,25 +43,28 @@ def error_body(status: int, message: str, errors: object = None) -> Response:
     return response
 
 
-def init_app(app: Flask) -> None:
-    """Answer API failures with JSON, page failures with a page, and never leak a stack trace."""
+def init_app(app: Flask, api: Api) -> None:
+    """API failures as JSON bodies (flask-smorest's), page failures as pages; never a stack trace.
+
+    Call after `Api(app)`: this replaces the API's own handler so pages are not answered in JSON.
+    """
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response | tuple[str, int, list[tuple[str, str]]]:
-        if not request.path.startswith("/api/"):
-            return error_page(error)
-        data = getattr(error, "data", None) or {}
-        messages = data.get("messages") if isinstance(data, dict) else None
-        return error_body(error.code or 500, error.description or "", messages)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith("/api/"):
+            return api.handle_http_exception(error)
+        return error_page(error)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> Response | tuple[str, int, list[tuple[str, str]]]:
+    def unexpected_error(error: Exception) -> ResponseReturnValue:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_body(500, "internal error")
         return error_page(InternalServerError())
 
 
-def error_page(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
+def error_page(error: HTTPException) -> ResponseReturnValue:
     """The error as a page in the visitor's language, keeping its headers (e.g. Allow)."""
-    return render_template("error.html", error=error), error.code or 500, error.get_headers()
+    code = error.code or 500
+    message = error.description if error.description != type(error).description else None
+    return render_template("error.html", code=code, message=message), code, error.get_headers()

@@ -1,6 +1,7 @@
-"""Plain-language names and explanations of verification checks, statuses and reason codes.
+"""Plain-language names and explanations of verification checks, statuses and reason codes, and
+of the conversion engine's reasons, kinds of learning and the statuses of applications.
 
-The verification report itself stays in English with stable codes; these are what a person reads
+Reports and decisions themselves stay in English with stable codes; these are what a person reads
 on the portal, in their language.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from portal.engine.codes import Code as RuleCode
 from verify.codes import Code
 from verify.fragments import Status
 
@@ -67,6 +69,8 @@ VERDICT_EXPLANATIONS: Mapping[Status, LazyString] = {
         "rejected. Try again later."
     ),
 }
+
+ACCREDITED = _l("Accredited")
 
 REASONS: Mapping[Code, LazyString] = {
     Code.INPUT_TOO_LARGE: _l("The file is too large to be a credential."),
@@ -145,3 +149,101 @@ def explain(check: Mapping[str, Any]) -> LazyString:
     if check["code"] is None:
         return PASSED[check["name"]]
     return REASONS[Code(check["code"])]
+
+
+RULE_REASONS: Mapping[RuleCode, LazyString] = {
+    RuleCode.HOME_UNIT: _l("A unit of the programme's own curriculum."),
+    RuleCode.EQUIVALENT_UNIT: _l("Recognised as equivalent to a unit of the programme."),
+    RuleCode.UNIT_SET: _l("Together with the other units of its set, it counts as one unit."),
+    RuleCode.CERTIFICATE_CREDITS: _l("The certificate earns credits from the published table."),
+    RuleCode.TRANSFER: _l("Transferred with its own credits."),
+    RuleCode.BLOCK_CREDIT: _l("The qualification earns a block of credits."),
+    RuleCode.EXEMPTION: _l("Exempts you from units of the programme: fewer credits to earn."),
+    RuleCode.REVOKED: _l("The issuer has revoked this credential."),
+    RuleCode.NOT_COMPLETED: _l("Not completed yet (status %(status)s)."),
+    RuleCode.FAILED: _l("Not passed (grade %(grade)s on the %(scale)s scale)."),
+    RuleCode.UNCONVERTIBLE: _l("Credits in %(scheme)s cannot be converted into %(to)s."),
+    RuleCode.NO_CREDITS: _l("It carries no credits."),
+    RuleCode.EXPIRED: _l("Completed before %(oldest)s: older than %(years)s years."),
+    RuleCode.BEFORE_WINDOW: _l("Completed before %(not_before)s."),
+    RuleCode.BELOW_SCORE: _l("The score %(grade)s is below the %(required)s required (%(scale)s)."),
+    RuleCode.BELOW_GRADE: _l("The grade %(grade)s is below the %(required)s required (%(scale)s)."),
+    RuleCode.BELOW_ATTENDANCE: _l(
+        "Attendance of %(attendance)s%% is below the %(required)s%% required."
+    ),
+    RuleCode.GRADE_NOT_COMPARABLE: _l(
+        "The grade %(grade)s (%(grade_scale)s) cannot be compared on the %(scale)s scale."
+    ),
+    RuleCode.REPEATED_UNIT: _l("The same unit already counts (%(counted)s)."),
+    RuleCode.OVERLAP: _l("It overlaps learning that already counts (%(counted)s)."),
+    RuleCode.NO_RULE: _l("No rule of this programme recognises this learning."),
+    RuleCode.INCOMPLETE_SET: _l("Part of a set; still missing: %(missing)s."),
+    RuleCode.CREDITS_SHORT: _l("It offers %(offered)s credits where %(required)s are required."),
+    RuleCode.ALREADY_EXEMPT: _l("You are already exempted from %(units)s."),
+    RuleCode.CAP_PERIOD: _l(
+        "Over the limit of %(limit)s credits for the period from %(counter)s "
+        "(%(counted)s already counted)."
+    ),
+    RuleCode.CAP_PROVIDER: _l(
+        "Over the limit of %(limit)s credits from one provider (%(counted)s already counted)."
+    ),
+    RuleCode.CAP_COUNT: _l("Over the limit of %(limit)s of this kind of learning."),
+    RuleCode.CAP_PROPORTION: _l(
+        "Over the limit of %(limit)s credits for this share of the programme "
+        "(%(counted)s already counted)."
+    ),
+    RuleCode.TOTAL_CREDITS: _l("Total credits"),
+    RuleCode.CATEGORY_CREDITS: _l("Credits in a category"),
+    RuleCode.MANDATORY_UNITS: _l("Every mandatory unit"),
+    RuleCode.MANDATORY_CREDITS: _l("Credits from the mandatory units"),
+    RuleCode.SOURCE_CREDITS: _l("Credits from a given source"),
+    RuleCode.MIN_GPA: _l("Minimum grade point average over the programme's own units"),
+}
+
+REVIEW_REASONS: Mapping[str, LazyString] = {
+    "excluded-by-reviewer": _l("A reviewer left this credential out: %(message)s"),
+    "refused-by-reviewer": _l("A reviewer refused the application: %(message)s"),
+}
+
+KINDS: Mapping[str, LazyString] = {
+    "course": _l("Course"),
+    "module": _l("Module"),
+    "certificate": _l("Certificate"),
+    "mooc": _l("Online course (MOOC)"),
+    "training": _l("Training"),
+    "degree": _l("Degree"),
+    "transcript": _l("Transcript"),
+}
+
+APPLICATION_STATUSES: Mapping[str, LazyString] = {
+    "submitted": _l("Waiting for the first review"),
+    "first_reviewed": _l("Waiting for the second review"),
+    "decided": _l("Decided"),
+    "appealed": _l("Appeal under review"),
+}
+
+DEPOSIT_STATUSES: Mapping[str, LazyString] = {
+    "accepted": _l("Verified and added to your record"),
+    "review": _l("Under review by the credit bank"),
+    "rejected": _l("Rejected"),
+}
+
+
+class _Params(dict):
+    """Reason params for %-formatting: lists joined, a missing param shown as "?"."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def explain_rule(code: str, params: Mapping[str, Any] | None = None, message: str = "") -> str:
+    """A conversion reason in plain words, in the page's language, filled in with its params."""
+    values = _Params({key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+                      for key, value in (params or {}).items()})
+    values.setdefault("message", message)
+    if code in REVIEW_REASONS:
+        return str(REVIEW_REASONS[code]) % values
+    try:
+        return str(RULE_REASONS[RuleCode(code)]) % values
+    except ValueError:
+        return message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
@@ -24,6 +26,16 @@ def current_language() -> str:
     return get_locale().language
 
 
+def language_url(language: str) -> str:
+    """This page's address with `?lang=` set to `language` (the language switch's link)."""
+    return f"{request.path}?{urlencode({**request.args.to_dict(), 'lang': language})}"
+
+
+def html_lang(language: str) -> str:
+    """The HTML `lang` value of a language: Simplified Chinese or English."""
+    return "zh-Hans" if language == "zh" else language
+
+
 def remember_language(response: Response) -> Response:
     """Keep a language chosen with `?lang=` in a cookie for the next pages."""
     choice = request.args.get("lang")
@@ -40,4 +52,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     Babel(app, locale_selector=select_language)
     app.after_request(remember_language)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=current_language)
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        current_language=current_language,
+        language_url=language_url,
+        html_lang=html_lang,
+    )

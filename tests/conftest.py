@@ -6,12 +6,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from browser import ServedPortal, in_ci, missing_browser
 from chains import TestChain, embedded_chain, ganache_chain
 from databases import PostgresServer, postgres_bin
 from nodes import GanacheNode, ganache_installed
 
 from ledger.genesis import initialise
 from ledger.runtime import Runtime, Settings
+from portal.app import create_app
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +77,15 @@ def runtime(tmp_path, monkeypatch, database_url: str) -> Iterator[Runtime]:
     settings = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05)
     with Runtime(settings) as opened:
         yield opened
+
+
+@pytest.fixture
+def browser_page(runtime: Runtime) -> Iterator[ServedPortal]:
+    """The portal over `runtime`, served on 127.0.0.1 for browser journeys (Chromium in CI)."""
+    reason = missing_browser()
+    if reason is not None:
+        if in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with ServedPortal(create_app(runtime)) as portal:
+        yield portal

@@ -6,9 +6,13 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-# System packages the suite needs (Debian): PostgreSQL, which the database tests also run on.
+# System packages the suite needs (Debian): PostgreSQL, which the database tests also run on;
+# Chromium and a CJK font for the browser tests (Chinese pages need the glyphs).
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" > /dev/null || missing+=(postgresql)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2> /dev/null | grep -q "ok installed" \
+    || missing+=(fonts-noto-cjk)
 if (( ${#missing[@]} )); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "tests/install.sh: run as root to install: ${missing[*]}" >&2

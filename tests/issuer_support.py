@@ -15,7 +15,9 @@ COURSES = Scope(kinds=("course", "certificate"), levels=tuple(range(1, 9)))
 
 def accredited(runtime: Runtime, slug: str = "demo-university") -> Accreditation:
     """An issuer accredited for courses and certificates, with the example units."""
-    accreditation = accredit(runtime, name=slug.replace("-", " ").title(), slug=slug, scope=COURSES)
+    accreditation = accredit(
+        runtime, name=slug.replace("-", " ").title(), slug=slug, scope=COURSES, actor="cli:test"
+    )
     units = json.loads((EXAMPLES / "units.json").read_text("utf-8"))["units"]
     with runtime.engine.begin() as connection:
         add_units(connection, issuer_record(runtime.engine, slug), units)

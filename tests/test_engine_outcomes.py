@@ -5,9 +5,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from credential_samples import ISSUER_DID, LEARNER_KEY, signed_credential
+from credential_samples import (
+    ISSUER,
+    ISSUER_DID,
+    LEARNER_KEY,
+    achievement,
+    learner,
+    signed_credential,
+)
 
 from credentials.dids import did_key
+from credentials.model import Result, achievement_credential
 from portal.engine.errors import InvalidOutcome
 from portal.engine.outcomes import Outcome, outcome_from_credential
 
@@ -41,25 +49,40 @@ def test_attendance_is_a_second_result_and_the_level_crosswalk_fills_eqf() -> No
     subject = credential["credentialSubject"]
     achievement = subject["achievement"]
     achievement["resultDescription"].append(
-        {"id": "urn:x:attendance", "type": ["ResultDescription"], "name": "attendance",
-         "resultType": "Percent"})
-    subject["result"].append({"type": ["Result"], "resultDescription": "urn:x:attendance",
-                              "value": "87.5"})
+        {
+            "id": "urn:x:attendance",
+            "type": ["ResultDescription"],
+            "name": "attendance",
+            "resultType": "Percent",
+        }
+    )
+    subject["result"].append(
+        {"type": ["Result"], "resultDescription": "urn:x:attendance", "value": "87.5"}
+    )
     del achievement["qualificationLevel"]["eqfLevel"]
     del subject["activityEndDate"]
     outcome = outcome_from_credential(credential, revoked=True)
-    assert (outcome.attendance, outcome.eqf_level, outcome.end_date, outcome.grade,
-            outcome.revoked) == (Decimal("87.5"), 6, date(2025, 7, 1), "A", True)
+    assert (
+        outcome.attendance,
+        outcome.eqf_level,
+        outcome.end_date,
+        outcome.grade,
+        outcome.revoked,
+    ) == (Decimal("87.5"), 6, date(2025, 7, 1), "A", True)
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    (("achievement", "humanCode"), None, "achievement.humanCode is missing"),
-    (("creditsEarned",), "lots", "credentialSubject.creditsEarned must be a number"),
-    (("activityEndDate",), "30/06/2025", "credentialSubject.activityEndDate must be a date"),
-    (("achievement", "kind"), "hobby", "achievement.kind must be one of"),
-])
-def test_unreadable_credentials_name_the_field(path: tuple[str, ...], value: object,
-                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("achievement", "humanCode"), None, "achievement.humanCode is missing"),
+        (("creditsEarned",), "lots", "credentialSubject.creditsEarned must be a number"),
+        (("activityEndDate",), "30/06/2025", "credentialSubject.activityEndDate must be a date"),
+        (("achievement", "kind"), "hobby", "achievement.kind must be one of"),
+    ],
+)
+def test_unreadable_credentials_name_the_field(
+    path: tuple[str, ...], value: object, message: str
+) -> None:
     credential = copy.deepcopy(signed_credential())
     target = credential["credentialSubject"]
     for key in path[:-1]:
@@ -70,3 +93,23 @@ def test_unreadable_credentials_name_the_field(path: tuple[str, ...], value: obj
         target[path[-1]] = value
     with pytest.raises(InvalidOutcome, match=message):
         outcome_from_credential(credential)
+
+
+def test_attendance_travels_from_the_credential_builder_to_the_outcome() -> None:
+    credential = achievement_credential(
+        credential_id="urn:uuid:0b5d7d8e-3c51-4f4e-8d0e-000000000079",
+        issuer=ISSUER,
+        learner=learner(),
+        achievement=achievement("PY101", "mooc"),
+        result=Result(grade="82", scale="percent", status="Completed", attendance=79.5),
+        credits_earned=2,
+        valid_from="2025-07-01T00:00:00Z",
+        activity_end="2025-06-30",
+    )
+    outcome = outcome_from_credential(credential)
+    assert (outcome.kind, outcome.grade, outcome.scale, outcome.attendance) == (
+        "mooc",
+        "82",
+        "percent",
+        Decimal("79.5"),
+    )

@@ -49,52 +49,71 @@ GPA_PLACES = Decimal("0.01")
 _ZERO = Decimal(0)
 
 
-def audit(outcomes: Iterable[Outcome], rule_set: RuleSet, *, as_of: date,
-          planned: Sequence[Outcome] = ()) -> AuditReport:
+def audit(
+    outcomes: Iterable[Outcome], rule_set: RuleSet, *, as_of: date, planned: Sequence[Outcome] = ()
+) -> AuditReport:
     """Audit a learner's outcomes (plus planned ones, for a what-if) against a rule set."""
     if not rule_set.in_force(as_of):
-        raise RuleSetNotInForce(f"rule set {rule_set.rule_set_id} v{rule_set.version} is not "
-                                f"in force on {as_of.isoformat()}")
+        raise RuleSetNotInForce(
+            f"rule set {rule_set.rule_set_id} v{rule_set.version} is not "
+            f"in force on {as_of.isoformat()}"
+        )
     everything = [*outcomes, *(dataclasses.replace(item, planned=True) for item in planned)]
     learner = _learner(everything)
     book = RuleBook.of(rule_set)
     refusals: list[Refusal] = []
-    eligible = _eligible(sorted(everything, key=lambda item: (item.end_date, item.id)), book,
-                         as_of, refusals)
+    eligible = _eligible(
+        sorted(everything, key=lambda item: (item.end_date, item.id)), book, as_of, refusals
+    )
     kept = _without_double_counting(eligible, book, refusals)
     by_id = {outcome.id: outcome for outcome in everything}
     lines = _apply_caps(_allocate(kept, book, refusals), by_id, book, refusals)
     requirements, gpa = _requirements(lines, by_id, book)
     exempted = next(item.lowered_by for item in requirements if item.code is Code.TOTAL_CREDITS)
     return AuditReport(
-        learner=learner, rule_set_id=rule_set.rule_set_id, rule_set_version=rule_set.version,
-        programme=rule_set.programme.code, as_of=as_of,
-        lines=tuple(sorted(lines, key=lambda line: (line.end_date, line.outcome_ids,
-                                                    line.category or ""))),
-        refusals=tuple(sorted(refusals, key=lambda item: (item.end_date, item.outcome_ids,
-                                                          item.code))),
-        requirements=requirements, credits=sum((line.credits for line in lines), _ZERO),
-        exempted=exempted, gpa=gpa)
+        learner=learner,
+        rule_set_id=rule_set.rule_set_id,
+        rule_set_version=rule_set.version,
+        programme=rule_set.programme.code,
+        as_of=as_of,
+        lines=tuple(
+            sorted(lines, key=lambda line: (line.end_date, line.outcome_ids, line.category or ""))
+        ),
+        refusals=tuple(
+            sorted(refusals, key=lambda item: (item.end_date, item.outcome_ids, item.code))
+        ),
+        requirements=requirements,
+        credits=sum((line.credits for line in lines), _ZERO),
+        exempted=exempted,
+        gpa=gpa,
+    )
 
 
 def _learner(outcomes: Sequence[Outcome]) -> str:
     learners = {outcome.learner for outcome in outcomes}
     if len(learners) > 1:
-        raise InvalidAudit("an audit covers one learner; outcomes name "
-                           + ", ".join(sorted(learners)))
+        raise InvalidAudit(
+            "an audit covers one learner; outcomes name " + ", ".join(sorted(learners))
+        )
     ids = [outcome.id for outcome in outcomes]
     if len(set(ids)) != len(ids):
         raise InvalidAudit("outcome ids must be unique (a planned unit needs its own id)")
     return learners.pop() if learners else ""
 
 
-def _eligible(ordered: Sequence[Outcome], book: RuleBook, as_of: date,
-              refusals: list[Refusal]) -> list[tuple[Outcome, Decimal]]:
+def _eligible(
+    ordered: Sequence[Outcome], book: RuleBook, as_of: date, refusals: list[Refusal]
+) -> list[tuple[Outcome, Decimal]]:
     programme = book.programme
     eligible = []
     for outcome in ordered:
-        credits = convert_credits(outcome.credits, outcome.credit_scheme, programme.credit_scheme,
-                                  rates=programme.credit_rates, step=programme.credit_step)
+        credits = convert_credits(
+            outcome.credits,
+            outcome.credit_scheme,
+            programme.credit_scheme,
+            rates=programme.credit_rates,
+            step=programme.credit_step,
+        )
         problem = _first_problem(outcome, credits, book, as_of)
         if problem is None:
             eligible.append((outcome, credits or _ZERO))
@@ -103,8 +122,9 @@ def _eligible(ordered: Sequence[Outcome], book: RuleBook, as_of: date,
     return eligible
 
 
-def _first_problem(outcome: Outcome, credits: Decimal | None, book: RuleBook,
-                   as_of: date) -> Refusal | None:
+def _first_problem(
+    outcome: Outcome, credits: Decimal | None, book: RuleBook, as_of: date
+) -> Refusal | None:
     if outcome.revoked:
         return refusal([outcome], Code.REVOKED)
     if outcome.status == "Failed" or _fails_scale(outcome):
@@ -112,11 +132,18 @@ def _first_problem(outcome: Outcome, credits: Decimal | None, book: RuleBook,
     if outcome.status != "Completed":
         return refusal([outcome], Code.NOT_COMPLETED, status=outcome.status)
     if credits is None:
-        return refusal([outcome], Code.UNCONVERTIBLE, scheme=outcome.credit_scheme,
-                       to=book.programme.credit_scheme)
+        return refusal(
+            [outcome],
+            Code.UNCONVERTIBLE,
+            scheme=outcome.credit_scheme,
+            to=book.programme.credit_scheme,
+        )
     for rule in book.checks.candidates(outcome):
-        problem = check_threshold(rule, outcome, book) if isinstance(rule, Threshold) \
+        problem = (
+            check_threshold(rule, outcome, book)
+            if isinstance(rule, Threshold)
             else check_currency(rule, outcome, as_of)
+        )
         if problem is not None:
             return problem
     return None
@@ -127,8 +154,9 @@ def _fails_scale(outcome: Outcome) -> bool:
     return bool(scale and outcome.grade is not None and scale.passes(outcome.grade) is False)
 
 
-def _without_double_counting(eligible: Sequence[tuple[Outcome, Decimal]], book: RuleBook,
-                             refusals: list[Refusal]) -> list[tuple[Outcome, Decimal]]:
+def _without_double_counting(
+    eligible: Sequence[tuple[Outcome, Decimal]], book: RuleBook, refusals: list[Refusal]
+) -> list[tuple[Outcome, Decimal]]:
     claimed: dict[tuple[str, ...], str] = {}
     kept = []
     for outcome, credits in eligible:
@@ -139,13 +167,17 @@ def _without_double_counting(eligible: Sequence[tuple[Outcome, Decimal]], book: 
             kept.append((outcome, credits))
             continue
         key, rule = clash
-        refusals.append(refusal([outcome], Code.OVERLAP if rule else Code.REPEATED_UNIT, rule,
-                                counted=claimed[key]))
+        refusals.append(
+            refusal(
+                [outcome], Code.OVERLAP if rule else Code.REPEATED_UNIT, rule, counted=claimed[key]
+            )
+        )
     return kept
 
 
-def _allocate(kept: Sequence[tuple[Outcome, Decimal]], book: RuleBook,
-              refusals: list[Refusal]) -> list[Line]:
+def _allocate(
+    kept: Sequence[tuple[Outcome, Decimal]], book: RuleBook, refusals: list[Refusal]
+) -> list[Line]:
     programme = book.programme
     owner = book.rule_set.owner_did
     available: dict[str, list[Outcome]] = defaultdict(list)
@@ -160,11 +192,22 @@ def _allocate(kept: Sequence[tuple[Outcome, Decimal]], book: RuleBook,
         granted: list[Line] | None = None
         first_refusal = None
         if unit is not None:
-            granted = [Line(outcome_ids=(outcome.id,), units=(outcome.unit_code,),
-                            provider=outcome.provider, decision=HOME, code=Code.HOME_UNIT,
-                            rule_id=None, category=unit.category, credits=unit.credits,
-                            end_date=outcome.end_date, grade=outcome.grade,
-                            target_units=(unit.code,), planned=outcome.planned)]
+            granted = [
+                Line(
+                    outcome_ids=(outcome.id,),
+                    units=(outcome.unit_code,),
+                    provider=outcome.provider,
+                    decision=HOME,
+                    code=Code.HOME_UNIT,
+                    rule_id=None,
+                    category=unit.category,
+                    credits=unit.credits,
+                    end_date=outcome.end_date,
+                    grade=outcome.grade,
+                    target_units=(unit.code,),
+                    planned=outcome.planned,
+                )
+            ]
         for rule in () if granted else book.grants.candidates(outcome):
             result = grant(rule, outcome, credits, book, available)
             if isinstance(result, Refusal):
@@ -182,19 +225,22 @@ def _allocate(kept: Sequence[tuple[Outcome, Decimal]], book: RuleBook,
     return lines
 
 
-def _apply_caps(lines: Sequence[Line], by_id: dict[str, Outcome], book: RuleBook,
-                refusals: list[Refusal]) -> list[Line]:
+def _apply_caps(
+    lines: Sequence[Line], by_id: dict[str, Outcome], book: RuleBook, refusals: list[Refusal]
+) -> list[Line]:
     programme = book.programme
     used: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     counted: dict[str, set[tuple[str, ...]]] = defaultdict(set)
     exempted: set[str] = set()
     kept = []
-    for line in sorted(lines, key=lambda item: (item.end_date, item.outcome_ids,
-                                                item.category or "")):
+    for line in sorted(
+        lines, key=lambda item: (item.end_date, item.outcome_ids, item.category or "")
+    ):
         problem = None
         draws = []
-        caps = () if line.decision == EXEMPTION else book.caps.candidates(
-            by_id[line.outcome_ids[0]])
+        caps = (
+            () if line.decision == EXEMPTION else book.caps.candidates(by_id[line.outcome_ids[0]])
+        )
         for cap in caps:
             if cap.category not in (None, line.category):
                 continue
@@ -207,18 +253,30 @@ def _apply_caps(lines: Sequence[Line], by_id: dict[str, Outcome], book: RuleBook
             key = cap_key(cap, line)
             limit = cap_limit(cap, programme)
             if used[cap.id, key] + amount > limit:
-                problem = _line_refusal(line, CAP_CODES[type(cap)], cap.id, limit=limit,
-                                        counted=used[cap.id, key], **_cap_params(key, line))
+                problem = _line_refusal(
+                    line,
+                    CAP_CODES[type(cap)],
+                    cap.id,
+                    limit=limit,
+                    counted=used[cap.id, key],
+                    **_cap_params(key, line),
+                )
                 break
             draws.append((cap, key, amount))
         if problem is None and line.decision == EXEMPTION:
             fresh = tuple(code for code in line.target_units if code not in exempted)
             if fresh:
-                line = dataclasses.replace(line, target_units=fresh, exempted=sum(
-                    (unit.credits for unit in programme.units if unit.code in fresh), _ZERO))
+                line = dataclasses.replace(
+                    line,
+                    target_units=fresh,
+                    exempted=sum(
+                        (unit.credits for unit in programme.units if unit.code in fresh), _ZERO
+                    ),
+                )
             else:
-                problem = _line_refusal(line, Code.ALREADY_EXEMPT, line.rule_id,
-                                        units=line.target_units)
+                problem = _line_refusal(
+                    line, Code.ALREADY_EXEMPT, line.rule_id, units=line.target_units
+                )
         if problem is not None:
             refusals.append(problem)
             continue
@@ -240,58 +298,109 @@ def _cap_params(key: str, line: Line) -> dict[str, object]:
 
 
 def _line_refusal(line: Line, code: Code, rule_id: str | None, **params: object) -> Refusal:
-    return Refusal(outcome_ids=line.outcome_ids, units=line.units, provider=line.provider,
-                   code=code, rule_id=rule_id, end_date=line.end_date, params=params,
-                   planned=line.planned)
+    return Refusal(
+        outcome_ids=line.outcome_ids,
+        units=line.units,
+        provider=line.provider,
+        code=code,
+        rule_id=rule_id,
+        end_date=line.end_date,
+        params=params,
+        planned=line.planned,
+    )
 
 
-def _requirements(lines: Sequence[Line], by_id: dict[str, Outcome],
-                  book: RuleBook) -> tuple[tuple[Requirement, ...], Decimal | None]:
+def _requirements(
+    lines: Sequence[Line], by_id: dict[str, Outcome], book: RuleBook
+) -> tuple[tuple[Requirement, ...], Decimal | None]:
     programme = book.programme
     credit_of = {unit.code: unit.credits for unit in programme.units}
     category_of = {unit.code: unit.category for unit in programme.units}
-    exempted = {code for line in lines if line.decision == EXEMPTION
-                for code in line.target_units}
-    satisfied = {code for line in lines if line.decision != EXEMPTION
-                 for code in line.target_units}
+    exempted = {code for line in lines if line.decision == EXEMPTION for code in line.target_units}
+    satisfied = {code for line in lines if line.decision != EXEMPTION for code in line.target_units}
     lowered = sum((credit_of[code] for code in exempted), _ZERO)
     earned = sum((line.credits for line in lines), _ZERO)
     total_required = max(programme.total_credits - lowered, _ZERO)
-    requirements = [Requirement(id="total", code=Code.TOTAL_CREDITS, required=total_required,
-                                counted=earned, met=earned >= total_required,
-                                lowered_by=lowered)]
+    requirements = [
+        Requirement(
+            id="total",
+            code=Code.TOTAL_CREDITS,
+            required=total_required,
+            counted=earned,
+            met=earned >= total_required,
+            lowered_by=lowered,
+        )
+    ]
     for category in sorted(programme.categories):
         cut = sum((credit_of[code] for code in exempted if category_of[code] == category), _ZERO)
         required = max(programme.categories[category] - cut, _ZERO)
         counted = sum((line.credits for line in lines if line.category == category), _ZERO)
-        requirements.append(Requirement(id=f"category:{category}", code=Code.CATEGORY_CREDITS,
-                                        required=required, counted=counted,
-                                        met=counted >= required, lowered_by=cut))
+        requirements.append(
+            Requirement(
+                id=f"category:{category}",
+                code=Code.CATEGORY_CREDITS,
+                required=required,
+                counted=counted,
+                met=counted >= required,
+                lowered_by=cut,
+            )
+        )
     for core in programme.mandatory:
         done = [code for code in core.units if code in satisfied or code in exempted]
         missing = tuple(code for code in core.units if code not in done)
         counted = sum((credit_of[code] for code in done), _ZERO)
         if core.min_credits is None:
-            requirements.append(Requirement(
-                id=core.id, code=Code.MANDATORY_UNITS, counted=counted, met=not missing,
-                required=sum((credit_of[code] for code in core.units), _ZERO),
-                missing_units=missing))
+            requirements.append(
+                Requirement(
+                    id=core.id,
+                    code=Code.MANDATORY_UNITS,
+                    counted=counted,
+                    met=not missing,
+                    required=sum((credit_of[code] for code in core.units), _ZERO),
+                    missing_units=missing,
+                )
+            )
         else:
-            requirements.append(Requirement(
-                id=core.id, code=Code.MANDATORY_CREDITS, required=core.min_credits,
-                counted=counted, met=counted >= core.min_credits, missing_units=missing))
+            requirements.append(
+                Requirement(
+                    id=core.id,
+                    code=Code.MANDATORY_CREDITS,
+                    required=core.min_credits,
+                    counted=counted,
+                    met=counted >= core.min_credits,
+                    missing_units=missing,
+                )
+            )
     owner = book.rule_set.owner_did
     for minimum in programme.source_minimums:
-        counted = sum((line.credits for line in lines
-                       if matches(minimum.source, by_id[line.outcome_ids[0]], owner)), _ZERO)
-        requirements.append(Requirement(id=minimum.id, code=Code.SOURCE_CREDITS,
-                                        required=minimum.min_credits, counted=counted,
-                                        met=counted >= minimum.min_credits))
+        counted = sum(
+            (
+                line.credits
+                for line in lines
+                if matches(minimum.source, by_id[line.outcome_ids[0]], owner)
+            ),
+            _ZERO,
+        )
+        requirements.append(
+            Requirement(
+                id=minimum.id,
+                code=Code.SOURCE_CREDITS,
+                required=minimum.min_credits,
+                counted=counted,
+                met=counted >= minimum.min_credits,
+            )
+        )
     gpa = _gpa(lines, by_id, programme.grade_scale)
     if programme.min_gpa is not None:
-        requirements.append(Requirement(id="gpa", code=Code.MIN_GPA, required=programme.min_gpa,
-                                        counted=gpa or _ZERO,
-                                        met=gpa is not None and gpa >= programme.min_gpa))
+        requirements.append(
+            Requirement(
+                id="gpa",
+                code=Code.MIN_GPA,
+                required=programme.min_gpa,
+                counted=gpa or _ZERO,
+                met=gpa is not None and gpa >= programme.min_gpa,
+            )
+        )
     return tuple(requirements), gpa
 
 

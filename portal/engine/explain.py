@@ -32,12 +32,12 @@ MESSAGES: Mapping[Code, str] = {
     Code.CREDITS_SHORT: "Offers {offered} credits where {required} are required.",
     Code.ALREADY_EXEMPT: "The units {units} are already exempted.",
     Code.CAP_PERIOD: "Over the limit of {limit} credits for the period from {counter} "
-                     "({counted} already counted).",
+    "({counted} already counted).",
     Code.CAP_PROVIDER: "Over the limit of {limit} credits from one provider "
-                       "({counted} already counted).",
+    "({counted} already counted).",
     Code.CAP_COUNT: "Over the limit of {limit} outcomes of this kind.",
     Code.CAP_PROPORTION: "Over the limit of {limit} credits for this share of the programme "
-                         "({counted} already counted).",
+    "({counted} already counted).",
     Code.TOTAL_CREDITS: "Total credits.",
     Code.CATEGORY_CREDITS: "Minimum credits in a category.",
     Code.MANDATORY_UNITS: "Every mandatory unit.",
@@ -49,8 +49,10 @@ MESSAGES: Mapping[Code, str] = {
 
 def explain(code: Code, params: Mapping[str, object] | None = None) -> str:
     """The English message for a code, filled in with its params."""
-    values = {key: ", ".join(map(str, value)) if isinstance(value, tuple | list) else value
-              for key, value in (params or {}).items()}
+    values = {
+        key: ", ".join(map(str, value)) if isinstance(value, tuple | list) else value
+        for key, value in (params or {}).items()
+    }
     try:
         return MESSAGES[code].format(**values)
     except KeyError:

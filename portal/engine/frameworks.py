@@ -26,8 +26,9 @@ def eqf_level(framework: str, level: int) -> int | None:
 
 def national_levels(framework: str, eqf: int) -> tuple[int, ...]:
     """The national levels referenced to one EQF level (the crosswalk read backwards)."""
-    return tuple(sorted(level for level, value in CROSSWALKS.get(framework, {}).items()
-                        if value == eqf))
+    return tuple(
+        sorted(level for level, value in CROSSWALKS.get(framework, {}).items() if value == eqf)
+    )
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,25 @@ class CreditScheme:
     hours_range: tuple[Decimal, Decimal]
 
 
-SCHEMES: Mapping[str, CreditScheme] = {scheme.name: scheme for scheme in (
-    CreditScheme("hours", "Learning hours", Decimal(1), (Decimal(1), Decimal(1))),
-    CreditScheme("CN-NCB", "China national credit bank credit", Decimal(16),
-                 (Decimal(16), Decimal(18))),
-    CreditScheme("KR", "Korean credit (ACBS)", Decimal(15), (Decimal(15), Decimal(15))),
-    # ECTS counts total workload, 25-30 hours; the nominal value is the lower bound. A rule set
-    # that converts ECTS at a table rate (e.g. 2 ECTS = 1 local credit) states it in credit_rates.
-    CreditScheme("ECTS", "European Credit Transfer and Accumulation System", Decimal(25),
-                 (Decimal(25), Decimal(30))),
-)}
+SCHEMES: Mapping[str, CreditScheme] = {
+    scheme.name: scheme
+    for scheme in (
+        CreditScheme("hours", "Learning hours", Decimal(1), (Decimal(1), Decimal(1))),
+        CreditScheme(
+            "CN-NCB", "China national credit bank credit", Decimal(16), (Decimal(16), Decimal(18))
+        ),
+        CreditScheme("KR", "Korean credit (ACBS)", Decimal(15), (Decimal(15), Decimal(15))),
+        # ECTS counts total workload, 25-30 hours; the nominal value is the lower bound. A rule
+        # set that converts ECTS at a table rate (e.g. 2 ECTS = 1 local credit) states it in
+        # credit_rates.
+        CreditScheme(
+            "ECTS",
+            "European Credit Transfer and Accumulation System",
+            Decimal(25),
+            (Decimal(25), Decimal(30)),
+        ),
+    )
+}
 
 
 def credit_rate(source: str, target: str, rates: Mapping[str, Decimal]) -> Decimal | None:
@@ -63,8 +73,9 @@ def credit_rate(source: str, target: str, rates: Mapping[str, Decimal]) -> Decim
     return None
 
 
-def convert_credits(value: Decimal, source: str, target: str, *, rates: Mapping[str, Decimal],
-                    step: Decimal) -> Decimal | None:
+def convert_credits(
+    value: Decimal, source: str, target: str, *, rates: Mapping[str, Decimal], step: Decimal
+) -> Decimal | None:
     """Credits in the target scheme, rounded down to `step` (None when not convertible)."""
     rate = credit_rate(source, target, rates)
     if rate is None:
@@ -92,14 +103,20 @@ class GradeScale:
     def value(self, grade: str) -> Decimal | None:
         """A comparable value for the grade (higher is better), or None if not on this scale."""
         if self.grades:
-            return Decimal(len(self.grades) - self.grades.index(grade)) \
-                if grade in self.grades else None
+            return (
+                Decimal(len(self.grades) - self.grades.index(grade))
+                if grade in self.grades
+                else None
+            )
         try:
             number = Decimal(grade.strip())
         except (InvalidOperation, AttributeError):
             return None
-        if not number.is_finite() or (self.low is not None and number < self.low) \
-                or (self.high is not None and number > self.high):
+        if (
+            not number.is_finite()
+            or (self.low is not None and number < self.low)
+            or (self.high is not None and number > self.high)
+        ):
             return None
         return number
 
@@ -129,27 +146,50 @@ def _points(*values: str) -> tuple[Decimal, ...]:
     return tuple(Decimal(value) for value in values)
 
 
-SCALES: Mapping[str, GradeScale] = {scale.name: scale for scale in (
-    # Pass marks on percentages differ by country and provider: the issuer's status decides.
-    GradeScale("percent", low=Decimal(0), high=Decimal(100)),
-    GradeScale("gpa", low=Decimal(0), high=Decimal("4.5"), pass_mark=Decimal(1),
-               numeric_points=True),
-    GradeScale("points", low=Decimal(0)),
-    GradeScale("letter",
-               grades=("A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"),
-               points=_points("4.3", "4.0", "3.7", "3.3", "3.0", "2.7", "2.3", "2.0", "1.7",
-                              "1.3", "1.0", "0.7", "0"),
-               pass_grade="D-"),
-    GradeScale("letter-kr", grades=("A+", "A0", "B+", "B0", "C+", "C0", "D+", "D0", "F"),
-               points=_points("4.5", "4.0", "3.5", "3.0", "2.5", "2.0", "1.5", "1.0", "0"),
-               pass_grade="D0"),
-    GradeScale("ects", grades=("A", "B", "C", "D", "E", "FX", "F"), pass_grade="E"),
-    GradeScale("pass-fail", grades=("Pass", "Fail"), pass_grade="Pass"),
-)}
+SCALES: Mapping[str, GradeScale] = {
+    scale.name: scale
+    for scale in (
+        # Pass marks on percentages differ by country and provider: the issuer's status decides.
+        GradeScale("percent", low=Decimal(0), high=Decimal(100)),
+        GradeScale(
+            "gpa", low=Decimal(0), high=Decimal("4.5"), pass_mark=Decimal(1), numeric_points=True
+        ),
+        GradeScale("points", low=Decimal(0)),
+        GradeScale(
+            "letter",
+            grades=("A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"),
+            points=_points(
+                "4.3",
+                "4.0",
+                "3.7",
+                "3.3",
+                "3.0",
+                "2.7",
+                "2.3",
+                "2.0",
+                "1.7",
+                "1.3",
+                "1.0",
+                "0.7",
+                "0",
+            ),
+            pass_grade="D-",
+        ),
+        GradeScale(
+            "letter-kr",
+            grades=("A+", "A0", "B+", "B0", "C+", "C0", "D+", "D0", "F"),
+            points=_points("4.5", "4.0", "3.5", "3.0", "2.5", "2.0", "1.5", "1.0", "0"),
+            pass_grade="D0",
+        ),
+        GradeScale("ects", grades=("A", "B", "C", "D", "E", "FX", "F"), pass_grade="E"),
+        GradeScale("pass-fail", grades=("Pass", "Fail"), pass_grade="Pass"),
+    )
+}
 
 
-def convert_grade(grade: str, source: Sequence[GradeBand],
-                  target: Sequence[GradeBand]) -> str | None:
+def convert_grade(
+    grade: str, source: Sequence[GradeBand], target: Sequence[GradeBand]
+) -> str | None:
     """Convert a grade by percentile band (ECTS grading tables).
 
     The grade's band in the source table spans a range of the passing population, best first;

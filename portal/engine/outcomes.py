@@ -7,12 +7,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from credentials.errors import CredentialError
-from credentials.model import credential_kind, credential_level, issuer_did
+from credentials.model import ATTENDANCE, credential_kind, credential_level, issuer_did
 
 from .errors import InvalidOutcome
 from .frameworks import eqf_level
-
-ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,11 @@ def outcome_from_credential(credential: dict, *, revoked: bool = False) -> Outco
     qualification = achievement.get("qualificationLevel") or {}
     framework = qualification.get("levelFramework")
     stated_eqf = qualification.get("eqfLevel")
-    scales = {item.get("id"): item.get("name") for item in achievement.get("resultDescription", [])
-              if isinstance(item, dict)}
+    scales = {
+        item.get("id"): item.get("name")
+        for item in achievement.get("resultDescription", [])
+        if isinstance(item, dict)
+    }
     grade = scale = attendance = None
     status = "Completed"
     for result in subject.get("result", []):
@@ -80,22 +81,27 @@ def outcome_from_credential(credential: dict, *, revoked: bool = False) -> Outco
         unit_code=_required(achievement.get("humanCode"), "achievement.humanCode"),
         title=_required(achievement.get("name"), "achievement.name"),
         kind=kind,
-        credits=_decimal(subject.get("creditsEarned", achievement.get("creditsAvailable")),
-                         "credentialSubject.creditsEarned"),
+        credits=_decimal(
+            subject.get("creditsEarned", achievement.get("creditsAvailable")),
+            "credentialSubject.creditsEarned",
+        ),
         credit_scheme=_required(achievement.get("creditScheme"), "achievement.creditScheme"),
         end_date=_date(end, "credentialSubject.activityEndDate"),
         start_date=_date(subject["activityStartDate"], "credentialSubject.activityStartDate")
-        if subject.get("activityStartDate") else None,
+        if subject.get("activityStartDate")
+        else None,
         framework=framework,
         level=level,
-        eqf_level=stated_eqf if isinstance(stated_eqf, int) else
-        (eqf_level(framework, level) if framework and level else None),
+        eqf_level=stated_eqf
+        if isinstance(stated_eqf, int)
+        else (eqf_level(framework, level) if framework and level else None),
         grade=grade,
         scale=scale,
         status=status,
         attendance=attendance,
         hours=_decimal(achievement["learningHours"], "achievement.learningHours")
-        if "learningHours" in achievement else None,
+        if "learningHours" in achievement
+        else None,
         credential_id=credential.get("id"),
         revoked=revoked,
     )

@@ -41,21 +41,42 @@ from .report import EXEMPTION, EXEMPTION_GRADE, TRANSFER, TRANSFER_GRADE, Line, 
 
 R = TypeVar("R", bound=Rule)
 Cap = PeriodCap | ProviderCap | CountCap | ProportionCap
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
-          "viii": "8", "ix": "9", "x": "10"}
-_CJK_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
-                 "八": "8", "九": "9", "十": "10"}
+_ROMAN = {
+    "i": "1",
+    "ii": "2",
+    "iii": "3",
+    "iv": "4",
+    "v": "5",
+    "vi": "6",
+    "vii": "7",
+    "viii": "8",
+    "ix": "9",
+    "x": "10",
+}
+_CJK_NUMERALS = {
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "十": "10",
+}
 _WORD = re.compile(r"[^\W_]+")
 
 
 def matches(source: Source, outcome: Outcome, owner: str) -> bool:
     """Whether an outcome falls under a source pattern (owner = the receiving institution)."""
-    return ((not source.kinds or outcome.kind in source.kinds)
-            and (not source.providers or outcome.provider in source.providers)
-            and (not source.unit_codes or outcome.unit_code in source.unit_codes)
-            and (source.min_level is None or (outcome.eqf_level or 0) >= source.min_level)
-            and (source.origin == "any"
-                 or (source.origin == "home") == (outcome.provider == owner)))
+    return (
+        (not source.kinds or outcome.kind in source.kinds)
+        and (not source.providers or outcome.provider in source.providers)
+        and (not source.unit_codes or outcome.unit_code in source.unit_codes)
+        and (source.min_level is None or (outcome.eqf_level or 0) >= source.min_level)
+        and (source.origin == "any" or (source.origin == "home") == (outcome.provider == owner))
+    )
 
 
 def ref_matches(ref: UnitRef, outcome: Outcome) -> bool:
@@ -83,9 +104,11 @@ class RuleIndex(Generic[R]):
                 self._by_code[code].append(rule)
             return
         source: Source = rule.source  # type: ignore[union-attr]
-        for keys, index in ((source.unit_codes, self._by_code),
-                            (source.providers, self._by_provider),
-                            (source.kinds, self._by_kind)):
+        for keys, index in (
+            (source.unit_codes, self._by_code),
+            (source.providers, self._by_provider),
+            (source.kinds, self._by_kind),
+        ):
             if keys:
                 for key in keys:
                     index[key].append(rule)
@@ -94,10 +117,17 @@ class RuleIndex(Generic[R]):
 
     def candidates(self, outcome: Outcome) -> list[R]:
         """The rules that apply to an outcome, in the order they are tried."""
-        found = [rule for group in (self._by_code.get(outcome.unit_code, ()),
-                                    self._by_provider.get(outcome.provider, ()),
-                                    self._by_kind.get(outcome.kind, ()), self._anywhere)
-                 for rule in group if self._applies(rule, outcome)]
+        found = [
+            rule
+            for group in (
+                self._by_code.get(outcome.unit_code, ()),
+                self._by_provider.get(outcome.provider, ()),
+                self._by_kind.get(outcome.kind, ()),
+                self._anywhere,
+            )
+            for rule in group
+            if self._applies(rule, outcome)
+        ]
         found.sort(key=lambda rule: (rule.precedence, rule.id))
         return found
 
@@ -123,12 +153,20 @@ class RuleBook:
     @classmethod
     def of(cls, rule_set: RuleSet) -> RuleBook:
         """Index a rule set."""
+
         def family(*types: type) -> RuleIndex:
-            return RuleIndex((rule for rule in rule_set.rules if isinstance(rule, types)),
-                             rule_set.owner_did)
-        return cls(rule_set=rule_set, grants=family(*GRANT_RULES),
-                   checks=family(Currency, Threshold), caps=family(*CAP_RULES),
-                   overlaps=family(Overlap, TitleMatch), grade_tables=family(GradeTable))
+            return RuleIndex(
+                (rule for rule in rule_set.rules if isinstance(rule, types)), rule_set.owner_did
+            )
+
+        return cls(
+            rule_set=rule_set,
+            grants=family(*GRANT_RULES),
+            checks=family(Currency, Threshold),
+            caps=family(*CAP_RULES),
+            overlaps=family(Overlap, TitleMatch),
+            grade_tables=family(GradeTable),
+        )
 
     @property
     def programme(self) -> Programme:
@@ -136,15 +174,20 @@ class RuleBook:
         return self.rule_set.programme
 
 
-def refusal(outcomes: Sequence[Outcome], code: Code, rule: Rule | None = None,
-            **params: object) -> Refusal:
+def refusal(
+    outcomes: Sequence[Outcome], code: Code, rule: Rule | None = None, **params: object
+) -> Refusal:
     """A refusal of one or more outcomes."""
     return Refusal(
         outcome_ids=tuple(outcome.id for outcome in outcomes),
         units=tuple(outcome.unit_code for outcome in outcomes),
-        provider=outcomes[0].provider, code=code, rule_id=rule.id if rule else None,
-        end_date=max(outcome.end_date for outcome in outcomes), params=params,
-        planned=any(outcome.planned for outcome in outcomes))
+        provider=outcomes[0].provider,
+        code=code,
+        rule_id=rule.id if rule else None,
+        end_date=max(outcome.end_date for outcome in outcomes),
+        params=params,
+        planned=any(outcome.planned for outcome in outcomes),
+    )
 
 
 def years_before(day: date, years: int) -> date:
@@ -160,8 +203,9 @@ def check_currency(rule: Currency, outcome: Outcome, as_of: date) -> Refusal | N
     if rule.max_age_years is not None:
         oldest = years_before(as_of, rule.max_age_years)
         if outcome.end_date < oldest:
-            return refusal([outcome], Code.EXPIRED, rule, oldest=oldest.isoformat(),
-                           years=rule.max_age_years)
+            return refusal(
+                [outcome], Code.EXPIRED, rule, oldest=oldest.isoformat(), years=rule.max_age_years
+            )
     if rule.not_before is not None and outcome.end_date < rule.not_before:
         return refusal([outcome], Code.BEFORE_WINDOW, rule, not_before=rule.not_before.isoformat())
     return None
@@ -169,10 +213,16 @@ def check_currency(rule: Currency, outcome: Outcome, as_of: date) -> Refusal | N
 
 def check_threshold(rule: Threshold, outcome: Outcome, book: RuleBook) -> Refusal | None:
     """Score, grade and attendance thresholds; a grade on another scale is converted by table."""
-    if rule.min_attendance is not None and (outcome.attendance is None
-                                            or outcome.attendance < rule.min_attendance):
-        return refusal([outcome], Code.BELOW_ATTENDANCE, rule,
-                       required=rule.min_attendance, attendance=outcome.attendance)
+    if rule.min_attendance is not None and (
+        outcome.attendance is None or outcome.attendance < rule.min_attendance
+    ):
+        return refusal(
+            [outcome],
+            Code.BELOW_ATTENDANCE,
+            rule,
+            required=rule.min_attendance,
+            attendance=outcome.attendance,
+        )
     minimum = rule.min_score if rule.min_score is not None else rule.min_grade
     if minimum is None or rule.scale is None:
         return None
@@ -180,8 +230,14 @@ def check_threshold(rule: Threshold, outcome: Outcome, book: RuleBook) -> Refusa
     scale = SCALES.get(rule.scale)
     reached = scale.at_least(grade, minimum) if scale and grade is not None else None
     if reached is None:
-        return refusal([outcome], Code.GRADE_NOT_COMPARABLE, rule, scale=rule.scale,
-                       grade=outcome.grade, grade_scale=outcome.scale)
+        return refusal(
+            [outcome],
+            Code.GRADE_NOT_COMPARABLE,
+            rule,
+            scale=rule.scale,
+            grade=outcome.grade,
+            grade_scale=outcome.scale,
+        )
     if not reached:
         code = Code.BELOW_SCORE if rule.min_score is not None else Code.BELOW_GRADE
         return refusal([outcome], code, rule, required=minimum, grade=grade, scale=rule.scale)
@@ -218,7 +274,8 @@ def title_key(title: str, abbreviations: Mapping[str, str]) -> str:
 def overlap_keys(outcome: Outcome, book: RuleBook) -> list[tuple[tuple[str, ...], Rule | None]]:
     """What an outcome would claim: its own unit, and every overlap group it belongs to."""
     keys: list[tuple[tuple[str, ...], Rule | None]] = [
-        (("unit", outcome.provider, outcome.unit_code), None)]
+        (("unit", outcome.provider, outcome.unit_code), None)
+    ]
     for rule in book.overlaps.candidates(outcome):
         if isinstance(rule, TitleMatch):
             keys.append((("title", rule.id, title_key(outcome.title, rule.abbreviations)), rule))
@@ -227,8 +284,13 @@ def overlap_keys(outcome: Outcome, book: RuleBook) -> list[tuple[tuple[str, ...]
     return keys
 
 
-def grant(rule: Rule, outcome: Outcome, credits: Decimal, book: RuleBook,
-          available: Mapping[str, Sequence[Outcome]]) -> list[Line] | Refusal:
+def grant(
+    rule: Rule,
+    outcome: Outcome,
+    credits: Decimal,
+    book: RuleBook,
+    available: Mapping[str, Sequence[Outcome]],
+) -> list[Line] | Refusal:
     """Apply one grant rule to an outcome worth `credits` programme credits.
 
     `available` holds the outcomes not yet allocated, by unit code (for many-to-one sets).
@@ -239,43 +301,69 @@ def grant(rule: Rule, outcome: Outcome, credits: Decimal, book: RuleBook,
         assert target is not None
         granted = rule.credits or target.credits
         if rule.match_credits and credits < granted:
-            return refusal([outcome], Code.CREDITS_SHORT, rule, required=granted,
-                           offered=credits)
-        return [_line([outcome], Code.EQUIVALENT_UNIT, rule, rule.category or target.category,
-                      granted, book, target_units=(target.code,))]
+            return refusal([outcome], Code.CREDITS_SHORT, rule, required=granted, offered=credits)
+        return [
+            _line(
+                [outcome],
+                Code.EQUIVALENT_UNIT,
+                rule,
+                rule.category or target.category,
+                granted,
+                book,
+                target_units=(target.code,),
+            )
+        ]
     if isinstance(rule, UnitSet):
         return _unit_set(rule, outcome, available, book)
     if isinstance(rule, CertificateCredits):
-        return [_line([outcome], Code.CERTIFICATE_CREDITS, rule, rule.category, rule.credits,
-                      book)]
+        return [_line([outcome], Code.CERTIFICATE_CREDITS, rule, rule.category, rule.credits, book)]
     if isinstance(rule, Transfer):
         granted = min(credits, rule.max_credits) if rule.max_credits else credits
         if granted == 0:
             return refusal([outcome], Code.NO_CREDITS, rule)
         return [_line([outcome], Code.TRANSFER, rule, rule.category, granted, book)]
     if isinstance(rule, BlockCredit):
-        return [_line([outcome], Code.BLOCK_CREDIT, rule, category, rule.credits[category], book)
-                for category in sorted(rule.credits)]
+        return [
+            _line([outcome], Code.BLOCK_CREDIT, rule, category, rule.credits[category], book)
+            for category in sorted(rule.credits)
+        ]
     if isinstance(rule, Exemption):
         units = tuple(programme.unit(code) for code in rule.units)
-        return [Line(outcome_ids=(outcome.id,), units=(outcome.unit_code,),
-                     provider=outcome.provider, decision=EXEMPTION, code=Code.EXEMPTION,
-                     rule_id=rule.id, category=None, credits=Decimal(0),
-                     end_date=outcome.end_date, grade=EXEMPTION_GRADE,
-                     target_units=rule.units,
-                     exempted=sum((unit.credits for unit in units if unit), Decimal(0)),
-                     planned=outcome.planned)]
+        return [
+            Line(
+                outcome_ids=(outcome.id,),
+                units=(outcome.unit_code,),
+                provider=outcome.provider,
+                decision=EXEMPTION,
+                code=Code.EXEMPTION,
+                rule_id=rule.id,
+                category=None,
+                credits=Decimal(0),
+                end_date=outcome.end_date,
+                grade=EXEMPTION_GRADE,
+                target_units=rule.units,
+                exempted=sum((unit.credits for unit in units if unit), Decimal(0)),
+                planned=outcome.planned,
+            )
+        ]
     raise TypeError(f"{rule.kind} is not a grant rule")
 
 
-def _unit_set(rule: UnitSet, outcome: Outcome, available: Mapping[str, Sequence[Outcome]],
-              book: RuleBook) -> list[Line] | Refusal:
+def _unit_set(
+    rule: UnitSet, outcome: Outcome, available: Mapping[str, Sequence[Outcome]], book: RuleBook
+) -> list[Line] | Refusal:
     chosen: list[Outcome] = []
     missing = []
     for ref in rule.sources:
         pool = (outcome, *available.get(ref.code, ()))
-        found = next((item for item in pool if ref_matches(ref, item)
-                      and all(item.id != other.id for other in chosen)), None)
+        found = next(
+            (
+                item
+                for item in pool
+                if ref_matches(ref, item) and all(item.id != other.id for other in chosen)
+            ),
+            None,
+        )
         if found is None:
             missing.append(ref.code)
         else:
@@ -284,28 +372,55 @@ def _unit_set(rule: UnitSet, outcome: Outcome, available: Mapping[str, Sequence[
         return refusal([outcome], Code.INCOMPLETE_SET, rule, missing=tuple(missing))
     target = book.programme.unit(rule.target_unit)
     assert target is not None
-    return [_line(chosen, Code.UNIT_SET, rule, rule.category or target.category,
-                  rule.credits or target.credits, book, target_units=(target.code,))]
+    return [
+        _line(
+            chosen,
+            Code.UNIT_SET,
+            rule,
+            rule.category or target.category,
+            rule.credits or target.credits,
+            book,
+            target_units=(target.code,),
+        )
+    ]
 
 
-def _line(outcomes: Sequence[Outcome], code: Code, rule: Rule, category: str, credits: Decimal,
-          book: RuleBook, target_units: tuple[str, ...] = ()) -> Line:
+def _line(
+    outcomes: Sequence[Outcome],
+    code: Code,
+    rule: Rule,
+    category: str,
+    credits: Decimal,
+    book: RuleBook,
+    target_units: tuple[str, ...] = (),
+) -> Line:
     first = outcomes[0]
     return Line(
         outcome_ids=tuple(outcome.id for outcome in outcomes),
         units=tuple(outcome.unit_code for outcome in outcomes),
-        provider=first.provider, decision=TRANSFER, code=code, rule_id=rule.id,
-        category=category, credits=credits,
-        end_date=max(outcome.end_date for outcome in outcomes), grade=TRANSFER_GRADE,
+        provider=first.provider,
+        decision=TRANSFER,
+        code=code,
+        rule_id=rule.id,
+        category=category,
+        credits=credits,
+        end_date=max(outcome.end_date for outcome in outcomes),
+        grade=TRANSFER_GRADE,
         converted_grade=comparable_grade(first, book.programme.grade_scale, book)
-        if len(outcomes) == 1 else None,
-        target_units=target_units, planned=any(outcome.planned for outcome in outcomes))
+        if len(outcomes) == 1
+        else None,
+        target_units=target_units,
+        planned=any(outcome.planned for outcome in outcomes),
+    )
 
 
 def period_start(day: date, starts: Sequence[str]) -> date:
     """The start of the period (year or semester) that holds `day`; starts are "MM-DD"."""
-    candidates = [date(day.year + shift, int(start[:2]), int(start[3:]))
-                  for shift in (-1, 0) for start in starts]
+    candidates = [
+        date(day.year + shift, int(start[:2]), int(start[3:]))
+        for shift in (-1, 0)
+        for start in starts
+    ]
     return max(start for start in candidates if start <= day)
 
 
@@ -314,7 +429,8 @@ def cap_limit(cap: Cap, programme: Programme) -> Decimal:
     if isinstance(cap, ProportionCap):
         step = programme.credit_step
         return (cap.max_share * programme.total_credits / step).to_integral_value(
-            ROUND_FLOOR) * step
+            ROUND_FLOOR
+        ) * step
     if isinstance(cap, CountCap):
         return Decimal(cap.max_count)
     return cap.max_credits
@@ -329,5 +445,9 @@ def cap_key(cap: Cap, line: Line) -> str:
     return ""
 
 
-CAP_CODES: Mapping[type, Code] = {PeriodCap: Code.CAP_PERIOD, ProviderCap: Code.CAP_PROVIDER,
-                                  CountCap: Code.CAP_COUNT, ProportionCap: Code.CAP_PROPORTION}
+CAP_CODES: Mapping[type, Code] = {
+    PeriodCap: Code.CAP_PERIOD,
+    ProviderCap: Code.CAP_PROVIDER,
+    CountCap: Code.CAP_COUNT,
+    ProportionCap: Code.CAP_PROPORTION,
+}

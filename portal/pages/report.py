@@ -1,4 +1,4 @@
-"""A verification report made readable: checks explained, issuer, anchoring and credential summary."""
+"""A verification report made readable: each check explained, issuer, anchoring and summary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_babel.speaklater import LazyString
 
 from ledger.runtime import Runtime
 from ledger.views import ChainView
-from portal.explain import CHECK_NAMES, STATUSES, SYMBOLS, explain
+from portal.explain import ACCREDITED, CHECK_NAMES, STATUSES, SYMBOLS, explain
 from portal.i18n import current_language
 from verify import Context, verify_credential
 from verify.fragments import Status
@@ -97,8 +97,10 @@ def verify_for_page(raw: str | bytes, runtime: Runtime, max_bytes: int) -> PageR
         summary=summarise(document, body["credential"]),
         accreditation=Accreditation(
             status=Status(accreditation["status"]),
-            explanation=explain(accreditation),
-            accredited_from=_date(accreditation["details"].get("accredited_from")),
+            explanation=ACCREDITED
+            if accreditation["status"] == Status.VALID
+            else explain(accreditation),
+            accredited_from=_since(accreditation["details"].get("accredited_from")),
             accredited_until=_date(accreditation["details"].get("accredited_until")),
         ),
         anchoring=Anchoring(
@@ -188,6 +190,12 @@ def _date(value: str | None) -> str | None:
     """An ISO date as a date in the page's language (unreadable values are shown as they are)."""
     parsed = _parsed(value)
     return value if parsed is None else format_date(parsed, "long")
+
+
+def _since(value: str | None) -> str | None:
+    """The start of an accreditation as a date; None when it is open (the epoch) or absent."""
+    parsed = _parsed(value)
+    return None if parsed is None or parsed.timestamp() == 0 else format_date(parsed, "long")
 
 
 def _datetime(value: str | None) -> str | None:

@@ -1,0 +1,168 @@
+"""Applications for recognition: the learner applies and appeals, the receiving institution does
+the first review, the city centre (operator) the second review, appeals and revocation flags."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+
+from portal.api.auth import (
+    BEARER,
+    INSTITUTION,
+    LEARNER,
+    OPERATOR,
+    Principal,
+    bank_error,
+    requires,
+    runtime,
+)
+from portal.api.bank_schemas import (
+    AppealDecisionSchema,
+    AppealSchema,
+    ApplicationListSchema,
+    ApplicationQuerySchema,
+    ApplicationSchema,
+    ApplySchema,
+    FlagReviewSchema,
+    ReviewSchema,
+)
+from portal.bank.applications import (
+    APPEAL_DAYS,
+    appeal,
+    application_json,
+    application_row,
+    applications_of,
+    apply,
+    decide_appeal,
+    first_review,
+    review_flag,
+    second_review,
+)
+from portal.bank.errors import BankError
+
+blp = Blueprint("applications", __name__, url_prefix="/api/v1",
+                description="Applications, two-level review, decisions and appeals")
+blp.errorhandler(BankError)(bank_error)
+
+
+def register(api: Api, app: Flask) -> None:
+    """Register the applications API (the learner API creates the tables)."""
+    app.config.setdefault("APPEAL_DAYS", APPEAL_DAYS)
+    api.register_blueprint(blp)
+
+
+@blp.route("/applications")
+class Applications(MethodView):
+    """Applications for recognition."""
+
+    @requires(LEARNER, INSTITUTION, OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ApplicationQuerySchema, location="query")
+    @blp.response(200, ApplicationListSchema)
+    def get(self, query: dict, principal: Principal) -> dict:
+        """Applications you may see: a learner their own, an institution those under its rule
+        sets, an operator all; by status or flag."""
+        return {"applications": applications_of(runtime().engine, **_scope(principal), **query)}
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ApplySchema)
+    @blp.response(201, ApplicationSchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Apply for recognition under an approved rule-set version (default: your programme);
+        your record is verified and audited now, and the audit goes to review."""
+        return apply(runtime(), principal.record, rule_set_id=body["rule_set_id"],
+                     version=body["version"])
+
+
+@blp.route("/applications/<application_id>")
+class Application(MethodView):
+    """One application."""
+
+    @requires(LEARNER, INSTITUTION, OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, ApplicationSchema)
+    def get(self, application_id: str, principal: Principal) -> dict:
+        """The application, its audit, reviews, decisions and appeals."""
+        engine = runtime().engine
+        return application_json(engine,
+                                application_row(engine, application_id, **_scope(principal)))
+
+
+@blp.route("/applications/<application_id>/first-review")
+class FirstReview(MethodView):
+    """The receiving institution's first review (初审)."""
+
+    @requires(INSTITUTION)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, body: dict, application_id: str, principal: Principal) -> dict:
+        """Approve or refuse, with reasons; exclude credentials that differ substantially."""
+        return first_review(runtime().engine, application_id, principal.id, **body)
+
+
+@blp.route("/applications/<application_id>/second-review")
+class SecondReview(MethodView):
+    """The city centre's second review (复审), which decides."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, body: dict, application_id: str, principal: Principal) -> dict:
+        """Decide: the credits granted by category, the reasons, the reviewers and the appeal
+        deadline are recorded."""
+        return second_review(runtime().engine, application_id, principal.id,
+                             appeal_days=current_app.config["APPEAL_DAYS"], **body)
+
+
+@blp.route("/applications/<application_id>/appeal")
+class Appeal(MethodView):
+    """The learner's appeal."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(AppealSchema)
+    @blp.response(201, ApplicationSchema)
+    def post(self, body: dict, application_id: str, principal: Principal) -> dict:
+        """Appeal the decision, once, before its appeal deadline."""
+        return appeal(runtime().engine, application_id, principal.record, body["grounds"])
+
+
+@blp.route("/applications/<application_id>/appeal-decision")
+class AppealDecision(MethodView):
+    """The city centre's decision on an appeal."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(AppealDecisionSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, body: dict, application_id: str, principal: Principal) -> dict:
+        """Uphold the decision, or amend it on a fresh audit of the learner's record."""
+        return decide_appeal(runtime(), application_id, principal.id, **body)
+
+
+@blp.route("/applications/<application_id>/flag-review")
+class FlagReview(MethodView):
+    """The city centre's review of a decision flagged after a revocation."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(FlagReviewSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, body: dict, application_id: str, principal: Principal) -> dict:
+        """Confirm the decision, or amend it on a fresh audit (the revoked credential is then
+        refused)."""
+        return review_flag(runtime(), application_id, principal.id,
+                           appeal_days=current_app.config["APPEAL_DAYS"], **body)
+
+
+def _scope(principal: Principal) -> dict[str, str]:
+    """What the caller may see: a learner their own, an institution its own, an operator all."""
+    if principal.role == LEARNER:
+        return {"learner_id": principal.id}
+    if principal.role == INSTITUTION:
+        return {"institution_id": principal.id}
+    return {}

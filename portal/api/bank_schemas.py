@@ -1,0 +1,240 @@
+"""Marshmallow schemas of the credit-bank API: accounts, deposits, applications, reviews,
+appeals and transcripts."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from credentials.proofs import CRYPTOSUITES
+from portal.bank.applications import APPEAL_OUTCOMES, FLAG_OUTCOMES, STATUSES, VERDICTS
+from portal.bank.deposits import VERDICTS as DEPOSIT_VERDICTS
+
+TEXT = validate.Length(1, 5000)
+REASONS = fields.List(fields.String(validate=TEXT), load_default=list,
+                      validate=validate.Length(max=50))
+
+
+class OpenAccountSchema(Schema):
+    """A learner opens (or activates) their account."""
+
+    national_id = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 200),
+                             load_only=True)
+    display_name = fields.String(load_default=None, validate=validate.Length(1, 200))
+    activation_code = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class LogInSchema(Schema):
+    """A learner logs in with their national id and password."""
+
+    national_id = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 200), load_only=True)
+
+
+class TokenSchema(Schema):
+    """A learner's bearer token."""
+
+    token = fields.String(required=True)
+    expires_at = fields.Float(required=True)
+    learner = fields.String(required=True)
+
+
+class AccountSchema(Schema):
+    """A learner account (no identity, no secrets)."""
+
+    id = fields.String(required=True)
+    did = fields.String(required=True)
+    display_name = fields.String(allow_none=True)
+    opened_by = fields.String(required=True)
+    activated = fields.Boolean(required=True)
+    created_at = fields.Float(required=True)
+
+
+class BulkOpenSchema(Schema):
+    """An institution opens accounts for its learners."""
+
+    national_ids = fields.List(fields.String(), required=True,
+                               validate=validate.Length(1, 10_000))
+
+
+class OpenedSchema(Schema):
+    """One account of a bulk opening (an activation code only for a new account)."""
+
+    did = fields.String(required=True)
+    activation_code = fields.String(allow_none=True)
+
+
+class BulkOpenedSchema(Schema):
+    """The accounts of a bulk opening, in the order sent."""
+
+    accounts = fields.List(fields.Nested(OpenedSchema), required=True)
+
+
+class CredentialSummarySchema(Schema):
+    """One credential of a learner's record."""
+
+    id = fields.String(required=True)
+    source = fields.String(required=True, metadata={"enum": ["issued", "deposit"]})
+    issuer = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    credits = fields.Raw(allow_none=True)
+    completed_on = fields.String(allow_none=True)
+    level = fields.String(allow_none=True, metadata={"example": "CQF 5"})
+
+
+class TargetSchema(Schema):
+    """A programme to aim at: a rule-set version."""
+
+    rule_set_id = fields.String(required=True, validate=validate.Length(1, 200))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1))
+
+
+class RecordSchema(Schema):
+    """A learner's account, record, deposits and chosen programme."""
+
+    account = fields.Nested(AccountSchema, required=True)
+    credentials = fields.List(fields.Nested(CredentialSummarySchema), required=True)
+    deposits = fields.List(fields.Dict(), required=True)
+    target = fields.Nested(TargetSchema, allow_none=True)
+
+
+class ProgressSchema(Schema):
+    """The audit of a learner's record against their chosen programme."""
+
+    audit = fields.Dict(required=True)
+    set_aside = fields.List(fields.Dict(), required=True)
+
+
+class DepositSchema(Schema):
+    """A credential the learner deposits, with optional evidence for a reviewer."""
+
+    credential = fields.Dict(required=True)
+    evidence = fields.String(load_default=None, validate=TEXT)
+
+
+class DepositOutSchema(Schema):
+    """A deposit: its status and why, the verifier's report, the evidence and any review."""
+
+    id = fields.String(required=True)
+    credential_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["accepted", "review", "rejected"]})
+    verdict = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    report = fields.Dict(required=True)
+    reviewer = fields.String(allow_none=True)
+    review_reasons = fields.List(fields.String(), required=True)
+    deposited_at = fields.Float(required=True)
+    reviewed_at = fields.Float(allow_none=True)
+
+
+class DepositListSchema(Schema):
+    """Deposits, oldest first."""
+
+    deposits = fields.List(fields.Nested(DepositOutSchema), required=True)
+
+
+class DepositReviewSchema(Schema):
+    """A reviewer's verdict on a deposit waiting for review."""
+
+    verdict = fields.String(required=True, validate=validate.OneOf(tuple(DEPOSIT_VERDICTS)))
+    reasons = REASONS
+
+
+class DepositQuerySchema(Schema):
+    """Which deposits to list."""
+
+    status = fields.String(load_default="review",
+                           validate=validate.OneOf(("accepted", "review", "rejected")))
+
+
+class ApplySchema(Schema):
+    """Apply under a rule-set version (default: the chosen programme)."""
+
+    rule_set_id = fields.String(load_default=None, validate=validate.Length(1, 200))
+    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(1))
+
+
+class ExclusionSchema(Schema):
+    """A credential a reviewer excludes, and why (a substantial difference)."""
+
+    credential = fields.String(required=True, validate=validate.Length(1, 300))
+    reason = fields.String(required=True, validate=TEXT)
+
+
+class ReviewSchema(Schema):
+    """A first or second review: approve or refuse, reasons, excluded credentials."""
+
+    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
+    reasons = REASONS
+    excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
+                           validate=validate.Length(max=500))
+
+
+class AppealSchema(Schema):
+    """The learner's grounds of appeal."""
+
+    grounds = fields.String(required=True, validate=TEXT)
+
+
+class AppealDecisionSchema(Schema):
+    """The city centre's outcome of an appeal."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(APPEAL_OUTCOMES))
+    reasons = REASONS
+    excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
+                           validate=validate.Length(max=500))
+
+
+class FlagReviewSchema(Schema):
+    """The city centre's review of a decision flagged after a revocation."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(FLAG_OUTCOMES))
+    reasons = REASONS
+    excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
+                           validate=validate.Length(max=500))
+
+
+class ApplicationSchema(Schema):
+    """An application with its audit, reviews, decisions (latest first) and appeals."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    rule_set = fields.Dict(required=True)
+    submitted_at = fields.String(required=True)
+    audit = fields.Dict(required=True)
+    set_aside = fields.List(fields.Dict(), required=True)
+    reviews = fields.List(fields.Dict(), required=True)
+    decisions = fields.List(fields.Dict(), required=True)
+    appeals = fields.List(fields.Dict(), required=True)
+
+
+class ApplicationListSchema(Schema):
+    """Applications, oldest first."""
+
+    applications = fields.List(fields.Nested(ApplicationSchema), required=True)
+
+
+class ApplicationQuerySchema(Schema):
+    """Which applications to list."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    flagged = fields.Boolean(load_default=None)
+
+
+class TranscriptRequestSchema(Schema):
+    """How to sign a transcript."""
+
+    cryptosuite = fields.String(load_default=CRYPTOSUITES[0],
+                                validate=validate.OneOf(CRYPTOSUITES))
+
+
+class TranscriptSchema(Schema):
+    """A transcript: signed, then anchored with its batch."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["signed", "anchored"]})
+    batch = fields.String(required=True)
+    credential = fields.Dict(required=True)

@@ -1,0 +1,255 @@
+"""The learner side of the credit-bank API: accounts, the learner's own record, deposits (and
+their review by the city centre), the chosen programme and transcripts."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import ValidationError
+
+from portal.api.auth import (
+    BEARER,
+    INSTITUTION,
+    LEARNER,
+    OPERATOR,
+    Principal,
+    bank_error,
+    requires,
+    runtime,
+)
+from portal.api.bank_schemas import (
+    AccountSchema,
+    BulkOpenedSchema,
+    BulkOpenSchema,
+    DepositListSchema,
+    DepositOutSchema,
+    DepositQuerySchema,
+    DepositReviewSchema,
+    DepositSchema,
+    LogInSchema,
+    OpenAccountSchema,
+    ProgressSchema,
+    RecordSchema,
+    TargetSchema,
+    TokenSchema,
+    TranscriptRequestSchema,
+    TranscriptSchema,
+)
+from portal.bank.accounts import Accounts, learner_json, national_ids_from_file
+from portal.bank.applications import choose_target, progress, target_of
+from portal.bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
+from portal.bank.errors import BankError, InvalidInput, NotFound
+from portal.bank.records import credential_summary, held_credentials
+from portal.bank.tables import create_tables
+from portal.bank.transcripts import request_transcript, transcript_json
+from portal.ratelimit import limited
+
+ACCOUNT_LIMIT = (30, 60)
+
+blp = Blueprint("learners", __name__, url_prefix="/api/v1",
+                description="Learner accounts, records, deposits and transcripts")
+blp.errorhandler(BankError)(bank_error)
+
+
+def register(api: Api, app: Flask) -> None:
+    """Register the learner API and create the bank's tables."""
+    create_tables(app.extensions["creditbank"].engine)
+    app.config["RATE_LIMITS"] = {"accounts": ACCOUNT_LIMIT, **app.config["RATE_LIMITS"]}
+    api.register_blueprint(blp)
+
+
+@blp.route("/learners")
+class Learners(MethodView):
+    """Learner accounts."""
+
+    @limited("accounts")
+    @blp.arguments(OpenAccountSchema)
+    @blp.response(201, AccountSchema)
+    def post(self, body: dict) -> dict:
+        """Open your account with your national id and a password (or activate the account an
+        institution opened, with its activation code)."""
+        return _accounts().open(body["national_id"], body["password"],
+                                display_name=body["display_name"],
+                                activation_code=body["activation_code"])
+
+
+@blp.route("/learners/token")
+class LearnerToken(MethodView):
+    """Learner log-in."""
+
+    @limited("accounts")
+    @blp.arguments(LogInSchema)
+    @blp.response(201, TokenSchema)
+    def post(self, body: dict) -> dict:
+        """A bearer token for 12 hours, for your national id and password."""
+        return _accounts().log_in(body["national_id"], body["password"])
+
+
+@blp.route("/learners/bulk")
+class BulkAccounts(MethodView):
+    """Accounts opened by an institution."""
+
+    @requires(INSTITUTION)
+    @blp.doc(security=[BEARER], requestBody={"required": True, "content": {
+        "application/json": {"schema": BulkOpenSchema},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}}}}})
+    @blp.response(201, BulkOpenedSchema)
+    def post(self, principal: Principal) -> dict:
+        """Open accounts for your learners (JSON, or a CSV file with a national_id column);
+        each new account gets an activation code to hand to its learner."""
+        if "file" in request.files:
+            upload = request.files["file"]
+            national_ids = national_ids_from_file(upload.read(), upload.filename or "")
+        else:
+            try:
+                body = BulkOpenSchema().load(request.get_json(silent=True) or {})
+            except ValidationError as error:
+                raise InvalidInput("the request is invalid", error.messages_dict) from None
+            national_ids = body["national_ids"]
+        opened = _accounts().open_in_bulk(principal.id, national_ids,
+                                           actor=f"institution:{principal.id}")
+        return {"accounts": [item.to_json() for item in opened]}
+
+
+@blp.route("/learners/me")
+class Me(MethodView):
+    """Your account and record."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, RecordSchema)
+    def get(self, principal: Principal) -> dict:
+        """Your account, every credential in your record, your deposits and your programme."""
+        learner = principal.record
+        engine = runtime().engine
+        try:
+            target: dict | None = target_of(engine, learner)
+        except NotFound:
+            target = None
+        return {
+            "account": learner_json(learner),
+            "credentials": [credential_summary(item)
+                            for item in held_credentials(engine, learner)],
+            "deposits": deposits_of(engine, learner_id=learner["id"]),
+            "target": target,
+        }
+
+
+@blp.route("/learners/me/target")
+class Target(MethodView):
+    """The programme you aim at."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(TargetSchema)
+    @blp.response(200, TargetSchema)
+    def put(self, body: dict, principal: Principal) -> dict:
+        """Choose a programme: an approved version of its rule set."""
+        return choose_target(runtime(), principal.record, body["rule_set_id"], body["version"])
+
+
+@blp.route("/learners/me/progress")
+class Progress(MethodView):
+    """Where you stand."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, ProgressSchema)
+    def get(self, principal: Principal) -> dict:
+        """The audit of your record against your programme today: what counts, what does not
+        and why, and what is still missing."""
+        return progress(runtime(), principal.record)
+
+
+@blp.route("/learners/me/deposits")
+class Deposits(MethodView):
+    """Credentials you deposit."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, DepositListSchema)
+    def get(self, principal: Principal) -> dict:
+        """Your deposits, oldest first."""
+        return {"deposits": deposits_of(runtime().engine, learner_id=principal.id)}
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(DepositSchema)
+    @blp.response(201, DepositOutSchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Deposit an external credential: verified now; if it does not verify (or names
+        someone else) it waits for a reviewer, with your evidence."""
+        return deposit(runtime(), principal.record, body["credential"], evidence=body["evidence"],
+                       max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"])
+
+
+@blp.route("/learners/me/deposits/<deposit_id>")
+class Deposit(MethodView):
+    """One of your deposits."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, DepositOutSchema)
+    def get(self, deposit_id: str, principal: Principal) -> dict:
+        """The deposit, its verification report and any review."""
+        return deposit_json(deposit_row(runtime().engine, deposit_id, principal.id))
+
+
+@blp.route("/learners/me/transcripts")
+class Transcripts(MethodView):
+    """Transcripts of your record."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(TranscriptRequestSchema)
+    @blp.response(202, TranscriptSchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Sign your record as a CLR 2.0 transcript; it is anchored with the bank's next batch."""
+        return request_transcript(runtime(), principal.record, cryptosuite=body["cryptosuite"])
+
+
+@blp.route("/learners/me/transcripts/<transcript_id>")
+class Transcript(MethodView):
+    """One of your transcripts."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, TranscriptSchema)
+    def get(self, transcript_id: str, principal: Principal) -> dict:
+        """The transcript: signed, and once anchored, with its anchor proof."""
+        return transcript_json(runtime(), principal.record, transcript_id)
+
+
+@blp.route("/deposits")
+class DepositQueue(MethodView):
+    """Deposits for the city centre to review."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(DepositQuerySchema, location="query")
+    @blp.response(200, DepositListSchema)
+    def get(self, query: dict, principal: Principal) -> dict:
+        """Deposits in a status (default: waiting for review), oldest first."""
+        return {"deposits": deposits_of(runtime().engine, status=query["status"])}
+
+
+@blp.route("/deposits/<deposit_id>/review")
+class DepositReview(MethodView):
+    """The review of one deposit."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(DepositReviewSchema)
+    @blp.response(200, DepositOutSchema)
+    def post(self, body: dict, deposit_id: str, principal: Principal) -> dict:
+        """Accept a deposit on its evidence, or reject it with reasons."""
+        return review_deposit(runtime().engine, deposit_id, f"operator:{principal.id}",
+                              body["verdict"], body["reasons"])
+
+
+def _accounts() -> Accounts:
+    if "bank_accounts" not in current_app.extensions:
+        current_app.extensions["bank_accounts"] = Accounts.of(runtime())
+    return current_app.extensions["bank_accounts"]

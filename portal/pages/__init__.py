@@ -1,0 +1,27 @@
+"""The portal's pages (server-rendered, in Chinese and English, working without JavaScript)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ledger.runtime import Runtime
+from portal import csrf, sessions
+from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
+from portal.pages import citizen, institutions, operator, staff_sign_in
+from portal.pages.views import bp
+from portal.tables import create_tables
+
+
+def init_app(app: Flask, runtime: Runtime) -> None:
+    """Register the pages, their tables and CSRF protection."""
+    app.config.setdefault("RESULT_LINK_DAYS", 30)
+    create_tables(runtime.engine)
+    csrf.init_app(app)
+    sessions.init_app(app)
+    app.jinja_env.globals.update(
+        SYMBOLS=SYMBOLS, VERDICTS=VERDICTS, VERDICT_EXPLANATIONS=VERDICT_EXPLANATIONS
+    )
+    app.register_blueprint(bp)
+    for console in (staff_sign_in.bp, institutions.bp, operator.bp):
+        app.register_blueprint(console)
+    citizen.init_app(app)

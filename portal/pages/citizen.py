@@ -1,0 +1,696 @@
+"""The citizen's pages: signing up and in (password or city single sign-on), the lifelong learning
+record, progress toward a programme, applications and appeals, deposits, transcripts and sharing.
+
+Views only read forms and render: accounts, records, audits, applications, deposits, transcripts
+and share links are the bank's and the portal's modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ledger.runtime import Runtime
+from portal import oidc, sessions
+from portal.bank.accounts import Accounts
+from portal.bank.applications import (
+    appeal,
+    application_json,
+    application_row,
+    applications_of,
+    apply,
+    approved_programmes,
+    choose_target,
+    progress,
+    target_of,
+)
+from portal.bank.deposits import deposit, deposits_of
+from portal.bank.errors import BankError, Conflict, Forbidden, InvalidInput, NotFound
+from portal.bank.records import (
+    Held,
+    credential_summary,
+    held_credentials,
+    record_overview,
+    verify_held,
+)
+from portal.bank.transcripts import request_transcript, transcript_json, transcripts_of
+from portal.engine.codes import Code as RuleCode
+from portal.errors import SignOnFailed
+from portal.explain import (
+    APPLICATION_STATUSES,
+    DEPOSIT_STATUSES,
+    KINDS,
+    REASONS,
+    RULE_REASONS,
+    explain_rule,
+)
+from portal.i18n import current_language
+from portal.pages.report import shorten
+from portal.pages.views import DAY, public_link, qr_svg
+from portal.pdf import Sheet, cjk_font, credential_pdf
+from portal.sharing import OwnLink, link_of, links_of, share, shared, withdraw
+from verify.codes import Code
+from verify.fragments import Status
+
+bp = Blueprint("citizen", __name__)
+
+ROLE = "learner"
+ADDRESS_SCOPE = "learner-address"
+SHARE_DAYS = (7, 30, 90, 365)
+PDF_SHARE_DAYS = 365
+OIDC_KEY = "oidc_pending"
+REF_LENGTH = 20
+
+signed_in_learner = sessions.require(ROLE, sign_in_endpoint="citizen.sign_in")
+
+
+# -- signing up, in and out ---------------------------------------------------------------------
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up() -> BaseResponse | tuple[str, int] | str:
+    """Open a learner account (or activate one an institution opened, with its code)."""
+    if request.method == "GET":
+        return render_template("learner/sign_up.html", errors={}, form={})
+    form = request.form
+    errors: dict[str, str] = {}
+    if form.get("password", "") != form.get("password_again", ""):
+        errors["password_again"] = _("The two passwords are not the same.")
+    if not errors:
+        try:
+            opened = _accounts().open(form.get("national_id", ""), form.get("password", ""),
+                             display_name=form.get("display_name", "").strip() or None,
+                             activation_code=form.get("activation_code", "").strip() or None)
+        except InvalidInput as error:
+            errors = _sign_up_errors(error)
+        except (Conflict, Forbidden):
+            errors["national_id"] = _(
+                "An account cannot be opened with these details. If you already have one, sign "
+                "in; if your institution gave you an activation code, enter it below.")
+    if errors:
+        return render_template("learner/sign_up.html", errors=errors, form=form), 400
+    _open_session(_accounts().by_did(opened["did"]))
+    return redirect(url_for("citizen.dashboard"), 303)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> BaseResponse | tuple[str, int] | str:
+    """Sign in with national id and password; repeated failures lock the account and address."""
+    sso = _provider() is not None
+    if request.method == "GET":
+        return render_template("learner/sign_in.html", errors={}, sso=sso, next=_next())
+    national_id = request.form.get("national_id", "")
+    return _start_session(national_id, request.form.get("password", ""))
+
+
+@bp.post("/sign-out")
+def sign_out() -> BaseResponse:
+    """End the session on the server and go home."""
+    sessions.sign_out(_runtime().engine)
+    return redirect(url_for("pages.home"), 303)
+
+
+@bp.get("/sign-in/city")
+def city_sign_in() -> BaseResponse:
+    """Send the person to the city's OpenID provider (PKCE, state and nonce kept in the session)."""
+    provider = _provider()
+    if provider is None:
+        abort(404)
+    try:
+        url, pending = oidc.authorization_url(provider, oidc.discover(provider))
+    except SignOnFailed:
+        return _city_failed()
+    session[OIDC_KEY] = {"state": pending.state, "nonce": pending.nonce,
+                         "verifier": pending.verifier, "next": _next()}
+    return redirect(url, 303)
+
+
+@bp.get("/sign-in/city/callback")
+def city_callback() -> BaseResponse | tuple[str, int]:
+    """Back from the provider: verify the ID token, then sign in the linked learner."""
+    provider = _provider()
+    kept = session.pop(OIDC_KEY, None)
+    if provider is None or not isinstance(kept, dict):
+        abort(404)
+    try:
+        claims = oidc.sign_on(provider, oidc.discover(provider),
+                              oidc.Pending(kept["state"], kept["nonce"], kept["verifier"]),
+                              state=request.args.get("state", ""),
+                              code=request.args.get("code", ""))
+        learner = _city_learner(provider, claims)
+    except SignOnFailed:
+        return _city_failed()
+    if learner is None:
+        return render_template("learner/city_unlinked.html"), 403
+    _open_session(learner)
+    return redirect(_safe_next(kept.get("next")) or url_for("citizen.dashboard"), 303)
+
+
+# -- the record ---------------------------------------------------------------------------------
+
+
+@bp.get("/me")
+@signed_in_learner
+def dashboard() -> str:
+    """The lifelong learning record: by institution, kind, level, credits and year."""
+    learner = _learner()
+    held = held_credentials(_runtime().engine, learner)
+    reports = verify_held(_runtime(), held)
+    rows = [{**credential_summary(item), "ref": credential_ref(item.id), "status": report.verdict,
+             "issuer_name": _issuer_name(item.credential)}
+            for item, report in zip(held, reports, strict=True)]
+    valid = [item for item, report in zip(held, reports, strict=True)
+             if report.verdict is Status.VALID]
+    names = {row["issuer"]: row["issuer_name"] for row in rows}
+    return render_template("learner/dashboard.html", learner=learner, rows=rows,
+                           overview=record_overview(valid), names=names, KINDS=KINDS,
+                           set_aside=len(held) - len(valid))
+
+
+@bp.get("/me/credentials/<ref>")
+@signed_in_learner
+def credential(ref: str) -> str:
+    """One credential: its live verification, downloads and sharing."""
+    item = _held(ref)
+    report = verify_held(_runtime(), [item])[0]
+    failed = next((f for f in report.fragments if f.status is report.verdict), None)
+    reason = REASONS.get(Code(str(failed.code))) if failed and failed.code else None
+    return render_template("learner/credential.html", item=item, ref=ref,
+                           summary=credential_summary(item), status=report.verdict,
+                           reason=reason, issuer_name=_issuer_name(item.credential),
+                           days=SHARE_DAYS, KINDS=KINDS)
+
+
+@bp.get("/me/credentials/<ref>/credential.json")
+@signed_in_learner
+def credential_download(ref: str) -> Response:
+    """The credential itself, as a JSON file."""
+    item = _held(ref)
+    return _json_file(item.credential, f"credential-{ref}.json")
+
+
+@bp.post("/me/credentials/<ref>/share")
+@signed_in_learner
+def share_credential(ref: str) -> BaseResponse:
+    """Create an expiring share link for the credential; show it with its QR code."""
+    item = _held(ref)
+    token = _share(item.credential, "credential", item.id, _days())
+    return redirect(url_for("citizen.share_detail", token=token), 303)
+
+
+@bp.post("/me/credentials/<ref>/pdf")
+@signed_in_learner
+def credential_pdf_link(ref: str) -> BaseResponse:
+    """A printable PDF needs a link for its QR code: create one for a year, then download."""
+    item = _held(ref)
+    token = _share(item.credential, "credential", item.id, PDF_SHARE_DAYS)
+    return redirect(url_for("citizen.share_pdf", token=token), 303)
+
+
+# -- sharing ------------------------------------------------------------------------------------
+
+
+@bp.get("/me/shares")
+@signed_in_learner
+def shares() -> str:
+    """The learner's share links: live, expired or withdrawn."""
+    now = time.time()
+    links = links_of(_runtime().engine, _learner()["id"])
+    return render_template("learner/shares.html", links=links, now=now, when=_date)
+
+
+@bp.get("/me/shares/<token>")
+@signed_in_learner
+def share_detail(token: str) -> str:
+    """One share link with its QR code, its PDF and a way to withdraw it."""
+    link = _own_link(token)
+    url = public_link("pages.shared_credential", token=token)
+    return render_template("learner/share.html", link=link, url=url,
+                           live=link.live(time.time()), expires=_date(link.expires_at),
+                           qr=qr_svg(url, _("QR code of this share link")))
+
+
+@bp.get("/me/shares/<token>/credential.pdf")
+@signed_in_learner
+def share_pdf(token: str) -> Response:
+    """A printable PDF of the shared credential, whose QR code opens its verification."""
+    link = _own_link(token)
+    found = shared(_runtime().engine, token, now=time.time())
+    if found is None:
+        abort(404, description=_("This share link has expired or was withdrawn."))
+    document = json.loads(found.credential_json)
+    url = public_link("pages.shared_credential", token=token)
+    pdf = credential_pdf(_sheet(document, link.kind, url, link.expires_at), cjk_font())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{link.kind}-{token[:8]}.pdf"'})
+
+
+@bp.post("/me/shares/<token>/withdraw")
+@signed_in_learner
+def withdraw_share(token: str) -> BaseResponse:
+    """Withdraw a share link: it stops opening at once."""
+    if not withdraw(_runtime().engine, _learner()["id"], token):
+        abort(404)
+    return redirect(url_for("citizen.shares"), 303)
+
+
+# -- progress, applications and appeals ---------------------------------------------------------
+
+
+@bp.route("/me/progress", methods=["GET", "POST"])
+@signed_in_learner
+def progress_page() -> BaseResponse | tuple[str, int] | str:
+    """Progress toward the chosen programme: a bar per requirement and what is still missing."""
+    learner = _learner()
+    runtime = _runtime()
+    programmes = approved_programmes(runtime.engine)
+    if request.method == "POST":
+        choice = request.form.get("programme", "")
+        rule_set_id, _sep, version = choice.rpartition("@")
+        try:
+            choose_target(runtime, learner, rule_set_id, int(version))
+        except (ValueError, BankError):
+            return render_template("learner/progress.html", programmes=programmes, target=None,
+                                   errors={"programme": _("Choose one of the programmes.")},
+                                   state=None), 400
+        return redirect(url_for("citizen.progress_page"), 303)
+    try:
+        target = target_of(runtime.engine, learner)
+        state = progress(runtime, learner)
+    except NotFound:
+        target, state = None, None
+    except Conflict:
+        target, state = target_of(runtime.engine, learner), None
+    return render_template("learner/progress.html", programmes=programmes, target=target,
+                           state=state and _readable_audit(state["audit"]),
+                           set_aside=state["set_aside"] if state else [], errors={})
+
+
+@bp.route("/me/applications", methods=["GET", "POST"])
+@signed_in_learner
+def applications() -> BaseResponse | tuple[str, int] | str:
+    """The learner's applications; applying audits the record now and sends it to review."""
+    learner = _learner()
+    runtime = _runtime()
+    error = None
+    if request.method == "POST":
+        rule_set_id, _sep, version = request.form.get("programme", "").rpartition("@")
+        try:
+            made = apply(runtime, learner, rule_set_id=rule_set_id, version=int(version))
+        except ValueError:
+            error = _("Choose one of the programmes.")
+        except Conflict:
+            error = _("You already have an application for this programme under review, or the "
+                      "programme's rules are not in force today.")
+        except BankError:
+            error = _("Your record holds no credential that verifies: there is nothing to "
+                      "recognise yet.")
+        else:
+            return redirect(url_for("citizen.application", application_id=made["id"]), 303)
+    listed = applications_of(runtime.engine, learner_id=learner["id"])
+    programmes = approved_programmes(runtime.engine)
+    page = render_template("learner/applications.html", applications=listed,
+                           programmes=programmes, titles=_titles(programmes), error=error,
+                           STATUSES=APPLICATION_STATUSES, when=_iso_date)
+    return (page, 400) if error else page
+
+
+@bp.get("/me/applications/<application_id>")
+@signed_in_learner
+def application(application_id: str) -> str:
+    """One application: its audit, reviews, decision with reasons, and the appeal."""
+    return _application_page(application_id, errors={})
+
+
+@bp.post("/me/applications/<application_id>/appeal")
+@signed_in_learner
+def appeal_decision(application_id: str) -> BaseResponse | tuple[str, int]:
+    """Appeal the decision in force, once, before its deadline, stating the grounds."""
+    learner = _learner()
+    grounds = request.form.get("grounds", "")
+    try:
+        appeal(_runtime().engine, application_id, learner, grounds)
+    except NotFound:
+        abort(404)
+    except InvalidInput:
+        return _application_page(application_id, errors={
+            "grounds": _("Say why the decision should change.")}), 400
+    except Conflict:
+        return _application_page(application_id, errors={
+            "grounds": _("This decision cannot be appealed any more.")}), 400
+    return redirect(url_for("citizen.application", application_id=application_id), 303)
+
+
+# -- deposits and transcripts -------------------------------------------------------------------
+
+
+@bp.route("/me/deposits", methods=["GET", "POST"])
+@signed_in_learner
+def deposits() -> BaseResponse | tuple[str, int] | str:
+    """Deposit a credential from elsewhere: verified now, or sent to review with evidence."""
+    learner = _learner()
+    runtime = _runtime()
+    error = None
+    if request.method == "POST":
+        limit = current_app.config["MAX_CREDENTIAL_BYTES"]
+        upload = request.files.get("file")
+        raw = upload.stream.read(limit + 1) if upload else b""
+        try:
+            document = json.loads(raw) if raw and len(raw) <= limit else None
+        except ValueError:
+            document = None
+        if document is None:
+            error = _("Choose a credential file (JSON) of at most %(size)d KB.",
+                      size=limit // 1024)
+        else:
+            try:
+                deposit(runtime, learner, document,
+                        evidence=request.form.get("evidence", "").strip() or None,
+                        max_bytes=limit)
+            except Conflict:
+                error = _("This credential is already in your record.")
+            except BankError:
+                error = _("This file is not a credential the bank can read.")
+            else:
+                return redirect(url_for("citizen.deposits"), 303)
+    listed = deposits_of(runtime.engine, learner_id=learner["id"])
+    page = render_template("learner/deposits.html", deposits=listed, error=error,
+                           STATUSES=DEPOSIT_STATUSES, reason_of=_deposit_reason,
+                           when=_date)
+    return (page, 400) if error else page
+
+
+@bp.route("/me/transcripts", methods=["GET", "POST"])
+@signed_in_learner
+def transcripts() -> BaseResponse | tuple[str, int] | str:
+    """Request a transcript (a CLR signed by the bank) and share it once it is recorded."""
+    learner = _learner()
+    runtime = _runtime()
+    error = None
+    if request.method == "POST":
+        try:
+            request_transcript(runtime, learner)
+        except BankError:
+            error = _("Your record holds no credential that verifies: a transcript would be "
+                      "empty.")
+        else:
+            return redirect(url_for("citizen.transcripts"), 303)
+    listed = transcripts_of(runtime, learner)
+    page = render_template("learner/transcripts.html", transcripts=listed, error=error,
+                           days=SHARE_DAYS)
+    return (page, 400) if error else page
+
+
+@bp.post("/me/transcripts/<transcript_id>/share")
+@signed_in_learner
+def share_transcript(transcript_id: str) -> BaseResponse:
+    """Share a transcript recorded on the ledger by an expiring link."""
+    try:
+        found = transcript_json(_runtime(), _learner(), transcript_id)
+    except NotFound:
+        abort(404)
+    if found["status"] != "anchored":
+        abort(409, description=_("The transcript is not recorded on the ledger yet."))
+    token = _share(found["credential"], "transcript", transcript_id, _days())
+    return redirect(url_for("citizen.share_detail", token=token), 303)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def credential_ref(credential_id: str) -> str:
+    """A short, stable reference of a credential id for addresses."""
+    return hashlib.sha256(credential_id.encode("utf-8")).hexdigest()[:REF_LENGTH]
+
+
+def init_app(app: Flask) -> None:
+    """Register the citizen's pages and their settings."""
+    app.config.setdefault("OIDC_ISSUER", None)
+    app.register_blueprint(bp)
+
+
+def _start_session(national_id: str, password: str) -> BaseResponse | tuple[str, int]:
+    """Check national id and password under the lockout rules; sign in or say why not."""
+    engine = _runtime().engine
+    accounts = _accounts()
+    try:
+        did, _hash = accounts.identity(national_id)
+    except InvalidInput:
+        did = ""
+    keys = ((ROLE, did), (ADDRESS_SCOPE, request.remote_addr or "-"))
+    locked = max(sessions.lock_seconds_left(engine, scope, key) for scope, key in keys if key)
+    if locked > 0:
+        message = _("Too many failed sign-ins. Try again in %(minutes)d minutes.",
+                    minutes=max(1, round(locked / 60)))
+        return _sign_in_page({"national_id": message}, 429)
+    try:
+        learner = accounts.authenticate(national_id, password)
+    except (InvalidInput, BankError):
+        for scope, key in keys:
+            if key:
+                sessions.record_failure(engine, scope, key)
+        return _sign_in_page({"national_id": _("The national id or the password is wrong.")},
+                             401)
+    sessions.clear_failures(engine, ROLE, did)
+    _open_session(learner)
+    return redirect(_safe_next(request.form.get("next")) or url_for("citizen.dashboard"), 303)
+
+
+def _sign_in_page(errors: dict[str, str], status: int) -> tuple[str, int]:
+    return render_template("learner/sign_in.html", errors=errors, sso=_provider() is not None,
+                           next=_safe_next(request.form.get("next")) or ""), status
+
+
+def _open_session(learner: dict) -> None:
+    sessions.sign_in(_runtime().engine, role=ROLE, subject=learner["id"],
+                     label=learner["display_name"] or shorten(learner["did"]) or "",
+                     username=learner["did"])
+
+
+def _city_learner(provider: oidc.Provider, claims: dict) -> dict | None:
+    """The learner a verified city identity signs in: linked, being linked, or by national id."""
+    engine = _runtime().engine
+    accounts = _accounts()
+    learner_id = oidc.linked_learner(engine, provider.issuer, claims["sub"])
+    if learner_id is not None:
+        return accounts.by_id(learner_id)
+    current = sessions.current(engine)
+    learner = None
+    if current is not None and current.role == ROLE:
+        learner = accounts.by_did(current.username)
+    elif provider.national_id_claim and isinstance(claims.get(provider.national_id_claim), str):
+        try:
+            did, _hash = accounts.identity(claims[provider.national_id_claim])
+        except InvalidInput:
+            return None
+        learner = accounts.by_did(did)
+    if learner is None:
+        return None
+    oidc.link(engine, provider.issuer, claims["sub"], learner["id"])
+    return learner
+
+
+def _city_failed() -> tuple[str, int]:
+    return render_template("learner/city_failed.html"), 502
+
+
+def _learner() -> dict:
+    """The signed-in learner's account row."""
+    current = sessions.current(_runtime().engine)
+    learner = _accounts().by_did(current.username) if current else None
+    if learner is None:
+        abort(403)
+    return learner
+
+
+def _held(ref: str) -> Held:
+    """The signed-in learner's credential with this reference; 404 for anyone else's."""
+    for item in held_credentials(_runtime().engine, _learner()):
+        if credential_ref(item.id) == ref:
+            return item
+    abort(404)
+
+
+def _own_link(token: str) -> OwnLink:
+    link = link_of(_runtime().engine, _learner()["id"], token)
+    if link is None:
+        abort(404)
+    return link
+
+
+def _share(document: dict, kind: str, subject_id: str, days: int) -> str:
+    return share(_runtime().engine, json.dumps(document, ensure_ascii=False), kind,
+                 now=time.time(), lifetime=days * DAY, learner_id=_learner()["id"],
+                 subject_id=subject_id)
+
+
+def _days() -> int:
+    """The share link's lifetime the form chose (one of SHARE_DAYS; 400 otherwise)."""
+    try:
+        days = int(request.form.get("days", ""))
+    except ValueError:
+        days = 0
+    if days not in SHARE_DAYS:
+        abort(400, description=_("Choose how long the link works."))
+    return days
+
+
+def _application_page(application_id: str, errors: dict[str, str]) -> str:
+    learner = _learner()
+    engine = _runtime().engine
+    try:
+        found = application_json(engine, application_row(engine, application_id,
+                                                         learner_id=learner["id"]))
+    except NotFound:
+        abort(404)
+    decision = next((item for item in found["decisions"] if item["in_force"]), None)
+    deadline = decision and decision.get("appeal_deadline")
+    appealable = (found["status"] == "decided" and bool(deadline)
+                  and datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp()
+                  >= time.time())
+    return render_template("learner/application.html", application=found, decision=decision,
+                           audit=_readable_audit(found["audit"]), appealable=appealable,
+                           errors=errors, STATUSES=APPLICATION_STATUSES, when=_iso_date,
+                           explain=explain_rule,
+                           titles=_titles(approved_programmes(engine)))
+
+
+def _readable_audit(report: dict) -> dict:
+    """An audit report with a plain-language label and percentage for each requirement."""
+    requirements = []
+    for item in report["requirements"]:
+        required, counted = float(item["required"]), float(item["counted"])
+        code = item["code"]
+        label = str(RULE_REASONS[RuleCode(code)])
+        if item["id"].startswith("category:"):
+            label = _("Credits in “%(category)s”", category=item["id"].removeprefix("category:"))
+        percent = 100 if required <= 0 else min(100, round(100 * counted / required))
+        requirements.append({**item, "label": label, "percent": percent,
+                             "shortfall": max(required - counted, 0) if not item["met"] else 0})
+    refusals = [{**item, "reason": explain_rule(item["code"], item.get("params"))}
+                for item in report["refusals"]]
+    lines = [{**item, "reason": explain_rule(item["code"], {})} for item in report["lines"]]
+    return {**report, "requirements": requirements, "refusals": refusals, "lines": lines}
+
+
+def _titles(programmes: list[dict]) -> dict[str, str]:
+    return {item["rule_set_id"]: item["title"] for item in programmes}
+
+
+def _deposit_reason(item: dict) -> str | None:
+    reason = item["reason"]
+    if reason is None:
+        return None
+    if reason == "SUBJECT_MISMATCH":
+        return _("The credential names someone else, or does not name you in a way the bank "
+                 "can check.")
+    try:
+        return str(REASONS[Code(reason)])
+    except ValueError:
+        return reason
+
+
+def _sheet(document: dict, kind: str, url: str, expires_at: float) -> Sheet:
+    """The printable sheet of a shared credential, in the page's language."""
+    summary = credential_summary(Held("issued", document))
+    rows = [
+        (_("Issuer"), _issuer_name(document) or summary["issuer"] or ""),
+        (_("Kind of learning"), str(KINDS.get(summary["kind"] or kind, summary["kind"] or ""))),
+        (_("Unit"), summary["unit"] or ""),
+        (_("Level"), summary["level"] or ""),
+        (_("Credits"), "" if summary["credits"] is None else f"{summary['credits']:g}"),
+        (_("Completed on"), summary["completed_on"] or ""),
+        (_("Credential id"), summary["id"]),
+        (_("Link valid until"), _date(expires_at)),
+    ]
+    return Sheet(
+        heading=_("Lifelong Learning Credit Bank"),
+        title=summary["title"] or document.get("name") or _("Shared transcript"),
+        rows=[(label, value) for label, value in rows if value],
+        link_label=_("Share link"),
+        link=url,
+        scan=_("Scan the QR code or open the link to verify this credential against the credit "
+               "bank's ledger."),
+        no_cjk_note=_("Chinese text cannot be printed: no Chinese font is installed on the "
+                      "server. Open the link to read it."),
+    )
+
+
+def _issuer_name(credential: dict) -> str | None:
+    """The issuer's name in the page's language, as the credential gives it."""
+    issuer = credential.get("issuer")
+    if not isinstance(issuer, dict):
+        return None
+    name = issuer.get("nameZh") if current_language() == "zh" else None
+    name = name or issuer.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _json_file(document: dict, filename: str) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False, indent=2),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _date(seconds: float) -> str:
+    return format_date(datetime.fromtimestamp(seconds, UTC), "long")
+
+
+def _iso_date(value: str | None) -> str:
+    if not value:
+        return ""
+    return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "long")
+
+
+def _next() -> str:
+    return _safe_next(request.args.get("next")) or ""
+
+
+def _safe_next(value: str | None) -> str | None:
+    """A page of this portal to return to after signing in (never another site)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return None
+
+
+def _provider() -> oidc.Provider | None:
+    return oidc.Provider.from_config(current_app.config)
+
+
+def _accounts() -> Accounts:
+    if "bank_accounts" not in current_app.extensions:
+        current_app.extensions["bank_accounts"] = Accounts.of(_runtime())
+    return current_app.extensions["bank_accounts"]
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["creditbank"]
+
+
+def _sign_up_errors(error: InvalidInput) -> dict[str, str]:
+    """Field errors of a refused sign-up, in the page's language."""
+    messages: dict[str, Callable[[], str]] = {
+        "national_id": lambda: _("Enter your national id: 4 to 64 letters, digits or '-'."),
+        "password": lambda: _("Choose a password of at least 10 characters."),
+    }
+    return {field: messages[field]() for field in error.errors if field in messages} or {
+        "national_id": _("An account cannot be opened with these details.")}

@@ -1,0 +1,134 @@
+"""What the institution and operator consoles share: the signed-in staff member, the outcome of
+a form (a notice and a redirect, or the page again with the error), and form fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+
+from issuers.errors import IssuerError
+from ledger.runtime import Runtime
+from portal.bank.errors import BankError
+from portal.sessions import WebSession, current
+
+DomainError = IssuerError | BankError
+NOTICE = "notice"
+PROBLEM = "problem"
+REFUSED = _l("This could not be done:")
+KIND_LABELS = {
+    "course": _l("Course"),
+    "module": _l("Module"),
+    "certificate": _l("Certificate"),
+    "mooc": _l("MOOC"),
+    "training": _l("Training"),
+    "degree": _l("Degree"),
+    "transcript": _l("Transcript"),
+}
+APPLICATION_LABELS = {
+    "submitted": _l("Waiting for first review"),
+    "first_reviewed": _l("Waiting for second review"),
+    "decided": _l("Decided"),
+    "appealed": _l("Appealed"),
+}
+LINE_LABELS = {"home": _l("Own course"), "transfer": _l("Transfer"), "exemption": _l("Exemption")}
+STAGE_LABELS = {"first": _l("First review"), "second": _l("Second review"),
+                "appeal": _l("Appeal decision")}
+REVIEW_VERDICTS = {"approve": _l("Approve"), "refuse": _l("Refuse")}
+APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l("Amended")}
+
+
+def console_values() -> dict:
+    """What both consoles' pages use: labels in the page's language, and times."""
+    return {"when": when, "KIND_LABELS": KIND_LABELS, "APPLICATION_LABELS": APPLICATION_LABELS,
+            "LINE_LABELS": LINE_LABELS, "STAGE_LABELS": STAGE_LABELS,
+            "VERDICT_LABELS": REVIEW_VERDICTS, "REVIEW_VERDICTS": REVIEW_VERDICTS,
+            "APPEAL_LABELS": APPEAL_LABELS}
+
+
+def runtime() -> Runtime:
+    """The runtime the app was built around."""
+    return current_app.extensions["creditbank"]
+
+
+def staff() -> WebSession:
+    """The staff member signed in for this request (views are guarded by `require`)."""
+    signed_in = current(runtime().engine)
+    assert signed_in is not None
+    return signed_in
+
+
+def actor() -> str:
+    """Who acts, for the audit log: `institution:<issuer>/<user>` or `operator:<user>`."""
+    signed_in = staff()
+    if signed_in.role == "institution":
+        return f"institution:{signed_in.subject}/{signed_in.username}"
+    return f"operator:{signed_in.username}"
+
+
+def done(message: str, endpoint: str, **values: object) -> Response:
+    """Say what was done and go back to a page (303, so reloading does not repeat it)."""
+    flash(message, NOTICE)
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def refused(error: DomainError, endpoint: str, **values: object) -> Response:
+    """Say why an action was refused and go back to a page."""
+    flash(f"{REFUSED} {error.message}", PROBLEM)
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a page refused for this error: 404, 403, 400, else 409 (a conflict)."""
+    if isinstance(error, LookupError):
+        return 404
+    if isinstance(error, PermissionError):
+        return 403
+    return 400 if isinstance(error, ValueError) else 409
+
+
+def error_page(error: DomainError) -> tuple[str, int]:
+    """A domain error raised by a console page (no such batch, application…) as an error page."""
+    code = status_of(error)
+    return render_template("error.html", code=code, message=error.message), code
+
+
+def field_errors(error: DomainError) -> list[str]:
+    """A domain error's field errors as lines `field: message` for an error summary."""
+    return [f"{path}: {message}" for path, message in _flatten(error.errors)]
+
+
+def lines(name: str) -> list[str]:
+    """A textarea's non-empty lines, stripped."""
+    return [line.strip() for line in request.form.get(name, "").splitlines() if line.strip()]
+
+
+def excluded() -> list[dict]:
+    """The credentials a review form excludes (checked boxes), with the one reason given."""
+    reason = request.form.get("exclusion_reason", "").strip()
+    return [{"credential": credential, "reason": reason}
+            for credential in request.form.getlist("exclude")]
+
+
+def page_number() -> int:
+    """The `?page=` of a listing (1 when absent or not a positive number)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def when(seconds: float | None) -> str:
+    """A unix time as a medium date and time in the page's language ('' for None)."""
+    if seconds is None:
+        return ""
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), "medium")
+
+
+def _flatten(errors: object, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(errors, dict):
+        return [item for key, value in errors.items()
+                for item in _flatten(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(errors, list):
+        return [item for value in errors for item in _flatten(value, path)]
+    return [(path, str(errors))]

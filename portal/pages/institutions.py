@@ -1,0 +1,293 @@
+"""The institution console: batches and their anchoring, revocation, units, rule sets and the
+first review of applications. The API stays the main path; this is for people."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from issuers.catalogue import add_units, list_units
+from issuers.errors import InvalidInput, IssuerError
+from issuers.publication import publish_rule_set
+from issuers.records import batch_record, credential_record
+from issuers.registry import issuer_record
+from issuers.revocation import request_revocation
+from issuers.schemas import REASONS, UNIT_KINDS, reason_code
+from portal import sessions
+from portal.bank.applications import SUBMITTED, application_json, application_row, first_review
+from portal.bank.applications import applications_of as applications_list
+from portal.bank.errors import BankError
+from portal.pages.console import (
+    actor,
+    console_values,
+    done,
+    error_page,
+    excluded,
+    field_errors,
+    lines,
+    page_number,
+    refused,
+    runtime,
+    staff,
+    status_of,
+)
+from portal.registers import PAGE_SIZE, batch_credentials, batch_page, rule_set_list
+
+bp = Blueprint("institution", __name__, url_prefix="/institution")
+sessions.guard_blueprint(bp, "institution", sign_in_endpoint="staff.sign_in_form")
+bp.register_error_handler(IssuerError, error_page)
+bp.register_error_handler(BankError, error_page)
+
+BATCH_LABELS = {
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    "anchoring": _l("Anchoring"),
+    "anchored": _l("Anchored"),
+    "failed": _l("Failed"),
+}
+CREDENTIAL_LABELS = {
+    "signed": _l("Signed, not yet anchored"),
+    "anchored": _l("Anchored"),
+    "revoking": _l("Being revoked"),
+    "revoked": _l("Revoked"),
+}
+REVOCATION_LABELS = {
+    "pending": _l("Waiting for the ledger"),
+    "sent": _l("Sent to the ledger"),
+    "done": _l("Revoked on the ledger"),
+    "failed": _l("Failed"),
+}
+REVOCATION_REASONS = {
+    "unspecified": _l("Unspecified"),
+    "key-compromise": _l("Signing key compromised"),
+    "issued-in-error": _l("Issued in error"),
+    "superseded": _l("Superseded by another credential"),
+    "fraud": _l("Fraud"),
+    "withdrawn-by-issuer": _l("Withdrawn by the issuer"),
+}
+UNIT_FIELDS = ("code", "title", "description", "kind", "framework", "level", "eqf_level",
+               "credit_value", "credit_scheme", "hours", "category", "valid_from", "valid_until")
+NUMBERS = {"level": int, "eqf_level": int, "credit_value": float, "hours": float}
+LEVEL_FIELDS = ("framework", "level", "eqf_level")
+assert tuple(REVOCATION_REASONS) == REASONS
+
+
+@bp.context_processor
+def institution_values() -> dict:
+    """The signed-in staff member's institution, and labels, for every console page."""
+    signed_in = sessions.current(runtime().engine)
+    if signed_in is None or signed_in.role != "institution":
+        return {}
+    return {**console_values(), "institution": issuer_record(runtime().engine, signed_in.subject),
+            "REVOCATION_REASONS": REVOCATION_REASONS, "BATCH_LABELS": BATCH_LABELS,
+            "CREDENTIAL_LABELS": CREDENTIAL_LABELS, "REVOCATION_LABELS": REVOCATION_LABELS}
+
+
+@bp.get("/")
+@bp.get("/batches")
+def batches() -> str:
+    """The institution's batches, newest first: status, root, transaction and block."""
+    status = request.args.get("status", "")
+    page = page_number()
+    rows, total = batch_page(runtime().engine, staff().subject, page=page,
+                             status=status if status in BATCH_LABELS else None)
+    return render_template("institution/batches.html", batches=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), status=status)
+
+
+@bp.get("/batches/<batch_id>")
+def batch(batch_id: str) -> str:
+    """One batch: its anchoring, its credentials, and revocation."""
+    engine = runtime().engine
+    record = batch_record(engine, staff().subject, batch_id, runtime().deployment)
+    return render_template("institution/batch.html", batch=record,
+                           credentials=batch_credentials(engine, staff().subject, batch_id))
+
+
+@bp.post("/batches/<batch_id>/revocation")
+def revoke_batch(batch_id: str) -> Response:
+    """Revoke a whole batch with a reason (the anchoring worker puts it on chain)."""
+    return _revoke("institution.batch", {"batch_id": batch_id}, batch_id=batch_id)
+
+
+@bp.get("/credentials")
+def credential_search() -> str | tuple[str, int]:
+    """Find one of the institution's credentials by its id."""
+    credential_id = request.args.get("id", "").strip()
+    if not credential_id:
+        return render_template("institution/credential.html", credential_id="", record=None)
+    try:
+        record = credential_record(runtime().engine, staff().subject, credential_id)
+    except IssuerError as error:
+        return render_template("institution/credential.html", credential_id=credential_id,
+                               record=None, error=error.message), status_of(error)
+    return render_template("institution/credential.html", credential_id=credential_id,
+                           record=record,
+                           credential_json=json.dumps(record["credential"], ensure_ascii=False,
+                                                      indent=2))
+
+
+@bp.post("/credentials/revocation")
+def revoke_credential() -> Response:
+    """Revoke one credential with a reason (the anchoring worker puts it on chain)."""
+    credential_id = request.form.get("credential_id", "").strip()
+    return _revoke("institution.credential_search", {"id": credential_id},
+                   credential_id=credential_id)
+
+
+@bp.get("/units")
+def units() -> str:
+    """The catalogue (latest version of each unit) and the form for a new unit or version."""
+    return _units_page(_unit_form(request.args.get("code", "")), [])
+
+
+@bp.post("/units")
+def add_unit() -> Response | tuple[str, int]:
+    """Add a unit, or a new version of one (an unchanged unit keeps its version)."""
+    document = _unit_document()
+    issuer = issuer_record(runtime().engine, staff().subject)
+    try:
+        with runtime().engine.begin() as connection:
+            (stored,) = add_units(connection, issuer, [document])
+    except IssuerError as error:
+        form = {name: request.form.get(name, "") for name in (*UNIT_FIELDS, "learning_outcomes")}
+        return _units_page(form, [error.message, *field_errors(error)]), status_of(error)
+    return done(_("Unit %(code)s is in the catalogue as version %(version)d.",
+                  code=stored["code"], version=stored["version"]), "institution.units")
+
+
+@bp.get("/rules")
+def rules() -> str:
+    """The institution's rule sets, with approval status, and the form to publish a version."""
+    return _rules_page(_next_version(request.args.get("from", "")), [])
+
+
+@bp.post("/rules")
+def publish_rules() -> Response | tuple[str, int]:
+    """Publish a version of a rule set from its JSON; the operator then approves it."""
+    text = request.form.get("document", "")
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        return _rules_page(text, [_("The rule set is not valid JSON: %(error)s", error=error)]), 400
+    issuer = issuer_record(runtime().engine, staff().subject)
+    try:
+        published = publish_rule_set(runtime(), issuer, document)
+    except IssuerError as error:
+        return _rules_page(text, [error.message, *field_errors(error)]), status_of(error)
+    return done(_("Version %(version)d of %(rule_set)s is published and waits for approval.",
+                  version=published["version"], rule_set=published["rule_set_id"]),
+                "institution.rules")
+
+
+@bp.get("/applications")
+def applications() -> str:
+    """Applications under the institution's rule sets waiting for its first review (初审)."""
+    engine = runtime().engine
+    return render_template(
+        "institution/applications.html",
+        waiting=applications_list(engine, institution_id=staff().subject, status=SUBMITTED),
+        reviewed=[item for item in applications_list(engine, institution_id=staff().subject)
+                  if item["status"] != SUBMITTED])
+
+
+@bp.get("/applications/<application_id>")
+def application(application_id: str) -> str:
+    """One application: the audit of the learner's record, reviews and decisions."""
+    engine = runtime().engine
+    row = application_row(engine, application_id, institution_id=staff().subject)
+    return render_template("institution/application.html",
+                           application=application_json(engine, row))
+
+
+@bp.post("/applications/<application_id>/first-review")
+def review(application_id: str) -> Response:
+    """Record the first review: approve or refuse with reasons, excluding credentials."""
+    try:
+        first_review(runtime().engine, application_id, staff().subject,
+                     verdict=request.form.get("verdict", ""), reasons=lines("reasons"),
+                     excluded=excluded())
+    except BankError as error:
+        return refused(error, "institution.application", application_id=application_id)
+    return done(_("Your first review is recorded; the city centre does the second review."),
+                "institution.application", application_id=application_id)
+
+
+def _revoke(endpoint: str, values: dict, *, credential_id: str | None = None,
+            batch_id: str | None = None) -> Response:
+    reason = request.form.get("reason", "")
+    try:
+        if reason not in REASONS:
+            raise InvalidInput(_("Choose why it is revoked."), {"reason": [reason]})
+        with runtime().engine.begin() as connection:
+            request_revocation(connection, staff().subject, reason=reason_code(reason),
+                               credential_id=credential_id, batch_id=batch_id,
+                               note=request.form.get("note", "").strip() or None, actor=actor())
+    except IssuerError as error:
+        return refused(error, endpoint, **values)
+    return done(_("The revocation is recorded; it is put on the ledger once the batch is "
+                  "anchored."), endpoint, **values)
+
+
+def _units_page(form: dict, errors: list[str]) -> str:
+    issuer = issuer_record(runtime().engine, staff().subject)
+    kinds = [kind for kind in issuer["kinds"].split(",") if kind in UNIT_KINDS]
+    return render_template("institution/units.html", units=list_units(runtime().engine,
+                                                                       issuer["id"]),
+                           form=form, errors=errors, kinds=kinds)
+
+
+def _unit_form(code: str) -> dict:
+    """The form's values: empty, or the latest version of the unit to revise."""
+    unit = next((unit for unit in list_units(runtime().engine, staff().subject)
+                 if unit["code"] == code), None)
+    if unit is None:
+        return {"framework": "CQF", "credit_scheme": "CN-NCB"}
+    level = unit["level"] or {}
+    return {**{name: "" if unit.get(name) is None else str(unit[name]) for name in UNIT_FIELDS
+               if name in unit},
+            "framework": level.get("framework", ""), "level": str(level.get("level", "")),
+            "eqf_level": str(level.get("eqf_level", "")),
+            "learning_outcomes": "\n".join(unit["learning_outcomes"])}
+
+
+def _unit_document() -> dict:
+    """A unit document for the catalogue from the form (the catalogue checks every field)."""
+    values = {name: _number(value, NUMBERS.get(name)) for name in UNIT_FIELDS
+              if (value := request.form.get(name, "").strip())}
+    document = {name: value for name, value in values.items() if name not in LEVEL_FIELDS}
+    if "level" in values:
+        document["level"] = {name: values[name] for name in LEVEL_FIELDS if name in values}
+    document["learning_outcomes"] = lines("learning_outcomes")
+    return document
+
+
+def _number(value: str, kind: type | None) -> object:
+    """A form value as the number its field holds (left as text when it is not one)."""
+    if kind is None:
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
+def _rules_page(text: str, errors: list[str]) -> str:
+    return render_template("institution/rules.html",
+                           rule_sets=rule_set_list(runtime().engine, staff().subject),
+                           document=text, errors=errors)
+
+
+def _next_version(rule_set_id: str) -> str:
+    """The latest version of one of the institution's rule sets as JSON, numbered as the next."""
+    latest = next((item for item in rule_set_list(runtime().engine, staff().subject)
+                   if item["rule_set_id"] == rule_set_id), None)
+    if latest is None:
+        return ""
+    document = json.loads(latest["document"])
+    document["version"] = latest["version"] + 1
+    return json.dumps(document, ensure_ascii=False, indent=2)
+

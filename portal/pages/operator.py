@@ -1,0 +1,257 @@
+"""The operator console of the city credit bank centre: accredit, suspend and reinstate issuers,
+approve rule sets, the second review, appeals, flagged decisions and deposits, and statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from issuers import registry
+from issuers.errors import InvalidInput, IssuerError
+from issuers.publication import approve_rule_set
+from issuers.schemas import UNIT_KINDS
+from portal import sessions
+from portal.bank.applications import (
+    APPEALED,
+    FIRST_REVIEWED,
+    application_json,
+    application_row,
+    applications_of,
+    current_decision,
+    decide_appeal,
+    review_flag,
+    second_review,
+)
+from portal.bank.deposits import REVIEW, deposits_of, review_deposit
+from portal.bank.errors import BankError
+from portal.pages.charts import bar_chart, line_chart
+from portal.pages.console import (
+    APPLICATION_LABELS,
+    KIND_LABELS,
+    actor,
+    console_values,
+    done,
+    error_page,
+    excluded,
+    field_errors,
+    lines,
+    refused,
+    runtime,
+    staff,
+    status_of,
+)
+from portal.registers import issuer_list, rule_set_list
+from portal.staff import INSTITUTION, add_staff
+from portal.statistics import statistics
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+sessions.guard_blueprint(bp, "operator", sign_in_endpoint="staff.sign_in_form")
+bp.register_error_handler(IssuerError, error_page)
+bp.register_error_handler(BankError, error_page)
+
+APPEAL_OUTCOMES = {"upheld": _l("Uphold the decision"),
+                   "amended": _l("Amend it on a fresh audit")}
+FLAG_OUTCOMES = {"confirmed": _l("Confirm the decision"),
+                 "amended": _l("Amend it on a fresh audit")}
+ACCREDIT_FIELDS = ("name", "name_zh", "slug", "url", "levels", "valid_from", "valid_until",
+                   "staff_username")
+
+
+@bp.context_processor
+def operator_values() -> dict:
+    """What every operator page shows: labels and times in the page's language."""
+    return {**console_values(), "APPEAL_OUTCOMES": APPEAL_OUTCOMES,
+            "FLAG_OUTCOMES": FLAG_OUTCOMES}
+
+
+@bp.get("/")
+@bp.get("/statistics")
+def statistics_page() -> str:
+    """Learners, credentials and conversions, by kind and by month, as charts and tables."""
+    figures = statistics(runtime().engine)
+    charts = {
+        "learners": bar_chart(_("New learner accounts by month"), figures.learners_by_month),
+        "kinds": bar_chart(_("Credentials by kind"),
+                           [(str(KIND_LABELS[kind]), value)
+                            for kind, value in figures.credentials_by_kind]),
+        "credentials": line_chart(_("Credentials issued by month"),
+                                  figures.credentials_by_month),
+        "statuses": bar_chart(_("Applications by status"),
+                              [(str(APPLICATION_LABELS[status]), value)
+                               for status, value in figures.applications_by_status]),
+        "decisions": bar_chart(_("Decisions by month"), figures.decisions_by_month),
+        "credits": line_chart(_("Credits granted by month"), figures.credits_by_month),
+    }
+    return render_template("operator/statistics.html", figures=figures, charts=charts)
+
+
+@bp.get("/issuers")
+def issuers() -> str:
+    """Accredited issuers, their scope and standing, and the accreditation form."""
+    return _issuers_page({"levels": "1-8"}, [])
+
+
+@bp.post("/issuers")
+def accredit() -> str | tuple[str, int]:
+    """Accredit an institution on the ledger; shows its API token (and staff password) once."""
+    form = {name: request.form.get(name, "").strip() for name in ACCREDIT_FIELDS}
+    kinds = request.form.getlist("kinds")
+    engine = runtime().engine
+    try:
+        scope = registry.Scope(
+            kinds=registry.parse_kinds(",".join(kinds)),
+            levels=registry.parse_levels(form["levels"]),
+            valid_from=registry.unix_day(_date(form, "valid_from")),
+            valid_until=registry.unix_day(_date(form, "valid_until")))
+        if not form["name"]:
+            raise InvalidInput(_("Enter the institution's name."), {"name": ["is required"]})
+        accreditation = registry.accredit(
+            runtime(), name=form["name"], scope=scope, slug=form["slug"] or None,
+            name_zh=form["name_zh"] or None, url=form["url"] or None, actor=actor())
+    except IssuerError as error:
+        return _issuers_page({**form, "kinds": kinds},
+                             [error.message, *field_errors(error)]), status_of(error)
+    password = staff_error = None
+    if form["staff_username"]:
+        try:
+            password = add_staff(engine, form["staff_username"], role=INSTITUTION,
+                                 issuer_id=accreditation.issuer_id)
+        except BankError as error:
+            staff_error = error.message
+    return render_template("operator/accredited.html", accreditation=accreditation,
+                           staff_username=form["staff_username"], password=password,
+                           staff_error=staff_error)
+
+
+@bp.post("/issuers/<issuer_id>/suspension")
+def suspend(issuer_id: str) -> Response:
+    """Suspend an issuer on the ledger: its credentials stop verifying."""
+    try:
+        registry.suspend(runtime(), issuer_id, actor=actor())
+    except IssuerError as error:
+        return refused(error, "operator.issuers")
+    return done(_("%(issuer)s is suspended.", issuer=issuer_id), "operator.issuers")
+
+
+@bp.post("/issuers/<issuer_id>/reinstatement")
+def reinstate(issuer_id: str) -> Response:
+    """Lift an issuer's suspension."""
+    try:
+        registry.reinstate(runtime(), issuer_id, actor=actor())
+    except IssuerError as error:
+        return refused(error, "operator.issuers")
+    return done(_("%(issuer)s is reinstated.", issuer=issuer_id), "operator.issuers")
+
+
+@bp.get("/rules")
+def rules() -> str:
+    """Published rule sets: those waiting for approval first."""
+    listed = rule_set_list(runtime().engine)
+    return render_template("operator/rules.html",
+                           waiting=[item for item in listed if item["approved_block"] is None],
+                           approved=[item for item in listed if item["approved_block"] is not None])
+
+
+@bp.post("/rules/approval")
+def approve() -> Response:
+    """Approve a published rule-set version on the ledger."""
+    rule_set_id = request.form.get("rule_set_id", "")
+    version = request.form.get("version", "")
+    try:
+        if not version.isdigit():
+            raise InvalidInput(_("Choose a published version."), {"version": [version]})
+        approve_rule_set(runtime(), rule_set_id, int(version), actor=actor())
+    except IssuerError as error:
+        return refused(error, "operator.rules")
+    return done(_("Version %(version)s of %(rule_set)s is approved.", version=version,
+                  rule_set=rule_set_id), "operator.rules")
+
+
+@bp.get("/applications")
+def applications() -> str:
+    """The queues: second review (复审), appeals, and decisions flagged after a revocation."""
+    engine = runtime().engine
+    return render_template("operator/applications.html",
+                           second=applications_of(engine, status=FIRST_REVIEWED),
+                           appeals=applications_of(engine, status=APPEALED),
+                           flagged=applications_of(engine, flagged=True))
+
+
+@bp.get("/applications/<application_id>")
+def application(application_id: str) -> str:
+    """One application, with the form its stage calls for."""
+    engine = runtime().engine
+    row = application_row(engine, application_id)
+    decision = current_decision(engine, application_id)
+    return render_template("operator/application.html", application=application_json(engine, row),
+                           flagged=bool(decision and decision["flagged"]))
+
+
+@bp.post("/applications/<application_id>/second-review")
+def decide(application_id: str) -> Response:
+    """Record the second review, which decides the application."""
+    return _step(application_id, _("The decision is recorded."), lambda: second_review(
+        runtime().engine, application_id, staff().username,
+        verdict=request.form.get("verdict", ""), reasons=lines("reasons"),
+        excluded=excluded(), appeal_days=current_app.config["APPEAL_DAYS"]))
+
+
+@bp.post("/applications/<application_id>/appeal-decision")
+def decide_on_appeal(application_id: str) -> Response:
+    """Uphold the decision under appeal, or amend it on a fresh audit."""
+    return _step(application_id, _("The appeal is decided."), lambda: decide_appeal(
+        runtime(), application_id, staff().username, outcome=request.form.get("outcome", ""),
+        reasons=lines("reasons"), excluded=excluded()))
+
+
+@bp.post("/applications/<application_id>/flag-review")
+def review_flagged(application_id: str) -> Response:
+    """Confirm a decision flagged after a revocation, or amend it."""
+    return _step(application_id, _("The flagged decision is reviewed."), lambda: review_flag(
+        runtime(), application_id, staff().username, outcome=request.form.get("outcome", ""),
+        reasons=lines("reasons"), excluded=excluded(),
+        appeal_days=current_app.config["APPEAL_DAYS"]))
+
+
+@bp.get("/deposits")
+def deposits() -> str:
+    """Credentials learners deposited that did not verify, waiting for a reviewer."""
+    return render_template("operator/deposits.html",
+                           deposits=deposits_of(runtime().engine, status=REVIEW))
+
+
+@bp.post("/deposits/<deposit_id>/review")
+def review_deposit_page(deposit_id: str) -> Response:
+    """Accept or reject a deposit waiting for review."""
+    try:
+        review_deposit(runtime().engine, deposit_id, f"operator:{staff().username}",
+                       request.form.get("verdict", ""), lines("reasons"))
+    except BankError as error:
+        return refused(error, "operator.deposits")
+    return done(_("The deposit is reviewed."), "operator.deposits")
+
+
+def _step(application_id: str, message: str, action: Callable[[], object]) -> Response:
+    try:
+        action()
+    except BankError as error:
+        return refused(error, "operator.application", application_id=application_id)
+    return done(message, "operator.application", application_id=application_id)
+
+
+def _date(form: dict, name: str) -> date | None:
+    if not form[name]:
+        return None
+    try:
+        return date.fromisoformat(form[name])
+    except ValueError:
+        raise InvalidInput(_("Dates look like 2026-09-01."), {name: [form[name]]}) from None
+
+
+def _issuers_page(form: dict, errors: list[str]) -> str:
+    return render_template("operator/issuers.html", issuers=issuer_list(runtime().engine),
+                           form=form, errors=errors, kinds=UNIT_KINDS)

@@ -1,0 +1,95 @@
+// Shared by the journeys: launch Debian's Chromium with a fresh profile, read pages, take
+// screenshots, run axe-core, and print the journey's findings as one JSON line.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFile(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+// Run `steps({ page, input, shot, axe, newPage })` in a fresh browser and print its result as JSON.
+export async function journey(steps) {
+  const input = JSON.parse(process.argv[2]);
+  const profile = await mkdtemp(join(tmpdir(), "creditbank-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: input.chromium,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    locale: input.locale ?? "en-US",
+    viewport: { width: 1280, height: 900 },
+  });
+  const problems = [];
+  const watch = (page) => {
+    // Script errors, console errors and failed assets; an error page itself (a 4xx document, as
+    // the journeys sometimes provoke) is what the journey checks, not a problem.
+    page.on("console", (message) => {
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+        problems.push(message.text());
+      }
+    });
+    page.on("pageerror", (error) => problems.push(String(error)));
+    page.on("response", (response) => {
+      if (response.status() >= 400 && response.request().resourceType() !== "document") {
+        problems.push(`${response.status()} ${response.url()}`);
+      }
+    });
+    return page;
+  };
+  const newPage = async () => watch(await context.newPage());
+  const page = context.pages().length > 0 ? watch(context.pages()[0]) : await newPage();
+  const screenshots = [];
+  const shot = async (name, target = page) => {
+    const path = join(input.screenshots, `${name}.png`);
+    await target.screenshot({ path, fullPage: true });
+    screenshots.push(path);
+  };
+  const axe = async (target = page) => {
+    await target.evaluate(await AXE_SOURCE);
+    const results = await target.evaluate(() =>
+      window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }),
+    );
+    return results.violations.map((violation) => `${violation.id}: ${violation.help}`);
+  };
+  try {
+    const result = await steps({ page, input, shot, axe, newPage });
+    console.log(JSON.stringify({ ...result, problems, screenshots }));
+  } finally {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+// What a result page shows: verdict, each check, failed checks, issuer, block and headings.
+export async function readResult(page) {
+  return page.evaluate(() => {
+    const text = (selector) => document.querySelector(selector)?.textContent.trim() ?? null;
+    return {
+      path: location.pathname,
+      lang: document.documentElement.lang,
+      title: text("h1"),
+      verdict: document.querySelector("[data-verdict]")?.dataset.verdict ?? null,
+      checks: [...document.querySelectorAll("[data-check]")].map((item) => [
+        item.dataset.check,
+        item.dataset.status,
+      ]),
+      failed: [...document.querySelectorAll("[data-failed] strong")].map((item) => item.textContent.trim()),
+      issuer: text("[data-issuer-name]"),
+      block: text("[data-block]"),
+      link: document.querySelector("#result-link, #share-link")?.value ?? null,
+      qr: document.querySelector(".qr-figure svg path") !== null,
+    };
+  });
+}

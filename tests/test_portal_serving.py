@@ -1,0 +1,159 @@
+"""The server layout: `creditbank node` as its own process, Gunicorn workers reaching it over
+JSON-RPC; a worker killed with SIGKILL is replaced and the service keeps answering."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from credential_samples import SAMPLE_CREDENTIAL
+from nodes import free_port, rpc
+
+CREDITBANK = [sys.executable, "-m", "portal.cli"]
+WORKERS = 2
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    f"--workers={WORKERS}",
+    "--worker-class=gthread",
+    "--threads=4",
+]
+T = TypeVar("T")
+
+pytestmark = pytest.mark.slow
+
+
+def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
+    """Poll `probe` until it returns a value (errors count as not yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value is not None:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM a child process and wait for it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def workers(master: int) -> set[int]:
+    """The pids of the gunicorn master's live worker processes."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def verify(url: str, body: bytes) -> tuple[int, dict]:
+    """POST a credential to the verify endpoint."""
+    request = urllib.request.Request(
+        f"{url}/api/v1/verify", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`creditbank node` plus `gunicorn -w 2 portal.wsgi:app` against it; both stopped after."""
+    data = tmp_path / "data"
+    environment = {
+        **os.environ,
+        "CREDITBANK_MASTER_KEY": secrets.token_hex(32),
+        "CREDITBANK_DATA": str(data),
+    }
+    initialised = subprocess.run(
+        [*CREDITBANK, "init", "--data", str(data)], env=environment, capture_output=True
+    )
+    assert initialised.returncode == 0, initialised.stderr
+    node_port, web_port = free_port(), free_port()
+    node_url, web_url = f"http://127.0.0.1:{node_port}", f"http://127.0.0.1:{web_port}"
+    node = subprocess.Popen(
+        [*CREDITBANK, "node", "--data", str(data), "--port", str(node_port)],
+        env=environment,
+        stderr=subprocess.DEVNULL,
+    )
+    gunicorn = None
+    try:
+        eventually(lambda: rpc(node_url, "eth_chainId"), "the ledger node")
+        gunicorn = subprocess.Popen(
+            [*GUNICORN, "--bind", f"127.0.0.1:{web_port}", "portal.wsgi:app"],
+            env={**environment, "CREDITBANK_LEDGER_URLS": node_url},
+            stderr=subprocess.DEVNULL,
+        )
+        eventually(lambda: urllib.request.urlopen(f"{web_url}/api/v1/openapi.json"), "gunicorn")
+        yield web_url, gunicorn
+    finally:
+        if gunicorn is not None:
+            stop(gunicorn)
+        stop(node)
+
+
+def outcome(answer: tuple[int, dict]) -> tuple[int, str, list[tuple[str, str, str | None]]]:
+    """Status, verdict and each check's status and code (the ledger's answers among them)."""
+    status, report = answer
+    checks = [(check["name"], check["status"], check["code"]) for check in report["checks"]]
+    return status, report["verdict"], checks
+
+
+EXPECTED = (
+    200,
+    "INVALID",
+    [
+        ("parse", "VALID", None),
+        ("format", "VALID", None),
+        ("proof", "VALID", None),
+        ("key_binding", "INVALID", "KEY_NOT_REGISTERED"),
+        ("accreditation", "INVALID", "ISSUER_NOT_ACCREDITED"),
+        ("anchor", "INVALID", "ANCHOR_PROOF_MISSING"),
+        ("status", "SKIPPED", "PRECONDITION_FAILED"),
+        ("validity", "VALID", None),
+    ],
+)
+
+
+def test_workers_verify_over_json_rpc_and_survive_a_killed_worker(served) -> None:
+    url, gunicorn = served
+    body = SAMPLE_CREDENTIAL.read_bytes()
+    first = eventually(
+        lambda: workers(gunicorn.pid) if len(workers(gunicorn.pid)) == WORKERS else None,
+        "the workers",
+    )
+
+    before = [outcome(verify(url, body)) for _ in range(20)]
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    during = [outcome(verify(url, body)) for _ in range(10)]
+    replaced = eventually(
+        lambda: workers(gunicorn.pid) if len(workers(gunicorn.pid) - {victim}) == WORKERS else None,
+        "a replacement worker",
+    )
+    after = [outcome(verify(url, body)) for _ in range(10)]
+
+    assert before + during + after == [EXPECTED] * 40
+    assert victim not in replaced and len(replaced & first) == WORKERS - 1
