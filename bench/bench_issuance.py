@@ -2,8 +2,9 @@
 (check + sign + store + batch + anchor + write files), for each cryptosuite.
 
 Each run gets a fresh chain and issuer. Reports credentials/s, the ratio to raw Ed25519 signing
-measured in the same run (one core, and times the signing processes), and the peak RSS of the
-largest process (the CLI or one of its signing workers). Appends a section to bench/RESULTS.md.
+measured in the same run (one core, and times the signing processes), the peak RSS of the
+largest process (the CLI or one of its signing workers), the CPU time of the CLI and its workers,
+and the machine's load average (1 min) when the run started. Appends a section to bench/RESULTS.md.
 Usage: python bench/bench_issuance.py [--count N] [--suite S] [--no-record]
 """
 
@@ -92,8 +93,9 @@ def prepare(data_dir: Path, count: int) -> Path:
     return path
 
 
-def run_cli(data_dir: Path, outcomes: Path, suite: str) -> tuple[float, float]:
-    """Seconds for `creditbank issue … --out DIR`, and the peak RSS (MiB) of its processes."""
+def run_cli(data_dir: Path, outcomes: Path, suite: str) -> tuple[float, float, float]:
+    """Seconds for `creditbank issue … --out DIR`, the peak RSS (MiB) of its processes and the
+    CPU seconds (user + system) they used."""
     env = {**os.environ, "CREDITBANK_DATA": str(data_dir)}
     env.pop("CREDITBANK_LEDGER_URLS", None)
     command = [
@@ -109,10 +111,13 @@ def run_cli(data_dir: Path, outcomes: Path, suite: str) -> tuple[float, float]:
         "--out",
         str(data_dir / "out"),
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
-    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, after.ru_maxrss / 1024, cpu
 
 
 def machine() -> str:
@@ -136,24 +141,25 @@ def main() -> None:
     options = parser.parse_args()
     processes = os.cpu_count() or 1
     raw = raw_sign_rate()
-    rows = [f"| raw Ed25519 sign (1 core) | {raw:,.0f} | 1.000 | | |"]
+    rows = [f"| raw Ed25519 sign (1 core) | {raw:,.0f} | 1.000 | | | | {os.getloadavg()[0]:.1f} |"]
     for suite in options.suite or CRYPTOSUITES:
         with tempfile.TemporaryDirectory() as tmp:
             data_dir = Path(tmp) / "data"
             outcomes = prepare(data_dir, options.count)
-            elapsed, peak = run_cli(data_dir, outcomes, suite)
+            load = os.getloadavg()[0]
+            elapsed, peak, cpu = run_cli(data_dir, outcomes, suite)
             written = len(list((data_dir / "out").iterdir()))
         assert written == options.count, f"{written} credentials written of {options.count}"
         rate = options.count / elapsed
         rows.append(
             f"| `creditbank issue`, {suite}, {options.count:,} credentials | {rate:,.0f} | "
             f"{rate / raw:.3f} ({rate / (raw * processes):.3f} of {processes} cores) | "
-            f"{elapsed:.1f} s | {peak:,.0f} MiB |"
+            f"{elapsed:.1f} s | {cpu:.1f} s | {peak:,.0f} MiB | {load:.1f} |"
         )
     table = "\n".join(
         [
-            "| run | credentials/s | ratio to raw sign | wall time | peak RSS |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| run | credentials/s | ratio to raw sign | wall time | CPU time | peak RSS | load |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
         ]
     )
@@ -163,9 +169,11 @@ def main() -> None:
         section = (
             f"\n## issuance end to end (bench/bench_issuance.py, {stamp}, {machine()})\n\n"
             "`creditbank issue --out DIR` on a CSV of outcomes: check every line, sign (one "
-            f"process per core), store in batches of 1,000, anchor every batch on the embedded "
-            "node (1 s block period), store the anchored credentials and write one file each. "
-            "Peak RSS is the largest single process.\n\n" + table + "\n"
+            "process per core) and store as signed, in batches of 1,000, anchor every batch on "
+            "the embedded node (1 s block period), store the anchored credentials and write one "
+            "file each. CPU time is user + system time of the CLI and its workers; peak RSS "
+            "is the largest single process; load is the 1-minute load average when the run "
+            "started.\n\n" + table + "\n"
         )
         with RESULTS.open("a", encoding="utf-8") as handle:
             handle.write(section)

@@ -18,6 +18,7 @@ Prints a Markdown section to paste into bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -93,7 +94,7 @@ def issue_anchored(data_dir: Path, count: int, batch_size: int) -> list[str]:
         issuer = issuer_record(runtime.engine, ISSUER)
         batch_ids: set[str] = set()
         for start in range(0, count, 500):
-            chunk = [outcome(n, n, f"prep-{n // 20}") for n in range(start, min(count, start + 500))]
+            chunk = [outcome(n, n, "prep") for n in range(start, min(count, start + 500))]
             with runtime.engine.begin() as connection:
                 issued = issuance.issue(connection, issuer, outcomes_from_json(chunk),
                                         cryptosuite="eddsa-rdfc-2022", processes=2)
@@ -202,9 +203,14 @@ def wait_anchored(data_dir: Path, since: float, timeout: float) -> str:
 def dashboard_scenario(args: argparse.Namespace, data_dir: Path) -> list[str]:
     """The learner dashboard's API over a database holding many credentials per learner."""
     prepared(data_dir)
+    (template,) = issue_anchored(data_dir, 1, 1)
     started = time.perf_counter()
-    tokens = dashboard_data.fill(data_dir, database_url(data_dir), learners=args.learners,
-                                 per_learner=args.per_learner, filler=args.filler)
+    with database(data_dir) as engine:
+        opened = settings(data_dir)
+        tokens = dashboard_data.fill(
+            engine, json.loads(template), issuer_id=ISSUER, master_key=opened.master_key(),
+            did_host=opened.did_host, learners_with_tokens=args.learners,
+            per_learner=args.per_learner, filler=args.filler)
     filled = time.perf_counter() - started
     token_file = data_dir / "tokens.txt"
     token_file.write_text("".join(token + "\n" for token in tokens))

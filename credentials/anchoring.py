@@ -1,5 +1,6 @@
 """The anchor proof: a second proof-set entry linking a signed credential to its on-chain root."""
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ INTEGRITY_PROOF_TYPE = "DataIntegrityProof"
 _MEMBERS = ("type", "chainId", "anchorContract", "transactionHash", "merkleRoot", "merklePath")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HASH = re.compile(r"^0x[0-9a-f]{64}$")
+_PROOF_MEMBER = ',"proof":'
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,33 @@ def attach_anchor(signed: dict, *, chain_id: int, contract: str, transaction_has
         "merklePath": [_hex(node) if isinstance(node, bytes) else node for node in path],
     })
     return {**signed, "proof": [integrity, anchor.to_json()]}
+
+
+def attach_anchor_text(signed_text: str, *, chain_id: int, contract: str,
+                       transaction_hash: str, root: bytes, path: Sequence[bytes]) -> str:
+    """`attach_anchor` on compact JSON text (`separators=(",", ":")`, `ensure_ascii=False`).
+
+    Returns the text `json.dumps` would give for the anchored credential. When the credential's
+    last member is its DataIntegrityProof object (as `proofs.sign` leaves it), the anchor entry
+    is spliced in after that object's text without parsing the rest; otherwise the document is
+    parsed and re-serialised.
+    """
+    start = signed_text.rfind(_PROOF_MEMBER)
+    integrity_text = signed_text[start + len(_PROOF_MEMBER):-1]
+    try:
+        integrity = json.loads(integrity_text) if start > 0 and signed_text.endswith("}") else None
+    except ValueError:
+        integrity = None
+    if not isinstance(integrity, dict) or integrity.get("type") != INTEGRITY_PROOF_TYPE:
+        anchored = attach_anchor(json.loads(signed_text), chain_id=chain_id, contract=contract,
+                                 transaction_hash=transaction_hash, root=root, path=path)
+        return json.dumps(anchored, ensure_ascii=False, separators=(",", ":"))
+    _check_location(chain_id, contract, transaction_hash)
+    if not all(isinstance(node, bytes) and len(node) == 32 for node in (root, *path)):
+        raise MalformedProof("anchor proof: merkleRoot and merklePath entries must be 32 bytes")
+    anchor = AnchorProof(chain_id, contract, transaction_hash, root, tuple(path))
+    anchor_text = json.dumps(anchor.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return f"{signed_text[:start]}{_PROOF_MEMBER}[{integrity_text},{anchor_text}]}}"
 
 
 def anchor_proof_of(credential: dict) -> AnchorProof | None:
@@ -99,15 +128,9 @@ def _parse(entry: dict) -> AnchorProof:
             ) if part
         )
         raise MalformedProof(f"anchor proof: {detail}")
-    chain_id = entry["chainId"]
-    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
-        raise MalformedProof("anchor proof: chainId must be a positive integer")
-    contract = entry["anchorContract"]
-    if not isinstance(contract, str) or not _ADDRESS.match(contract):
-        raise MalformedProof("anchor proof: anchorContract must be a 0x-prefixed 20-byte address")
+    chain_id, contract = entry["chainId"], entry["anchorContract"]
     transaction_hash = entry["transactionHash"]
-    if not isinstance(transaction_hash, str) or not _HASH.match(transaction_hash):
-        raise MalformedProof("anchor proof: transactionHash must be 0x + 64 lowercase hex digits")
+    _check_location(chain_id, contract, transaction_hash)
     path = entry["merklePath"]
     if not isinstance(path, list):
         raise MalformedProof("anchor proof: merklePath must be a list")
@@ -120,6 +143,15 @@ def _parse(entry: dict) -> AnchorProof:
     )
 
 
+def _check_location(chain_id: object, contract: object, transaction_hash: object) -> None:
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+        raise MalformedProof("anchor proof: chainId must be a positive integer")
+    if not isinstance(contract, str) or not _ADDRESS.match(contract):
+        raise MalformedProof("anchor proof: anchorContract must be a 0x-prefixed 20-byte address")
+    if not isinstance(transaction_hash, str) or not _HASH.match(transaction_hash):
+        raise MalformedProof("anchor proof: transactionHash must be 0x + 64 lowercase hex digits")
+
+
 def _bytes32(value: object, name: str) -> bytes:
     if not isinstance(value, str) or not _HASH.match(value):
         raise MalformedProof(f"anchor proof: {name} entries must be 0x + 64 lowercase hex digits")
@@ -127,4 +159,4 @@ def _bytes32(value: object, name: str) -> bytes:
 
 
 def _hex(data: bytes) -> str:
-    return "0x" + bytes(data).hex()
+    return "0x" + data.hex()

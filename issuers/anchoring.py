@@ -8,7 +8,6 @@ never sent again; a transaction the node lost is sent again.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -19,14 +18,13 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, bindparam, select, update
 
+from credentials.anchoring import attach_anchor_text
 from credentials.merkle import MerkleTree
-from issuers.batch import Batch
 from issuers.errors import AnchoringFailed
 from issuers.issuance import BatchPolicy
 from issuers.registry import issuer_account
 from issuers.tables import (
     batches,
-    create_tables,
     credentials,
     issuer_keys,
     issuers,
@@ -231,17 +229,9 @@ class AnchoringWorker:
                 .where(credentials.c.batch_id == batch_id)
                 .order_by(credentials.c.position)
             ).all()
-        digests = tuple(bytes(row.digest) for row in rows)
-        batch = Batch(
-            credentials=tuple(json.loads(row.signed) for row in rows),
-            digests=digests,
-            tree=MerkleTree(digests),
-        )
-        anchored = batch.anchored(
-            chain_id=self.ledger.chain_id,
-            contract=self.ledger.deployment.credential_anchor,
-            transaction_hash=tx_hash,
-        )
+        tree = MerkleTree([bytes(row.digest) for row in rows])
+        chain_id = self.ledger.chain_id
+        contract = self.ledger.deployment.credential_anchor
         with self.engine.begin() as connection:
             connection.execute(
                 update(credentials)
@@ -250,11 +240,16 @@ class AnchoringWorker:
                 [
                     {
                         "credential_id": row.id,
-                        "anchored_json": json.dumps(
-                            item, ensure_ascii=False, separators=(",", ":")
+                        "anchored_json": attach_anchor_text(
+                            row.signed,
+                            chain_id=chain_id,
+                            contract=contract,
+                            transaction_hash=tx_hash,
+                            root=tree.root,
+                            path=tree.proof(index),
                         ),
                     }
-                    for row, item in zip(rows, anchored, strict=True)
+                    for index, row in enumerate(rows)
                 ],
             )
             connection.execute(
@@ -429,7 +424,6 @@ class WorkerHandle:
 
 def start_worker(runtime: Runtime, policy: BatchPolicy | None = None) -> WorkerHandle:
     """Start the anchoring worker in a daemon thread."""
-    create_tables(runtime.engine)
     worker = AnchoringWorker(runtime, policy)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="anchoring", daemon=True)

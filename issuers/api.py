@@ -44,7 +44,7 @@ from issuers.schemas import (
     UnitsSchema,
     reason_code,
 )
-from issuers.tables import create_tables, idempotency
+from issuers.tables import idempotency
 from ledger.runtime import Runtime
 
 DEFAULT_MAX_OUTCOMES = 10_000
@@ -78,8 +78,7 @@ dids = Blueprint(
 
 
 def register(api: Api, app: Flask) -> None:
-    """Register the issuer API and the DID documents, and create the issuer tables."""
-    create_tables(app.extensions["creditbank"].engine)
+    """Register the issuer API and the DID documents."""
     app.config.setdefault("ISSUE_MAX_OUTCOMES", DEFAULT_MAX_OUTCOMES)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)

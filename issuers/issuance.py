@@ -9,9 +9,11 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from marshmallow import ValidationError
@@ -36,6 +38,8 @@ DEFAULT_BATCH_SECONDS = 2.0
 OUTCOME_FIELDS = tuple(OutcomeSchema().fields)
 _OUTCOME = OutcomeSchema()
 _LOOKUP_CHUNK = 500
+_INSERT_CHUNK = 1_000
+_WORKER_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,11 @@ class Outcomes:
 
 @dataclass(frozen=True)
 class Draft:
-    """A checked outcome, as the unsigned credential it becomes and the keys it is stored under."""
+    """A checked outcome, as the unsigned credential it becomes and the keys it is stored under.
+
+    `unsigned` is the credential, or a call that builds it where it is signed (so a signing
+    process receives a few fields instead of the whole document).
+    """
 
     credential_id: str
     learner_did: str
@@ -74,7 +82,7 @@ class Draft:
     unit_code: str
     unit_version: int
     session: str
-    unsigned: dict
+    unsigned: dict | Callable[[], dict]
 
 
 @dataclass(frozen=True)
@@ -167,10 +175,10 @@ class Signer:
         self.cryptosuite = cryptosuite
         self.created = created
 
-    def __call__(self, unsigned: dict) -> Signed:
-        """Sign one credential."""
+    def __call__(self, unsigned: dict | Callable[[], dict]) -> Signed:
+        """Sign one credential (built first if it is given as a call)."""
         signed = sign(
-            unsigned,
+            unsigned() if callable(unsigned) else unsigned,
             self.key,
             verification_method=self.verification_method,
             cryptosuite=self.cryptosuite,
@@ -214,7 +222,8 @@ class Issuance:
     ) -> Issued:
         """Check every outcome, sign them all and store them; any bad outcome issues nothing.
 
-        The credentials are committed with the caller's transaction on `connection`.
+        The credentials are stored as they are signed and committed with the caller's
+        transaction on `connection`.
         """
         drafts = self.prepare(connection, issuer, outcomes)
         key_id, signed = self.sign(
@@ -230,8 +239,9 @@ class Issuance:
         cryptosuite: str,
         processes: int = 1,
         progress: Callable[[int], None] | None = None,
-    ) -> tuple[int, list[Signed]]:
-        """Sign drafts with the issuer's active key; returns the key's id and the credentials."""
+    ) -> tuple[int, Iterator[Signed]]:
+        """Sign drafts with the issuer's active key: the key's id, and the credentials in the
+        drafts' order as they are signed (pass them to `store`)."""
         key_id, key = signing_key(self.engine, self.master_key, issuer["id"])
         signer = Signer(
             key, verification_method_id(issuer["did"], key.public_key), cryptosuite, _now_iso()
@@ -300,41 +310,48 @@ class Issuance:
         issuer_id: str,
         key_id: int,
         drafts: Sequence[Draft],
-        signed: Sequence[Signed],
+        signed: Iterable[Signed],
     ) -> Issued:
-        """Store the credentials in the issuer's open batch(es), closing each one that fills up."""
+        """Store the credentials in the issuer's open batch(es), closing each one that fills up.
+
+        `signed` holds one credential per draft, in order; it is read as it is inserted.
+        """
         now = time.time()
         issued: list[tuple[str, str, str]] = []
+        items = iter(signed)
         start = 0
         try:
             while start < len(drafts):
                 batch_id, position, room = self._claim(connection, issuer_id, len(drafts) - start)
-                end = start + room
-                connection.execute(
-                    insert(credentials),
-                    [
-                        {
-                            "id": draft.credential_id,
-                            "issuer_id": issuer_id,
-                            "learner_did": draft.learner_did,
-                            "learner_hash": draft.learner_hash,
-                            "unit_code": draft.unit_code,
-                            "unit_version": draft.unit_version,
-                            "session": draft.session,
-                            "key_id": key_id,
-                            "batch_id": batch_id,
-                            "position": position + offset,
-                            "digest": item.digest,
-                            "signed": item.text,
-                            "issued_at": now,
-                        }
-                        for offset, (draft, item) in enumerate(
-                            zip(drafts[start:end], signed[start:end], strict=True)
-                        )
-                    ],
-                )
-                issued.extend((d.credential_id, d.learner_did, batch_id) for d in drafts[start:end])
-                start = end
+                for first in range(start, start + room, _INSERT_CHUNK):
+                    chunk = drafts[first : min(first + _INSERT_CHUNK, start + room)]
+                    connection.execute(
+                        insert(credentials),
+                        [
+                            {
+                                "id": draft.credential_id,
+                                "issuer_id": issuer_id,
+                                "learner_did": draft.learner_did,
+                                "learner_hash": draft.learner_hash,
+                                "unit_code": draft.unit_code,
+                                "unit_version": draft.unit_version,
+                                "session": draft.session,
+                                "key_id": key_id,
+                                "batch_id": batch_id,
+                                "position": position + first - start + offset,
+                                "digest": item.digest,
+                                "signed": item.text,
+                                "issued_at": now,
+                            }
+                            for offset, (draft, item) in enumerate(
+                                zip(chunk, islice(items, len(chunk)), strict=True)
+                            )
+                        ],
+                    )
+                    issued.extend((d.credential_id, d.learner_did, batch_id) for d in chunk)
+                start += room
+            if next(items, None) is not None:
+                raise ValueError("more signed credentials than drafts")
         except IntegrityError:
             raise Conflict(
                 "another request issued one of these outcomes meanwhile; nothing was issued",
@@ -402,15 +419,18 @@ def sign_all(
     *,
     processes: int = 1,
     progress: Callable[[int], None] | None = None,
-) -> list[Signed]:
-    """Sign every draft, in this process or in a pool of `processes` (the seed stays local)."""
+) -> Iterator[Signed]:
+    """Sign every draft, in order, as it is read: in this process or in a pool of `processes`
+    spawned on the first read and ended when the iterator is exhausted or closed."""
     unsigned = (draft.unsigned for draft in drafts)
     if processes <= 1:
-        return list(_counted(map(signer, unsigned), progress))
+        yield from _counted(map(signer, unsigned), progress)
+        return
     context = multiprocessing.get_context("spawn")
     options = (signer.key.seed, signer.verification_method, signer.cryptosuite, signer.created)
     with context.Pool(processes, initializer=_start_signer, initargs=options) as pool:
-        return list(_counted(pool.imap(_sign_in_worker, unsigned, chunksize=64), progress))
+        signed = pool.imap(_sign_in_worker, unsigned, chunksize=_WORKER_CHUNK)
+        yield from _counted(signed, progress)
 
 
 _WORKER_SIGNER: Signer | None = None
@@ -421,7 +441,7 @@ def _start_signer(seed: bytes, verification_method: str, cryptosuite: str, creat
     _WORKER_SIGNER = Signer(SigningKey.from_seed(seed), verification_method, cryptosuite, created)
 
 
-def _sign_in_worker(unsigned: dict) -> Signed:
+def _sign_in_worker(unsigned: dict | Callable[[], dict]) -> Signed:
     assert _WORKER_SIGNER is not None
     return _WORKER_SIGNER(unsigned)
 
@@ -435,14 +455,18 @@ def _counted(items: Iterable[Signed], progress: Callable[[int], None] | None) ->
 
 def _check(outcome: dict, catalogue: dict, today: date) -> tuple[dict, dict | None]:
     """Field errors of one outcome against the catalogue and the calendar, and its unit."""
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list[str]] = {
+        name: ["must not be blank"] for name in ("grade", "session") if not outcome[name].strip()
+    }
     versions = catalogue.get(outcome["unit"])
     if versions is None:
-        return {"unit": [f"unknown unit {outcome['unit']!r}"]}, None
+        problems["unit"] = [f"unknown unit {outcome['unit']!r}"]
+        return problems, None
     version = outcome["unit_version"] or max(versions)
     unit = versions.get(version)
     if unit is None:
-        return {"unit_version": [f"unit {outcome['unit']!r} has no version {version}"]}, None
+        problems["unit_version"] = [f"unit {outcome['unit']!r} has no version {version}"]
+        return problems, None
     credits = outcome["credits"]
     if credits is not None and not 0 <= credits <= unit["credit_value"]:
         problems["credits"] = [
@@ -476,7 +500,8 @@ def _draft(
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     credits = outcome["credits"]
     valid_until = outcome["valid_until"]
-    unsigned = achievement_credential(
+    unsigned = partial(
+        achievement_credential,
         credential_id=credential_id,
         issuer=profile,
         learner=learner,

@@ -22,7 +22,6 @@ from issuers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuers.tables import (
     api_tokens,
     batches,
-    create_tables,
     issuer_accounts,
     issuer_keys,
     issuers,
@@ -141,7 +140,6 @@ def accredit(
     actor: str,
 ) -> Accreditation:
     """Accredit an issuer on chain and record it: signing key, chain account, API token."""
-    create_tables(runtime.engine)
     slug = slug or slug_of(name)
     if not _SLUG.match(slug):
         raise InvalidInput(

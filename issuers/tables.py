@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Engine,
     Float,
     ForeignKey,
     Index,
@@ -19,12 +16,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from ledger.audit import audit_log
 from ledger.sql import metadata
-
-CREATE_ATTEMPTS = 5
 
 issuers = Table(
     "issuers",
@@ -176,29 +169,3 @@ rule_sets = Table(
     Column("approved_block", BigInteger),
     Column("published_at", Float, nullable=False),
 )
-
-TABLES = (
-    issuers,
-    issuer_keys,
-    issuer_accounts,
-    api_tokens,
-    units,
-    batches,
-    credentials,
-    revocations,
-    idempotency,
-    rule_sets,
-    audit_log,
-)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the issuer service's tables if they are missing (safe when processes race)."""
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            metadata.create_all(engine, tables=TABLES)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == CREATE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))

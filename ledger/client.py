@@ -34,6 +34,9 @@ class Ledger:
 
     def __init__(self, provider: BaseProvider, deployment: Deployment | None = None) -> None:
         self.w3 = Web3(provider)
+        # web3's validation middleware asks the node for eth_chainId before every call and
+        # transaction; ours are signed with the chain id asked once (`chain_id`).
+        self.w3.middleware_onion.remove("validation")
         self.deployment = deployment
         self._chain_id: int | None = None
         self._nonces: dict[str, int] = {}

@@ -92,6 +92,18 @@ class ChainNotFound(LedgerError, FileNotFoundError):
     """The data directory holds no chain."""
 
 
+class SchemaUnknown(LedgerError, RuntimeError):
+    """The database is at a schema revision this code does not know (a newer release wrote it)."""
+
+    def __init__(self, found: str, wanted: str) -> None:
+        super().__init__(
+            f"the database schema is at revision {found}, which this release does not know "
+            f"(its newest is {wanted}); run the release that wrote it"
+        )
+        self.found = found
+        self.wanted = wanted
+
+
 class TransactionReverted(LedgerError):
     """A call or a mined transaction reverted; `reason` is the decoded revert string if any."""
 

@@ -90,7 +90,6 @@ rule_sets = Table(
     Column("approved_block", BigInteger, nullable=False),
 )
 
-TABLES = (cursor, anchors, revocations, issuers, issuer_accounts, signing_keys, rule_sets)
 EMPTY_DIGEST = bytes(32)
 
 
@@ -131,10 +130,6 @@ class Indexer:
             "RuleSetApproved": self._rule_approved,
         }
         self._decoders = self._event_decoders()
-
-    def create_tables(self) -> None:
-        """Create the index tables if they are missing."""
-        metadata.create_all(self.engine, tables=TABLES)
 
     def indexed_block(self) -> int:
         """The last block whose events are in the tables (one before the deployment if none)."""

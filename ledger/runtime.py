@@ -17,6 +17,7 @@ from ledger.deployment import Deployment
 from ledger.genesis import ChainHome
 from ledger.node import EmbeddedNode
 from ledger.provider import EmbeddedProvider
+from ledger.schema import upgrade
 from ledger.sql import open_engine
 from ledger.vault import master_key
 
@@ -88,6 +89,7 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine: Engine = open_engine(settings.database_url)
+        upgrade(self.engine)
         self.deployment = settings.deployment()
         self.node: EmbeddedNode | None = None
         if settings.embedded:

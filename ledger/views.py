@@ -72,6 +72,27 @@ class ChainView:
         """A single credential's revocation, if any."""
         return _revocation(self.ledger.read("CredentialAnchor", "leafRevocation", root, digest))
 
+    def revocations_since(
+        self, first_block: int
+    ) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
+        """Every revocation sealed from `first_block` to the head, from the contract's events:
+        (head, {(root, digest, or None for the whole batch): revocation})."""
+        head = self.ledger.block_number()
+        found: dict[tuple[bytes, bytes | None], Revocation] = {}
+        if head < first_block:
+            return head, found
+        events = self.ledger.contract("CredentialAnchor").events
+        with translated():
+            roots = events.RootRevoked.get_logs(from_block=first_block, to_block=head)
+            leaves = events.LeafRevoked.get_logs(from_block=first_block, to_block=head)
+        for log in roots:
+            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+            found[(bytes(log["args"]["root"]), None)] = revocation
+        for log in leaves:
+            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+            found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
+        return head, found
+
     def issuer_by_did(self, did: str) -> IssuerRecord | None:
         """An issuer's accreditation by its DID; None if it was never accredited."""
         issuer_id = issuer_id_of(did)

@@ -14,6 +14,7 @@ from ledger.cli import deploy_command, init_command, new_account_command, node_c
 from ledger.errors import LedgerError, LedgerUnavailable
 from portal.bank.cli import COMMANDS as BANK_COMMANDS
 from portal.bank.errors import BankError
+from portal.database import db_group
 from portal.demo import demo_command
 from portal.staff import staff_group
 from verify.cli import verify_command
@@ -38,6 +39,7 @@ cli.add_command(deploy_command)
 cli.add_command(verify_command)
 cli.add_command(demo_command)
 cli.add_command(staff_group)
+cli.add_command(db_group)
 for command in (*ISSUER_COMMANDS, *BANK_COMMANDS):
     cli.add_command(command)
 

@@ -16,6 +16,7 @@ from ledger.runtime import Runtime, Settings
 from ledger.server import serve
 from ledger.slowclients import SlowClientGuard
 from portal.app import create_app
+from portal.seed import seed_demo
 
 HOST = "127.0.0.1"
 
@@ -48,6 +49,8 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
         initialise(settings.data_dir)
     with Runtime(settings) as runtime:
         assert runtime.node is not None
+        click.echo("demo data: seeding an empty bank once …", err=True)
+        accounts = seed_demo(runtime)
         rpc = serve(runtime.node, HOST, rpc_port)
         rpc.start()
         web = make_server(
@@ -63,7 +66,8 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
             f"  deployment:  {settings.chain_home.deployment_path}\n"
             f"  verify:      creditbank verify FILE --ledger {rpc.url} "
             f"--deployment {settings.chain_home.deployment_path}\n"
-            f"Press Ctrl+C to stop."
+            + ("\n".join(accounts.lines()) + "\n" if accounts else "")
+            + "Press Ctrl+C to stop."
         )
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -7,8 +7,15 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.http import HTTP_STATUS_CODES
+
+from ledger.errors import LedgerUnavailable
+
+OUTAGES = (OperationalError, InterfaceError, PoolTimeout, LedgerUnavailable)
+RETRY_AFTER = "5"
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,7 @@ def error_body(status: int, message: str, errors: object = None) -> Response:
 
 def init_app(app: Flask, api: Api) -> None:
     """API failures as JSON bodies (flask-smorest's), page failures as pages; never a stack trace.
+    A database or ledger outage answers 503 with Retry-After.
 
     Call after `Api(app)`: this replaces the API's own handler so pages are not answered in JSON.
     """
@@ -54,6 +62,19 @@ def init_app(app: Flask, api: Api) -> None:
         if request.path.startswith("/api/"):
             return api.handle_http_exception(error)
         return error_page(error)
+
+    def outage(error: Exception) -> ResponseReturnValue:
+        logger.warning("outage on %s %s: %s", request.method, request.path, error)
+        what = "ledger" if isinstance(error, LedgerUnavailable) else "database"
+        if request.path.startswith("/api/"):
+            response = error_body(503, f"the {what} is unavailable; try again shortly")
+            response.headers["Retry-After"] = RETRY_AFTER
+            return response
+        page, _code, headers = error_page(ServiceUnavailable())  # type: ignore[misc]
+        return page, 503, {**dict(headers), "Retry-After": RETRY_AFTER}
+
+    for outage_kind in OUTAGES:
+        app.register_error_handler(outage_kind, outage)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> ResponseReturnValue:

@@ -32,6 +32,8 @@ from portal.tables import oidc_links
 HTTP_TIMEOUT = 10
 LEEWAY_SECONDS = 60
 SCOPE = "openid"
+SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI",
+            "OIDC_NATIONAL_ID_CLAIM")
 
 
 @dataclass(frozen=True)

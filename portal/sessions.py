@@ -105,13 +105,6 @@ def current(engine: Engine) -> WebSession | None:
     return g.web_session
 
 
-def end_sessions_of(engine: Engine, role: str, subject: str) -> int:
-    """End every session of a subject (a suspended institution, a disabled account)."""
-    with engine.begin() as connection:
-        return connection.execute(delete(web_sessions).where(
-            web_sessions.c.role == role, web_sessions.c.subject == subject)).rowcount
-
-
 def refusal(role: str, *, sign_in_endpoint: str) -> Response | None:
     """None if a `role` is signed in; else a redirect to sign in (anonymous) or a 403."""
     signed_in = current(current_app.extensions["creditbank"].engine)

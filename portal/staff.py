@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from issuers.cli import data_option, opened
 from issuers.registry import issuer_record
+from ledger.audit import cli_actor, record
 from portal.bank.accounts import check_password, hash_password
 from portal.bank.errors import Conflict, InvalidInput
-from portal.tables import STAFF_ROLES, create_tables, staff_accounts
+from portal.tables import STAFF_ROLES, staff_accounts
 
 INSTITUTION = "institution"
 OPERATOR = "operator"
@@ -27,9 +28,10 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
-def add_staff(engine: Engine, username: str, *, role: str, issuer_id: str | None = None,
-              password: str | None = None) -> str:
-    """Create a staff account; returns its password (a fresh one unless given)."""
+def add_staff(engine: Engine, username: str, *, role: str, actor: str,
+              issuer_id: str | None = None, password: str | None = None) -> str:
+    """Create a staff account (recorded in the audit log); returns its password (a fresh one
+    unless given)."""
     if role not in STAFF_ROLES:
         raise InvalidInput(f"a staff role is one of {', '.join(STAFF_ROLES)}",
                            {"role": [f"unknown role {role!r}"]})
@@ -45,6 +47,8 @@ def add_staff(engine: Engine, username: str, *, role: str, issuer_id: str | None
             connection.execute(insert(staff_accounts).values(
                 username=username, role=role, issuer_id=issuer_id,
                 password_hash=hash_password(password), created_at=time.time()))
+            record(connection, actor=actor, action="staff.add", subject=username,
+                   details={"role": role, "issuer": issuer_id})
     except IntegrityError:
         raise Conflict(f"the user name {username!r} is taken") from None
     return password
@@ -77,9 +81,8 @@ def add_staff_command(username: str, issuer_id: str | None, is_operator: bool,
     if (issuer_id is None) == (not is_operator):
         raise click.UsageError("give --issuer ID or --operator (one of them)")
     with opened(data_dir) as runtime:
-        create_tables(runtime.engine)
         if issuer_id is not None:
             issuer_record(runtime.engine, issuer_id)
-        password = add_staff(runtime.engine, username,
+        password = add_staff(runtime.engine, username, actor=cli_actor(),
                              role=OPERATOR if is_operator else INSTITUTION, issuer_id=issuer_id)
     click.echo(f"user:     {username}\npassword: {password}   (shown once: hand it over safely)")

@@ -6,7 +6,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Engine,
     Float,
     Integer,
     String,
@@ -85,11 +84,3 @@ oidc_links = Table(
     Column("learner_id", String(36), nullable=False, index=True),
     Column("linked_at", Float, nullable=False),
 )
-
-TABLES = (verification_results, shared_links, web_sessions, sign_in_failures, staff_accounts,
-          oidc_links)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the portal's tables if they do not exist yet."""
-    metadata.create_all(engine, tables=list(TABLES))

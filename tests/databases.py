@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -29,7 +31,8 @@ def postgres_bin() -> Path | None:
 class PostgresServer:
     """A PostgreSQL cluster in a temporary folder, on 127.0.0.1, trusting local connections."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: commits wait for the WAL (they survive the server being killed)."""
         binaries = postgres_bin()
         if binaries is None:
             raise RuntimeError("PostgreSQL is not installed: run `bash tests/install.sh`")
@@ -37,6 +40,7 @@ class PostgresServer:
         self.folder = Path(tempfile.mkdtemp(prefix="creditbank-postgres-"))
         self.data = self.folder / "data"
         self.port = free_port()
+        self.durable = durable
         self.process: subprocess.Popen | None = None
 
     def _as_postgres(self) -> list[str]:
@@ -44,7 +48,12 @@ class PostgresServer:
         return ["runuser", "-u", POSTGRES_USER, "--"] if os.geteuid() == 0 else []
 
     def start(self) -> None:
-        """initdb and start the server; wait until it accepts connections."""
+        """initdb (the first time) and start the server; wait until it accepts connections."""
+        if not self.data.exists():
+            self._initdb()
+        self._serve()
+
+    def _initdb(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.folder, POSTGRES_USER)
         subprocess.run(
@@ -64,6 +73,9 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+
+    def _serve(self) -> None:
+        commit = "synchronous_commit=on" if self.durable else "synchronous_commit=off"
         self.process = subprocess.Popen(
             [
                 *self._as_postgres(),
@@ -79,7 +91,7 @@ class PostgresServer:
                 "-c",
                 "fsync=off",
                 "-c",
-                "synchronous_commit=off",
+                commit,
                 "-c",
                 "max_connections=200",
             ],
@@ -106,6 +118,16 @@ class PostgresServer:
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://creditbank@127.0.0.1:{self.port}/{name}"
+
+    def kill(self) -> None:
+        """SIGKILL the server and every one of its processes at once, as a crash would."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        for pid in (postmaster, *map(int, children)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert self.process is not None
+        self.process.wait(timeout=30)
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

@@ -1,20 +1,24 @@
 """The anchor proof entry: attach, parse strictly, and keep the Ed25519 proof verifiable."""
 
+import json
+
 import pytest
-from credential_samples import ISSUER_KEY, signed_credential
+from credential_samples import ISSUER, ISSUER_KEY, learner, signed_credential
 
 from credentials.anchoring import (
     ANCHOR_PROOF_TYPE,
     AnchorProof,
     anchor_proof_of,
     attach_anchor,
+    attach_anchor_text,
     integrity_proof_of,
     without_anchor,
 )
 from credentials.canon import rdfc
 from credentials.errors import MalformedProof
 from credentials.merkle import MerkleTree, credential_digest, root_from_proof
-from credentials.proofs import CRYPTOSUITES, verify
+from credentials.model import clr_credential
+from credentials.proofs import CRYPTOSUITES, sign, verify
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 TX = "0x" + "1f" * 32
@@ -81,3 +85,48 @@ def test_missing_member_and_duplicate_proofs_are_errors() -> None:
     with pytest.raises(MalformedProof, match="unknown proof type"):
         integrity_proof_of({**signed, "proof": {"type": "Other"}})
     assert credential["proof"][1]["type"] == ANCHOR_PROOF_TYPE
+
+
+def compact(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def signed_clr() -> dict:
+    """A CLR whose bundled credentials carry proofs of their own before its own proof."""
+    _, bundled, _ = anchored()
+    unsigned = clr_credential(credential_id="urn:uuid:5e1f0c1e-0000-4000-8000-000000000001",
+                              issuer=ISSUER, learner=learner(), credentials=[bundled],
+                              valid_from="2025-07-01T00:00:00Z")
+    return sign(unsigned, ISSUER_KEY, verification_method=f"{ISSUER.did}#key-1")
+
+
+@pytest.mark.parametrize(
+    "signed",
+    [signed_credential("eddsa-rdfc-2022"), signed_credential("eddsa-jcs-2022"), signed_clr()],
+    ids=["rdfc", "jcs", "clr"],
+)
+def test_anchor_attached_to_text_is_the_text_of_the_anchored_credential(signed: dict) -> None:
+    tree = MerkleTree([credential_digest(signed), bytes(32), bytes(range(32))])
+    where = {"chain_id": 2021, "contract": CONTRACT, "transaction_hash": TX, "root": tree.root,
+             "path": tree.proof(0)}
+    text = attach_anchor_text(compact(signed), **where)
+    assert text == compact(attach_anchor(signed, **where))
+    assert credential_digest(json.loads(text)) == credential_digest(signed)
+
+
+def test_anchor_attached_to_text_in_another_shape_is_parsed() -> None:
+    signed = signed_credential()
+    proof_first = {"proof": signed["proof"], **{k: v for k, v in signed.items() if k != "proof"}}
+    where = {"chain_id": 2021, "contract": CONTRACT, "transaction_hash": TX, "root": bytes(32),
+             "path": [bytes(32)]}
+    assert attach_anchor_text(compact(proof_first), **where) == compact(
+        attach_anchor(proof_first, **where)
+    )
+    assert attach_anchor_text(json.dumps(signed, indent=1), **where) == compact(
+        attach_anchor(signed, **where)
+    )
+    anchored_once = attach_anchor_text(compact(signed), **where)
+    with pytest.raises(MalformedProof, match="already carries"):
+        attach_anchor_text(anchored_once, **where)
+    with pytest.raises(MalformedProof, match="transactionHash"):
+        attach_anchor_text(compact(signed), **{**where, "transaction_hash": "0x12"})

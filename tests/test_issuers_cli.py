@@ -127,14 +127,17 @@ def test_a_bad_file_issues_nothing_and_names_each_line(
         "national_id,unit,session,grade,completed_on,credits\n"
         "110101199003074514,CS101,2025 spring,A,2025-06-30,3.5\n"
         "110101199003074514,CS999,2025 spring,A,2025-06-30,3\n"
-        "320102198811123456,CS101,2025 spring,A,2025-06-30,9\n",
+        "320102198811123456,CS101,2025 spring,A,2025-06-30,9\n"
+        "44010619950505321X,CS101, , ,2025-06-30,3\n",
         encoding="utf-8",
     )
     assert run(data_dir, "issue", "--issuer", "demo-university", str(bad)) == 65
     assert capsys.readouterr().err == (
-        "Error: 2 of 3 lines are invalid; nothing was issued\n"
+        "Error: 3 of 4 lines are invalid; nothing was issued\n"
         "  file, line 3, unit: unknown unit 'CS999'\n"
         "  file, line 4, credits: must be between 0 and 3.5, the unit's credit value\n"
+        "  file, line 5, grade: must not be blank\n"
+        "  file, line 5, session: must not be blank\n"
     )
     with opened(data_dir) as runtime, runtime.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(credentials)).scalar() == 0

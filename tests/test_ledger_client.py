@@ -26,6 +26,7 @@ from ledger.indexer import (
     rule_sets,
     signing_keys,
 )
+from ledger.schema import upgrade
 from ledger.server import serve
 from ledger.sql import open_engine
 from ledger.views import ChainView
@@ -109,7 +110,7 @@ def test_client_fails_over_when_an_endpoint_dies_mid_run(embedded: TestChain) ->
 def test_indexer_follows_events_and_resumes(chain: TestChain, database_url: str) -> None:
     engine = open_engine(database_url)
     indexer = Indexer(chain.ledger, engine)
-    indexer.create_tables()
+    upgrade(engine)
     issuer_id, (account,) = chain.accredit(DID)
     chain.ledger.transact(account, "IssuerRegistry", "registerKey", b"\x21" * 32)
     chain.ledger.transact(account, "CredentialAnchor", "anchor", b"\x22" * 32)

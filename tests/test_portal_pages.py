@@ -143,7 +143,9 @@ def test_an_empty_or_oversized_submission_is_explained_on_the_form(client) -> No
     assert 'aria-invalid="true"' in page(large)
 
 
-def test_a_result_link_checks_again_so_a_later_revocation_shows(client, runtime: Runtime) -> None:
+def test_a_result_link_checks_again_so_a_later_revocation_shows(runtime: Runtime) -> None:
+    # Chain facts are cached for VERIFY_CACHE_SECONDS (tests/test_verify_cache.py); 0 here.
+    client = create_app(runtime, {"TESTING": True, "VERIFY_CACHE_SECONDS": 0}).test_client()
     issuer = runtime_issuer(runtime)
     credential, _other = issuer.anchor([issuer.sign(1), issuer.sign(2)])
     token = save_result(runtime.engine, json.dumps(credential), now=time.time(), lifetime=DAY)

@@ -49,6 +49,17 @@ class LedgerView(Protocol):
         ...
 
 
+class RevocationFeed(LedgerView, Protocol):
+    """A ledger view that can also list the revocations sealed since a block (from events)."""
+
+    def revocations_since(
+        self, first_block: int
+    ) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
+        """(head block, {(root, leaf digest or None for the batch): revocation}) sealed in
+        blocks `first_block`..head."""
+        ...
+
+
 class Check(Protocol):
     """One verification check (a module of verify.checks)."""
 

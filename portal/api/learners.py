@@ -41,7 +41,6 @@ from portal.bank.applications import choose_target, progress, target_of
 from portal.bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
 from portal.bank.errors import BankError, InvalidInput, NotFound
 from portal.bank.records import credential_summary, held_credentials
-from portal.bank.tables import create_tables
 from portal.bank.transcripts import request_transcript, transcript_json
 from portal.ratelimit import limited
 
@@ -53,8 +52,7 @@ blp.errorhandler(BankError)(bank_error)
 
 
 def register(api: Api, app: Flask) -> None:
-    """Register the learner API and create the bank's tables."""
-    create_tables(app.extensions["creditbank"].engine)
+    """Register the learner API."""
     app.config["RATE_LIMITS"] = {"accounts": ACCOUNT_LIMIT, **app.config["RATE_LIMITS"]}
     api.register_blueprint(blp)
 

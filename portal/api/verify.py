@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
@@ -10,6 +12,9 @@ from marshmallow import Schema, fields
 from ledger.views import ChainView
 from portal.ratelimit import limited
 from verify import Context, verify_credential
+from verify.cache import DEFAULT_TTL, CachedLedgerView
+
+CACHE_ENV = "CREDITBANK_VERIFY_CACHE_SECONDS"
 
 blp = Blueprint(
     "verify", __name__, url_prefix="/api/v1", description="Verify a credential (public, no login)"
@@ -64,8 +69,17 @@ class Verify(MethodView):
             raw = request.get_data(cache=False)
         if not raw:
             abort(400, message="send the credential as the JSON body or as a file named 'file'")
-        runtime = current_app.extensions["creditbank"]
-        context = Context(
-            ChainView(runtime.ledger), max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"]
-        )
+        context = Context(chain_facts(), max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"])
         return verify_credential(raw, context).to_json()
+
+
+def chain_facts() -> CachedLedgerView:
+    """The process's cached view of the chain for public verification: revocations, suspensions
+    and key retirements are seen within `VERIFY_CACHE_SECONDS` (config, else the environment's
+    `CREDITBANK_VERIFY_CACHE_SECONDS`, else 5) seconds."""
+    if "verify_view" not in current_app.extensions:
+        runtime = current_app.extensions["creditbank"]
+        ttl = float(current_app.config.get("VERIFY_CACHE_SECONDS",
+                                           os.environ.get(CACHE_ENV, DEFAULT_TTL)))
+        current_app.extensions["verify_view"] = CachedLedgerView(ChainView(runtime.ledger), ttl=ttl)
+    return current_app.extensions["verify_view"]

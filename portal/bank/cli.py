@@ -18,7 +18,6 @@ from issuers.registry import issuer_record
 from ledger.audit import MAX_LIMIT, cli_actor, entries
 from portal.bank.accounts import Accounts, national_ids_from_file, new_operator_token
 from portal.bank.revocation_watch import WATCH_SECONDS, watch, watch_once
-from portal.bank.tables import create_tables
 
 
 @click.group("learners")
@@ -35,7 +34,6 @@ def open_accounts(institution_id: str, file: Path, data_dir: Path | None) -> Non
     """Open accounts for the national ids in FILE (CSV with a national_id column, or a JSON
     list); prints line, DID and activation code (empty for an existing account) as CSV."""
     with opened(data_dir) as runtime:
-        create_tables(runtime.engine)
         issuer_record(runtime.engine, institution_id)
         national_ids = national_ids_from_file(file.read_bytes(), file.name)
         accounts = Accounts.of(runtime).open_in_bulk(institution_id, national_ids,
@@ -59,7 +57,6 @@ def operator_group() -> None:
 def operator_token(name: str, data_dir: Path | None) -> None:
     """Create an operator API token (printed once; only its hash is kept)."""
     with opened(data_dir) as runtime:
-        create_tables(runtime.engine)
         click.echo(new_operator_token(runtime.engine, name, actor=cli_actor()))
 
 
@@ -76,7 +73,6 @@ def decisions_group() -> None:
 def watch_decisions(once: bool, every: float, data_dir: Path | None) -> None:
     """Flag for review every decision that used a credential revoked since (until SIGTERM)."""
     with opened(data_dir) as runtime:
-        create_tables(runtime.engine)
         if once:
             flagged = watch_once(runtime)
             click.echo(f"{len(flagged)} decision(s) flagged")

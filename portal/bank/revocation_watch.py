@@ -53,7 +53,6 @@ def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> l
 def watch_once(runtime: Runtime) -> list[str]:
     """Index the chain's new revocation events, then flag the decisions they touch."""
     indexer = Indexer(runtime.ledger, runtime.engine)
-    indexer.create_tables()
     indexer.sync()
     return flag_decisions_for_revoked(runtime.engine)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Engine,
     Float,
     ForeignKey,
     Index,
@@ -20,8 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from issuers.tables import TABLES as ISSUER_TABLES
-from ledger.indexer import TABLES as INDEX_TABLES
+from issuers.tables import issuers
 from ledger.sql import metadata
 
 learners = Table(
@@ -90,7 +88,7 @@ applications = Table(
     Column("rule_set_id", String(200), nullable=False),
     Column("version", Integer, nullable=False),
     Column("content_hash", LargeBinary(32), nullable=False),
-    Column("institution_id", String(64), ForeignKey("issuers.id"), nullable=False, index=True),
+    Column("institution_id", String(64), ForeignKey(issuers.c.id), nullable=False, index=True),
     Column("status", String(16), nullable=False),
     Column("audit", Text, nullable=False),
     Column("credentials", Text, nullable=False),
@@ -160,22 +158,3 @@ transcripts = Table(
     Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
     Column("requested_at", Float, nullable=False),
 )
-
-TABLES = (
-    learners,
-    learner_tokens,
-    operator_tokens,
-    deposits,
-    targets,
-    applications,
-    reviews,
-    decisions,
-    decision_credentials,
-    appeals,
-    transcripts,
-)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create the bank's tables (and the issuer and ledger-index tables they refer to)."""
-    metadata.create_all(engine, tables=[*ISSUER_TABLES, *INDEX_TABLES, *TABLES])

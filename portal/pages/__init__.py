@@ -9,13 +9,11 @@ from portal import csrf, sessions
 from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
 from portal.pages import citizen, institutions, operator, staff_sign_in
 from portal.pages.views import bp
-from portal.tables import create_tables
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
-    """Register the pages, their tables and CSRF protection."""
+    """Register the pages and CSRF protection."""
     app.config.setdefault("RESULT_LINK_DAYS", 30)
-    create_tables(runtime.engine)
     csrf.init_app(app)
     sessions.init_app(app)
     app.jinja_env.globals.update(

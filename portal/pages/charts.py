@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 WIDTH = 640
 HEIGHT = 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 24, 52
 TICKS = 4
 
 
@@ -17,6 +17,8 @@ class Mark:
     """One data point: its label and value, its bar (or dot) and where its texts go."""
 
     label: str
+    axis_label: str
+    axis_note: str
     value: float
     x: float
     y: float
@@ -46,26 +48,35 @@ class Chart:
         return not any(mark.value for mark in self.marks)
 
 
-def bar_chart(title: str, series: Sequence[tuple[str, float]]) -> Chart:
-    """A bar chart of labelled values."""
-    return _chart("bar", title, series)
+def bar_chart(title: str, series: Sequence[tuple[str, float]], *, monthly: bool = False) -> Chart:
+    """A bar chart of labelled values (`monthly`: the labels are `YYYY-MM`)."""
+    return _chart("bar", title, series, monthly)
 
 
-def line_chart(title: str, series: Sequence[tuple[str, float]]) -> Chart:
-    """A line chart of labelled values (months, in order)."""
-    return _chart("line", title, series)
+def line_chart(title: str, series: Sequence[tuple[str, float]], *, monthly: bool = False) -> Chart:
+    """A line chart of labelled values (`monthly`: the labels are `YYYY-MM`)."""
+    return _chart("line", title, series, monthly)
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at or above `value` (at least 1)."""
+def nice_step(value: float) -> int:
+    """The smallest 1, 2 or 5 × 10ⁿ at or above `value`, at least 1 (whole-number ticks)."""
     if value <= 1:
-        return 1.0
+        return 1
     power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
-def _chart(kind: str, title: str, series: Sequence[tuple[str, float]]) -> Chart:
-    top = nice_ceiling(max((value for _, value in series), default=0))
+def _axis_labels(label: str, index: int, monthly: bool) -> tuple[str, str]:
+    """What the axis shows under a mark: a month as `MM` with its year under the first and
+    under each January; any other label as it is."""
+    if not monthly:
+        return label, ""
+    year, month = label.split("-")
+    return month, year if index == 0 or month == "01" else ""
+
+
+def _chart(kind: str, title: str, series: Sequence[tuple[str, float]], monthly: bool) -> Chart:
+    top = nice_step(max((value for _, value in series), default=0) / TICKS) * TICKS
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
@@ -75,9 +86,10 @@ def _chart(kind: str, title: str, series: Sequence[tuple[str, float]]) -> Chart:
     for index, (label, value) in enumerate(series):
         height = plot_height * value / top
         centre = LEFT + slot * (index + 0.5)
-        marks.append(Mark(label=label, value=value, x=round(centre - bar / 2, 1),
-                          y=round(baseline - height, 1), width=round(bar, 1),
-                          height=round(height, 1), centre=round(centre, 1)))
+        axis_label, axis_note = _axis_labels(label, index, monthly)
+        marks.append(Mark(label=label, axis_label=axis_label, axis_note=axis_note, value=value,
+                          x=round(centre - bar / 2, 1), y=round(baseline - height, 1),
+                          width=round(bar, 1), height=round(height, 1), centre=round(centre, 1)))
     ticks = tuple((round(baseline - plot_height * step / TICKS, 1), _number(top * step / TICKS))
                   for step in range(TICKS + 1))
     points = " ".join(f"{mark.centre},{mark.y}" for mark in marks)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ from portal.i18n import current_language
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
 from portal.pdf import Sheet, cjk_font, credential_pdf
+from portal.ratelimit import limited
 from portal.sharing import OwnLink, link_of, links_of, share, shared, withdraw
 from verify.codes import Code
 from verify.fragments import Status
@@ -87,6 +89,7 @@ signed_in_learner = sessions.require(ROLE, sign_in_endpoint="citizen.sign_in")
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
+@limited("accounts")
 def sign_up() -> BaseResponse | tuple[str, int] | str:
     """Open a learner account (or activate one an institution opened, with its code)."""
     if request.method == "GET":
@@ -113,6 +116,7 @@ def sign_up() -> BaseResponse | tuple[str, int] | str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limited("accounts")
 def sign_in() -> BaseResponse | tuple[str, int] | str:
     """Sign in with national id and password; repeated failures lock the account and address."""
     sso = _provider() is not None
@@ -443,8 +447,11 @@ def credential_ref(credential_id: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the citizen's pages and their settings."""
-    app.config.setdefault("OIDC_ISSUER", None)
+    """Register the citizen's pages; city sign-on settings come from the config, else the
+    environment (`OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `OIDC_REDIRECT_URI`,
+    `OIDC_NATIONAL_ID_CLAIM`)."""
+    for name in oidc.SETTINGS:
+        app.config.setdefault(name, os.environ.get(name))
     app.register_blueprint(bp)
 
 

@@ -12,27 +12,13 @@ from flask_babel import lazy_gettext as _l
 from issuers.errors import IssuerError
 from ledger.runtime import Runtime
 from portal.bank.errors import BankError
+from portal.explain import APPLICATION_STATUSES, KINDS, REASONS, explain_rule
 from portal.sessions import WebSession, current
 
 DomainError = IssuerError | BankError
 NOTICE = "notice"
 PROBLEM = "problem"
 REFUSED = _l("This could not be done:")
-KIND_LABELS = {
-    "course": _l("Course"),
-    "module": _l("Module"),
-    "certificate": _l("Certificate"),
-    "mooc": _l("MOOC"),
-    "training": _l("Training"),
-    "degree": _l("Degree"),
-    "transcript": _l("Transcript"),
-}
-APPLICATION_LABELS = {
-    "submitted": _l("Waiting for first review"),
-    "first_reviewed": _l("Waiting for second review"),
-    "decided": _l("Decided"),
-    "appealed": _l("Appealed"),
-}
 LINE_LABELS = {"home": _l("Own course"), "transfer": _l("Transfer"), "exemption": _l("Exemption")}
 STAGE_LABELS = {"first": _l("First review"), "second": _l("Second review"),
                 "appeal": _l("Appeal decision")}
@@ -42,10 +28,11 @@ APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l
 
 def console_values() -> dict:
     """What both consoles' pages use: labels in the page's language, and times."""
-    return {"when": when, "KIND_LABELS": KIND_LABELS, "APPLICATION_LABELS": APPLICATION_LABELS,
+    return {"when": when, "KINDS": KINDS, "APPLICATION_STATUSES": APPLICATION_STATUSES,
             "LINE_LABELS": LINE_LABELS, "STAGE_LABELS": STAGE_LABELS,
             "VERDICT_LABELS": REVIEW_VERDICTS, "REVIEW_VERDICTS": REVIEW_VERDICTS,
-            "APPEAL_LABELS": APPEAL_LABELS}
+            "APPEAL_LABELS": APPEAL_LABELS, "explain_rule": explain_rule,
+            "VERIFY_REASONS": REASONS}
 
 
 def runtime() -> Runtime:
@@ -61,11 +48,9 @@ def staff() -> WebSession:
 
 
 def actor() -> str:
-    """Who acts, for the audit log: `institution:<issuer>/<user>` or `operator:<user>`."""
+    """Who acts, for the audit log: `institution:<issuer id>` or `operator:<user name>`."""
     signed_in = staff()
-    if signed_in.role == "institution":
-        return f"institution:{signed_in.subject}/{signed_in.username}"
-    return f"operator:{signed_in.username}"
+    return f"{signed_in.role}:{signed_in.subject}"
 
 
 def done(message: str, endpoint: str, **values: object) -> Response:

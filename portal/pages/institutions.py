@@ -46,7 +46,7 @@ BATCH_LABELS = {
     "closed": _l("Closed"),
     "anchoring": _l("Anchoring"),
     "anchored": _l("Anchored"),
-    "failed": _l("Failed"),
+    "failed": _l("Anchoring failed"),
 }
 CREDENTIAL_LABELS = {
     "signed": _l("Signed, not yet anchored"),
@@ -58,7 +58,7 @@ REVOCATION_LABELS = {
     "pending": _l("Waiting for the ledger"),
     "sent": _l("Sent to the ledger"),
     "done": _l("Revoked on the ledger"),
-    "failed": _l("Failed"),
+    "failed": _l("Revocation failed"),
 }
 REVOCATION_REASONS = {
     "unspecified": _l("Unspecified"),

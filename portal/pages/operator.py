@@ -30,8 +30,8 @@ from portal.bank.deposits import REVIEW, deposits_of, review_deposit
 from portal.bank.errors import BankError
 from portal.pages.charts import bar_chart, line_chart
 from portal.pages.console import (
-    APPLICATION_LABELS,
-    KIND_LABELS,
+    APPLICATION_STATUSES,
+    KINDS,
     actor,
     console_values,
     done,
@@ -74,17 +74,20 @@ def statistics_page() -> str:
     """Learners, credentials and conversions, by kind and by month, as charts and tables."""
     figures = statistics(runtime().engine)
     charts = {
-        "learners": bar_chart(_("New learner accounts by month"), figures.learners_by_month),
+        "learners": bar_chart(_("New learner accounts by month"), figures.learners_by_month,
+                              monthly=True),
         "kinds": bar_chart(_("Credentials by kind"),
-                           [(str(KIND_LABELS[kind]), value)
+                           [(str(KINDS[kind]), value)
                             for kind, value in figures.credentials_by_kind]),
         "credentials": line_chart(_("Credentials issued by month"),
-                                  figures.credentials_by_month),
+                                  figures.credentials_by_month, monthly=True),
         "statuses": bar_chart(_("Applications by status"),
-                              [(str(APPLICATION_LABELS[status]), value)
+                              [(str(APPLICATION_STATUSES[status]), value)
                                for status, value in figures.applications_by_status]),
-        "decisions": bar_chart(_("Decisions by month"), figures.decisions_by_month),
-        "credits": line_chart(_("Credits granted by month"), figures.credits_by_month),
+        "decisions": bar_chart(_("Decisions by month"), figures.decisions_by_month,
+                               monthly=True),
+        "credits": line_chart(_("Credits granted by month"), figures.credits_by_month,
+                              monthly=True),
     }
     return render_template("operator/statistics.html", figures=figures, charts=charts)
 
@@ -119,12 +122,19 @@ def accredit() -> str | tuple[str, int]:
     if form["staff_username"]:
         try:
             password = add_staff(engine, form["staff_username"], role=INSTITUTION,
-                                 issuer_id=accreditation.issuer_id)
+                                 issuer_id=accreditation.issuer_id, actor=actor())
         except BankError as error:
             staff_error = error.message
     return render_template("operator/accredited.html", accreditation=accreditation,
                            staff_username=form["staff_username"], password=password,
                            staff_error=staff_error)
+
+
+@bp.get("/issuers/<issuer_id>/suspension")
+def confirm_suspension(issuer_id: str) -> str:
+    """Ask before suspending: what a suspension does to the institution and its learners."""
+    return render_template("operator/suspend.html",
+                           issuer=registry.issuer_record(runtime().engine, issuer_id))
 
 
 @bp.post("/issuers/<issuer_id>/suspension")

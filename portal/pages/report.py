@@ -10,8 +10,7 @@ from typing import Any
 from flask_babel import format_date, format_datetime
 from flask_babel.speaklater import LazyString
 
-from ledger.runtime import Runtime
-from ledger.views import ChainView
+from portal.api.verify import chain_facts
 from portal.explain import ACCREDITED, CHECK_NAMES, STATUSES, SYMBOLS, explain
 from portal.i18n import current_language
 from verify import Context, verify_credential
@@ -83,9 +82,9 @@ class PageResult:
         return tuple(check for check in self.checks if check.status == Status.INVALID)
 
 
-def verify_for_page(raw: str | bytes, runtime: Runtime, max_bytes: int) -> PageResult:
-    """Verify a credential against the runtime's ledger now and describe the result for a page."""
-    report = verify_credential(raw, Context(ChainView(runtime.ledger), max_bytes=max_bytes))
+def verify_for_page(raw: str | bytes, max_bytes: int) -> PageResult:
+    """Verify a credential against the ledger (cached chain facts) and describe it for a page."""
+    report = verify_credential(raw, Context(chain_facts(), max_bytes=max_bytes))
     body = report.to_json()
     checks = {check["name"]: check for check in body["checks"]}
     document = _document(raw) if checks["parse"]["status"] == Status.VALID else {}

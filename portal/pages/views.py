@@ -141,7 +141,7 @@ def qr_svg(url: str, title: str) -> Markup:
 
 def _verified(credential: str) -> PageResult:
     """The credential verified now against the ledger, ready for a page."""
-    return verify_for_page(credential, _runtime(), current_app.config["MAX_CREDENTIAL_BYTES"])
+    return verify_for_page(credential, current_app.config["MAX_CREDENTIAL_BYTES"])
 
 
 def _runtime() -> Runtime:

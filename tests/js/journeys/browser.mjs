@@ -20,7 +20,8 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-// Run `steps({ page, input, shot, axe, newPage })` in a fresh browser and print its result as JSON.
+// Run `steps({ page, input, shot, axe, newPage, strangerPage })` in a fresh browser and print its
+// result as JSON; `strangerPage()` opens a page in a second browser with no cookies (an employer).
 export async function journey(steps) {
   const input = JSON.parse(process.argv[2]);
   const profile = await mkdtemp(join(tmpdir(), "creditbank-chromium-"));
@@ -49,6 +50,13 @@ export async function journey(steps) {
     return page;
   };
   const newPage = async () => watch(await context.newPage());
+  const strangers = [];
+  const strangerPage = async () => {
+    const browser = await chromium.launch({ executablePath: input.chromium, headless: true, args: CHROMIUM_ARGS });
+    strangers.push(browser);
+    const stranger = await browser.newContext({ locale: input.locale ?? "en-US", viewport: { width: 1280, height: 900 } });
+    return watch(await stranger.newPage());
+  };
   const page = context.pages().length > 0 ? watch(context.pages()[0]) : await newPage();
   const screenshots = [];
   const shot = async (name, target = page) => {
@@ -64,9 +72,10 @@ export async function journey(steps) {
     return results.violations.map((violation) => `${violation.id}: ${violation.help}`);
   };
   try {
-    const result = await steps({ page, input, shot, axe, newPage });
+    const result = await steps({ page, input, shot, axe, newPage, strangerPage });
     console.log(JSON.stringify({ ...result, problems, screenshots }));
   } finally {
+    await Promise.all(strangers.map((browser) => browser.close()));
     await context.close();
     await rm(profile, { recursive: true, force: true });
   }

@@ -1,0 +1,113 @@
+"""The per-process cache of chain facts: the same verdicts as reading the chain each time, with
+revocations and suspensions seen within the TTL, and an unreachable ledger never VALID."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from chains import TestChain
+from credential_samples import ISSUER_DID, ISSUER_KEY
+from issuing import Issuer
+from nodes import free_port
+
+from issuers.batch import Batch
+from ledger.records import Revocation
+from ledger.views import ChainView
+from verify import Code, Context, Status, verify_credential
+from verify.cache import CachedLedgerView
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+TTL = 5.0
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def verdict(view: CachedLedgerView, credential: dict) -> tuple[Status, str | None]:
+    """The verdict and the status check's code."""
+    report = verify_credential(credential, Context(view, clock=lambda: NOW))
+    code = report.fragment("status").code
+    return report.verdict, None if code is None else str(code)
+
+
+@pytest.fixture
+def issuer(embedded: TestChain) -> Issuer:
+    """The demo university on the embedded chain."""
+    return Issuer(embedded, ISSUER_DID, ISSUER_KEY)
+
+
+def test_revocations_and_suspensions_are_seen_within_the_ttl(
+    embedded: TestChain, issuer: Issuer
+) -> None:
+    clock = Clock()
+    view = CachedLedgerView(ChainView(embedded.ledger), ttl=TTL, clock=clock)
+    first = issuer.anchor([issuer.sign(n) for n in range(1, 4)])
+    second = issuer.anchor([issuer.sign(n) for n in range(4, 6)])
+    assert [verdict(view, credential) for credential in first + second] == [
+        (Status.VALID, None)
+    ] * 5
+
+    batch = Batch.of([c | {"proof": c["proof"][0]} for c in first])
+    embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
+                             batch.root, batch.digests[1], 4)
+    second_root = bytes.fromhex(second[0]["proof"][1]["merkleRoot"][2:])
+    embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeRoot", second_root, 3)
+    clock.now += TTL - 0.1
+    assert verdict(view, first[1]) == (Status.VALID, None)
+    clock.now += 0.2
+    assert [verdict(view, credential) for credential in first + second] == [
+        (Status.VALID, None),
+        (Status.INVALID, str(Code.REVOKED_CREDENTIAL)),
+        (Status.VALID, None),
+        (Status.INVALID, str(Code.REVOKED_BATCH)),
+        (Status.INVALID, str(Code.REVOKED_BATCH)),
+    ]
+    block = embedded.ledger.block_number()
+    assert view.leaf_revocation(batch.root, batch.digests[1]) == ChainView(
+        embedded.ledger).leaf_revocation(batch.root, batch.digests[1])
+    assert view.root_revocation(second_root).block <= block
+
+    embedded.ledger.transact(embedded.operator, "IssuerRegistry", "suspend", issuer.issuer_id, 1)
+    assert verdict(view, first[0]) == (Status.VALID, None)
+    clock.now += TTL
+    report = verify_credential(first[0], Context(view, clock=lambda: NOW))
+    assert (report.verdict, str(report.fragment("accreditation").code)) == (
+        Status.INVALID, str(Code.ISSUER_SUSPENDED))
+
+
+def test_an_unreachable_ledger_is_indeterminate_and_not_remembered(
+    embedded: TestChain, issuer: Issuer
+) -> None:
+    (credential,) = issuer.anchor([issuer.sign(1)])
+    down = ChainView.connect([f"http://127.0.0.1:{free_port()}"], embedded.deployment)
+    clock = Clock()
+    view = CachedLedgerView(down, ttl=TTL, clock=clock)
+    report = verify_credential(credential, Context(view, clock=lambda: NOW))
+    assert report.verdict is Status.INDETERMINATE
+    view.view = ChainView(embedded.ledger)
+    assert verdict(view, credential) == (Status.VALID, None)
+
+
+def test_the_revocation_feed_lists_what_the_contract_holds(
+    embedded: TestChain, issuer: Issuer
+) -> None:
+    credentials = issuer.anchor([issuer.sign(n) for n in range(1, 3)])
+    batch = Batch.of([c | {"proof": c["proof"][0]} for c in credentials])
+    chain_view = ChainView(embedded.ledger)
+    start, before = chain_view.revocations_since(0)
+    assert before == {}
+    receipt = embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
+                                       batch.root, batch.digests[0], 2)
+    head, found = chain_view.revocations_since(start + 1)
+    assert (head >= receipt["blockNumber"], found) == (
+        True, {(batch.root, batch.digests[0]): Revocation(reason=2,
+                                                          block=receipt["blockNumber"])})
+    assert chain_view.revocations_since(head + 1)[1] == {}

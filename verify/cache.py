@@ -1,0 +1,127 @@
+"""A ledger view that remembers chain facts across requests: immutable facts for good, mutable
+ones for a few seconds.
+
+Immutable once seen: a root's anchor (who anchored it, in which block), the roots a mined
+transaction anchored, the chain id and the anchor contract. Mutable, kept `ttl` seconds: an
+issuer's accreditation (scope, window, suspension), a key's retirement, and the absence of an
+anchor. Revocations are permanent on chain: they are read from the contract's events, every
+revocation since the last block read, at most once every `ttl` seconds (not one call per
+credential). So a revocation, a suspension or a key retirement is seen by verifiers at most
+`ttl` seconds after it is sealed. Failed look-ups (ledger unreachable) are never kept: they
+stay INDETERMINATE. The chain is assumed final once sealed (QBFT, or the embedded node).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
+from verify.abc import RevocationFeed
+
+T = TypeVar("T")
+
+DEFAULT_TTL = 5.0
+DEFAULT_ENTRIES = 200_000
+FOREVER = float("inf")
+
+
+class CachedLedgerView:
+    """Wraps a ledger view with a revocation feed (thread-safe); share one per process."""
+
+    def __init__(
+        self,
+        view: RevocationFeed,
+        *,
+        ttl: float = DEFAULT_TTL,
+        max_entries: int = DEFAULT_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl < 0 or max_entries < 1:
+            raise ValueError("ttl must be >= 0 and max_entries >= 1")
+        self.view = view
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._revocations: dict[tuple[bytes, bytes | None], Revocation] = {}
+        self._revocations_from = 0
+        self._revocations_until = -FOREVER
+        self._refresh = threading.Lock()
+
+    def chain_id(self) -> int:
+        """The chain id (kept for good)."""
+        return self._get(("chain_id",), self.view.chain_id, lambda _: FOREVER)
+
+    def anchor_contract(self) -> str:
+        """The anchor contract's address (kept for good)."""
+        return self._get(("anchor_contract",), self.view.anchor_contract, lambda _: FOREVER)
+
+    def anchor(self, root: bytes) -> AnchorRecord | None:
+        """A root's anchor: kept for good once anchored, `ttl` seconds while not."""
+        return self._get(("anchor", bytes(root)), lambda: self.view.anchor(root), self._final)
+
+    def anchored_in(self, transaction_hash: str) -> set[bytes]:
+        """The roots a transaction anchored: kept for good once mined with roots."""
+        key = ("anchored_in", transaction_hash.lower())
+        roots = self._get(key, lambda: frozenset(self.view.anchored_in(transaction_hash)),
+                          self._final)
+        return set(roots)
+
+    def root_revocation(self, root: bytes) -> Revocation | None:
+        """A batch's revocation, as of the events read at most `ttl` seconds ago."""
+        return self._revoked().get((bytes(root), None))
+
+    def leaf_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
+        """A credential's revocation, as of the events read at most `ttl` seconds ago."""
+        return self._revoked().get((bytes(root), bytes(leaf)))
+
+    def issuer_by_did(self, did: str) -> IssuerRecord | None:
+        """An issuer's accreditation (`ttl` seconds)."""
+        return self._get(("issuer", did), lambda: self.view.issuer_by_did(did), self._mutable)
+
+    def key(self, issuer_id: bytes, public_key: bytes) -> KeyRecord | None:
+        """A key's registration and retirement (`ttl` seconds)."""
+        return self._get(("key", bytes(issuer_id), bytes(public_key)),
+                         lambda: self.view.key(issuer_id, public_key), self._mutable)
+
+    def _revoked(self) -> dict[tuple[bytes, bytes | None], Revocation]:
+        """Every revocation up to a head read at most `ttl` seconds ago (one reader at a time
+        reads the events sealed since)."""
+        if self._revocations_until > self.clock():
+            return self._revocations
+        with self._refresh:
+            now = self.clock()
+            if self._revocations_until <= now:
+                head, found = self.view.revocations_since(self._revocations_from)
+                self._revocations = {**self._revocations, **found}
+                self._revocations_from = head + 1
+                self._revocations_until = now + self.ttl
+        return self._revocations
+
+    def _final(self, value: object) -> float:
+        """How long to keep an answer that never changes once present."""
+        return FOREVER if value else self.ttl
+
+    def _mutable(self, _value: object) -> float:
+        return self.ttl
+
+    def _get(self, key: Hashable, look_up: Callable[[], T], keep: Callable[[T], float]) -> T:
+        """The kept answer for `key` while fresh, else a new look-up (kept unless it raised)."""
+        now = self.clock()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] > now:
+                self._entries.move_to_end(key)
+                return found[1]
+        value = look_up()
+        with self._lock:
+            self._entries[key] = (now + keep(value), value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
