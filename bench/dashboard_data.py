@@ -107,6 +107,8 @@ class Shapes:
         self.anchored = self._marked(json.dumps(template, ensure_ascii=False))
         signed = {**template, "proof": template["proof"][0]}
         self.signed = self._marked(json.dumps(signed, ensure_ascii=False))
+        self.credits = float(subject["creditsEarned"])
+        self.completed_on = subject["activityEndDate"]
 
     def _marked(self, text: str) -> str:
         text = text.replace("{", "{{").replace("}", "}}")
@@ -136,5 +138,6 @@ class Shapes:
                     "signed": self.signed.format(**fields),
                     "anchored": self.anchored.format(**fields),
                     "issued_at": issued_at + index,
+                    "credits": self.credits, "completed_on": self.completed_on,
                 }
                 index += 1

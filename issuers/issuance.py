@@ -73,7 +73,8 @@ class Draft:
     """A checked outcome, as the unsigned credential it becomes and the keys it is stored under.
 
     `unsigned` is the credential, or a call that builds it where it is signed (so a signing
-    process receives a few fields instead of the whole document).
+    process receives a few fields instead of the whole document). `credits` and `completed_on`
+    are kept beside it, so a learner's record lists without parsing every document.
     """
 
     credential_id: str
@@ -83,6 +84,8 @@ class Draft:
     unit_version: int
     session: str
     unsigned: dict | Callable[[], dict]
+    credits: float | None = None
+    completed_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,8 @@ class Issuance:
                                 "digest": item.digest,
                                 "signed": item.text,
                                 "issued_at": now,
+                                "credits": draft.credits,
+                                "completed_on": draft.completed_on,
                             }
                             for offset, (draft, item) in enumerate(
                                 zip(chunk, islice(items, len(chunk)), strict=True)
@@ -498,7 +503,7 @@ def _draft(
     outcome: dict, unit: dict, learner: Any, profile: IssuerProfile, achievement: Any
 ) -> Draft:
     credential_id = f"urn:uuid:{uuid.uuid4()}"
-    credits = outcome["credits"]
+    earned = unit["credit_value"] if outcome["credits"] is None else outcome["credits"]
     valid_until = outcome["valid_until"]
     unsigned = partial(
         achievement_credential,
@@ -509,7 +514,7 @@ def _draft(
         result=Result(
             grade=outcome["grade"], scale=outcome["scale"], status=outcome["result_status"]
         ),
-        credits_earned=unit["credit_value"] if credits is None else credits,
+        credits_earned=earned,
         valid_from=f"{outcome['completed_on'].isoformat()}T00:00:00Z",
         valid_until=f"{valid_until.isoformat()}T00:00:00Z" if valid_until else None,
         activity_start=outcome["started_on"].isoformat() if outcome["started_on"] else None,
@@ -524,6 +529,8 @@ def _draft(
         unit_version=unit["version"],
         session=outcome["session"],
         unsigned=unsigned,
+        credits=float(earned),
+        completed_on=outcome["completed_on"].isoformat(),
     )
 
 

@@ -7,12 +7,12 @@ import hmac
 import json
 import re
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, tuple_
 
 from credentials.dids import did_web
 from credentials.model import LearnerRef, hashed_identifier
 from issuers.errors import InvalidInput
-from issuers.tables import credentials
+from issuers.tables import credentials, issuers, units
 from ledger.vault import derive_secret
 
 PEPPER_PURPOSE = b"creditbank learner pepper"
@@ -54,3 +54,38 @@ def credentials_of_learner(engine: Engine, learner_did: str) -> list[dict]:
     )
     with engine.connect() as connection:
         return [json.loads(row.anchored) for row in connection.execute(query)]
+
+
+def delivered_summaries(
+    engine: Engine, learner_did: str, *, after: tuple[float, str] | None, limit: int
+) -> list[dict]:
+    """Up to `limit` anchored course credentials of a learner after the (issued_at, id) cursor,
+    oldest first, listed from their stored columns (no document is parsed)."""
+    query = (
+        select(
+            credentials.c.id,
+            credentials.c.issued_at,
+            issuers.c.did.label("issuer"),
+            credentials.c.unit_code.label("unit"),
+            units.c.title,
+            units.c.kind,
+            credentials.c.credits,
+            credentials.c.completed_on,
+            units.c.framework,
+            units.c.level,
+        )
+        .join(issuers, issuers.c.id == credentials.c.issuer_id)
+        .join(
+            units,
+            (units.c.issuer_id == credentials.c.issuer_id)
+            & (units.c.code == credentials.c.unit_code)
+            & (units.c.version == credentials.c.unit_version),
+        )
+        .where(credentials.c.learner_did == learner_did, credentials.c.anchored.is_not(None))
+        .order_by(credentials.c.issued_at, credentials.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(credentials.c.issued_at, credentials.c.id) > after)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

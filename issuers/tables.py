@@ -121,10 +121,13 @@ credentials = Table(
     Column("signed", Text, nullable=False),
     Column("anchored", Text),
     Column("issued_at", Float, nullable=False),
+    Column("credits", Float),
+    Column("completed_on", String(10)),
     UniqueConstraint(
         "issuer_id", "learner_did", "unit_code", "session", name="uq_credentials_outcome"
     ),
     Index("ix_credentials_batch", "batch_id", "position"),
+    Index("ix_credentials_learner_issued", "learner_did", "issued_at", "id"),
 )
 
 revocations = Table(

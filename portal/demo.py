@@ -11,11 +11,13 @@ import click
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from issuers.anchoring import start_worker
+from issuers.cli import data_option, settings_of
 from ledger.genesis import initialise
-from ledger.runtime import Runtime, Settings
+from ledger.runtime import Runtime
 from ledger.server import serve
 from ledger.slowclients import SlowClientGuard
 from portal.app import create_app
+from portal.bank.revocation_watch import WATCH_SECONDS, watch
 from portal.seed import seed_demo
 
 HOST = "127.0.0.1"
@@ -26,24 +28,12 @@ class DemoRequestHandler(SlowClientGuard, WSGIRequestHandler):
 
 
 @click.command("demo")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Data directory (default: $CREDITBANK_DATA or ./creditbank-data).",
-)
+@data_option
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
 def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
     """Create (once) and run a local credit bank: embedded ledger, portal and JSON-RPC."""
-    settings = Settings.from_env(public_url=f"http://{HOST}:{port}")
-    if data_dir is not None:
-        settings = replace(
-            settings,
-            data_dir=data_dir.resolve(),
-            database_url=f"sqlite:///{data_dir.resolve() / 'creditbank.sqlite'}",
-        )
+    settings = replace(settings_of(data_dir), public_url=f"http://{HOST}:{port}")
     if not settings.chain_home.deployment_path.exists():
         click.echo(f"creating a chain in {settings.data_dir} …", err=True)
         initialise(settings.data_dir)
@@ -57,7 +47,12 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
             HOST, port, create_app(runtime), threaded=True, request_handler=DemoRequestHandler
         )
         worker = start_worker(runtime)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
         threading.Thread(target=web.serve_forever, daemon=True).start()
+        threading.Thread(target=watch, args=(runtime, stop, WATCH_SECONDS), name="revocations",
+                         daemon=True).start()
         click.echo(
             f"creditbank is running\n"
             f"  portal:      http://{HOST}:{port}/\n"
@@ -69,9 +64,6 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
             + ("\n".join(accounts.lines()) + "\n" if accounts else "")
             + "Press Ctrl+C to stop."
         )
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
         stop.wait()
         web.shutdown()
         worker.stop()

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from credentials.proofs import CRYPTOSUITES
 from portal.bank.applications import APPEAL_OUTCOMES, FLAG_OUTCOMES, STATUSES, VERDICTS
 from portal.bank.deposits import VERDICTS as DEPOSIT_VERDICTS
+from portal.bank.records import MAX_PAGE_SIZE, PAGE_SIZE
 
 TEXT = validate.Length(1, 5000)
 REASONS = fields.List(fields.String(validate=TEXT), load_default=list,
@@ -91,11 +92,23 @@ class TargetSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(1))
 
 
+class RecordPageArgsSchema(Schema):
+    """Which page of the record to list."""
+
+    limit = fields.Integer(load_default=PAGE_SIZE,
+                           validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
+
+
 class RecordSchema(Schema):
-    """A learner's account, record, deposits and chosen programme."""
+    """A learner's account, a page of their record, deposits and chosen programme."""
 
     account = fields.Nested(AccountSchema, required=True)
     credentials = fields.List(fields.Nested(CredentialSummarySchema), required=True)
+    next = fields.String(allow_none=True, required=True,
+                         metadata={"description": "Pass as `after` for the next page; null on "
+                                                  "the last."})
     deposits = fields.List(fields.Dict(), required=True)
     target = fields.Nested(TargetSchema, allow_none=True)
 

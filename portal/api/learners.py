@@ -30,6 +30,7 @@ from portal.api.bank_schemas import (
     LogInSchema,
     OpenAccountSchema,
     ProgressSchema,
+    RecordPageArgsSchema,
     RecordSchema,
     TargetSchema,
     TokenSchema,
@@ -40,7 +41,7 @@ from portal.bank.accounts import Accounts, learner_json, national_ids_from_file
 from portal.bank.applications import choose_target, progress, target_of
 from portal.bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
 from portal.bank.errors import BankError, InvalidInput, NotFound
-from portal.bank.records import credential_summary, held_credentials
+from portal.bank.records import record_page
 from portal.bank.transcripts import request_transcript, transcript_json
 from portal.ratelimit import limited
 
@@ -117,19 +118,21 @@ class Me(MethodView):
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
+    @blp.arguments(RecordPageArgsSchema, location="query")
     @blp.response(200, RecordSchema)
-    def get(self, principal: Principal) -> dict:
-        """Your account, every credential in your record, your deposits and your programme."""
+    def get(self, args: dict, principal: Principal) -> dict:
+        """Your account, a page of your record (oldest first), your deposits and programme."""
         learner = principal.record
         engine = runtime().engine
         try:
             target: dict | None = target_of(engine, learner)
         except NotFound:
             target = None
+        page = record_page(engine, learner, limit=args["limit"], after=args["after"])
         return {
             "account": learner_json(learner),
-            "credentials": [credential_summary(item)
-                            for item in held_credentials(engine, learner)],
+            "credentials": page.credentials,
+            "next": page.next,
             "deposits": deposits_of(engine, learner_id=learner["id"]),
             "target": target,
         }
