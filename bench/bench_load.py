@@ -5,8 +5,8 @@ Scenarios (each on a fresh data directory, a fresh chain and an accredited issue
              GET /healthz in the same run is the trivial-endpoint ceiling.
   issue      POST /api/v1/credentials, 10 outcomes a request, with `creditbank worker` anchoring;
              acknowledgement latency from wrk, time to anchored from the database.
-  dashboard  GET /api/v1/learners/me for learners holding many credentials each
-             (see bench/dashboard_data.py for how the credentials are generated).
+  dashboard  GET /api/v1/learners/me (a page of 50, and of 200) for learners holding many
+             credentials each (see bench/dashboard_data.py for how they are generated).
 
 Needs wrk (Debian: `apt-get install wrk`). Usage:
   python bench/bench_load.py verify [--credentials 2000] [--batch-size 100] [--seconds 15]
@@ -218,17 +218,20 @@ def dashboard_scenario(args: argparse.Namespace, data_dir: Path) -> list[str]:
         total = connection.execute(select(func.count()).select_from(credentials)).scalar_one()
     lines = [f"{total:,} credentials in the database ({args.learners:,} learners × "
              f"{args.per_learner:,} held, the rest spread over {args.filler:,} other learners), "
-             f"generated in {filled:.0f} s; GET /api/v1/learners/me for the {args.learners:,} "
-             f"learners in turn, {args.connections} connections, {args.seconds} s.", "",
+             f"generated in {filled:.0f} s; a page of the record (50 by default, and 200, the "
+             f"largest) for the {args.learners:,} learners in turn, {args.connections} "
+             f"connections, {args.seconds} s.", "",
              loadkit.TABLE_HEAD]
     with served(data_dir, threads=args.threads) as portal:
         for _ in range(args.repeat):
             trivial = loadkit.wrk("GET /healthz (trivial)", f"{portal.url}/healthz",
                                   connections=args.connections, seconds=args.seconds)
-            dashboard = loadkit.wrk("GET /api/v1/learners/me", f"{portal.url}/api/v1/learners/me",
-                                    script="dashboard.lua", connections=args.connections,
-                                    seconds=args.seconds, env={"BENCH_TOKENS": str(token_file)})
-            lines += [trivial.row(), dashboard.row(trivial)]
+            lines.append(trivial.row())
+            for path in ("/api/v1/learners/me", "/api/v1/learners/me?limit=200"):
+                page = loadkit.wrk(f"GET {path}", f"{portal.url}{path}", script="dashboard.lua",
+                                   connections=args.connections, seconds=args.seconds,
+                                   env={"BENCH_TOKENS": str(token_file), "BENCH_PATH": path})
+                lines.append(page.row(trivial))
     return lines
 
 
@@ -268,7 +271,8 @@ def main() -> None:
               f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", "",
               f"Machine: {loadkit.machine()} at the start.", ""]
     lines = SCENARIOS[args.scenario](args, data_dir)
-    print("\n".join([*header, *lines, "", f"Load average at the end: {loadkit.machine()}"]))
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print("\n".join([*header, *lines, "", f"Load average at the end: {load}."]))
     if args.keep:
         print(f"data kept in {root}", file=sys.stderr)
     else:

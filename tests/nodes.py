@@ -14,16 +14,33 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 JS_DIR = Path(__file__).parent / "js"
 GANACHE_BIN = JS_DIR / "node_modules" / ".bin" / "ganache"
 HOST = "127.0.0.1"
 FUNDED_BALANCE_WEI = 10**24
+T = TypeVar("T")
 
 
 class NodeStartError(RuntimeError):
     """The node process did not come up and answer JSON-RPC in time."""
+
+
+def eventually(probe: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """Poll `probe` until it returns a true value (OSError counts as not yet); that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from databases import PostgresServer, postgres_bin
 from issuer_support import accredited, outcome
-from nodes import free_port, rpc
+from nodes import eventually, free_port, rpc
 from sqlalchemy import select
 
 from issuers.tables import batches, credentials
@@ -109,20 +109,6 @@ class Service:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-
-
-def eventually(probe, what: str, timeout: float = 60.0) -> object:
-    """Poll `probe` until it returns a true value without raising OSError."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def gunicorn_workers(master: int) -> set[int]:

@@ -9,16 +9,14 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from credential_samples import SAMPLE_CREDENTIAL
-from nodes import free_port, rpc
+from nodes import eventually, free_port, rpc
 
 CREDITBANK = [sys.executable, "-m", "portal.cli"]
 WORKERS = 2
@@ -30,23 +28,8 @@ GUNICORN = [
     "--worker-class=gthread",
     "--threads=4",
 ]
-T = TypeVar("T")
 
 pytestmark = pytest.mark.slow
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Poll `probe` until it returns a value (errors count as not yet)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value is not None:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop(process: subprocess.Popen) -> None:
