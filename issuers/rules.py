@@ -14,6 +14,7 @@ from eth_hash.auto import keccak
 from credentials.canon import jcs
 
 from .fields import Reader, json_value
+from .frameworks import SCALES
 from .programmes import GradeBand, Programme, read_bands, read_programme
 from .sources import Source, UnitRef, read_source, read_unit_ref
 
@@ -368,7 +369,20 @@ def _threshold(reader: Reader) -> tuple[dict, tuple[str, ...]]:
     if (fields["min_score"] is not None or fields["min_grade"] is not None) \
             and fields["scale"] is None:
         reader.fail("scale", "is required with min_score or min_grade")
+    elif fields["scale"] is not None:
+        _check_minimum(reader, fields["scale"], fields["min_score"], fields["min_grade"])
     return fields, ("source", "scale", "min_score", "min_grade", "min_attendance")
+
+
+def _check_minimum(reader: Reader, name: str, score: Decimal | None, grade: str | None) -> None:
+    """A threshold's scale is one the audit knows, and its minimum lies on that scale."""
+    scale = SCALES.get(name)
+    if scale is None:
+        reader.fail("scale", f"{name!r} is not one of {', '.join(SCALES)}")
+    elif score is not None and scale.value(str(score)) is None:
+        reader.fail("min_score", f"is not a score on the {name} scale")
+    elif grade is not None and scale.value(grade) is None:
+        reader.fail("min_grade", f"is not a grade on the {name} scale")
 
 
 def _currency(reader: Reader) -> tuple[dict, tuple[str, ...]]:

@@ -3,6 +3,9 @@ second, deposits that cannot be accepted, account mistakes, and revocation of a 
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from bank_support import (
     LEARNER_ID,
@@ -205,3 +208,20 @@ def test_revoking_a_whole_batch_flags_the_decision_once(runtime: Runtime) -> Non
     assert client.post(f"{path}/flag-review", headers=operator, json={
         "outcome": "confirmed", "reasons": ["again"]}).json["message"] == (
         "the decision is not flagged for review")
+
+
+def test_applications_sent_at_once_open_one_review(runtime: Runtime) -> None:
+    bank = city_bank(runtime)
+    learner = bank.open_account()
+    bank.issue("bjou", [outcome("LOG201", "A")])
+    start = threading.Barrier(4)
+
+    def send(_: int) -> int:
+        start.wait()
+        return bank.client.post("/api/v1/applications", headers=learner,
+                                json={"rule_set_id": RULE_SET, "version": 1}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = sorted(pool.map(send, range(4)))
+    listed = bank.client.get("/api/v1/applications", headers=learner).json
+    assert (answers, len(listed["applications"])) == ([201, 409, 409, 409], 1)

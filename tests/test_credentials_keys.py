@@ -34,7 +34,8 @@ def test_sign_and_verify() -> None:
     assert (len(signature), len(key.public_key), len(key.seed)) == (64, 32, 32)
     assert verify_signature(key.public_key, signature, b"credit") is True
     assert verify_signature(key.public_key, signature, b"credit!") is False
-    assert verify_signature(key.public_key, signature[:-1] + b"\0", b"credit") is False
+    assert verify_signature(key.public_key, signature[:-1] + bytes([signature[-1] ^ 1]),
+                            b"credit") is False
     assert SigningKey.from_seed(key.seed).public_key == key.public_key
 
 

@@ -5,10 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from issuers.programmes import GradeBand
-from portal.engine.codes import Code
-from portal.engine.explain import MESSAGES, explain
-from portal.engine.frameworks import (
+from issuers.frameworks import (
     SCALES,
     convert_credits,
     convert_grade,
@@ -16,6 +13,9 @@ from portal.engine.frameworks import (
     eqf_level,
     national_levels,
 )
+from issuers.programmes import GradeBand
+from portal.engine.codes import Code
+from portal.engine.explain import MESSAGES, explain
 from portal.engine.rules import period_start, title_key
 
 

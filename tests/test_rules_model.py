@@ -145,6 +145,12 @@ def test_document_errors_name_the_field(change: dict, errors: dict) -> None:
     (6, {"scale": None, "min_attendance": 101}, {
         "rules[6].min_attendance": ["must be at most 100"],
         "rules[6].scale": ["is required with min_score or min_grade"]}),
+    (6, {"scale": "stars"}, {
+        "rules[6].scale": ["'stars' is not one of percent, gpa, points, letter, letter-kr, ects, "
+                           "pass-fail"]}),
+    (6, {"min_score": 120}, {"rules[6].min_score": ["is not a score on the percent scale"]}),
+    (6, {"scale": "letter", "min_score": None, "min_grade": "A0"}, {
+        "rules[6].min_grade": ["is not a grade on the letter scale"]}),
     (7, {"max_age_years": None, "not_before": None}, {
         "rules[7]": ["a currency rule needs max_age_years or not_before"]}),
     (8, {"period": "semester", "starts": ["02-30"]}, {

@@ -27,6 +27,11 @@ from ledger.runtime import Runtime
 from portal.bank.errors import Conflict, InvalidInput, NotFound
 from portal.bank.records import held_credentials, verified_outcomes
 from portal.bank.tables import (
+    APPEALED,
+    DECIDED,
+    FIRST_REVIEWED,
+    OPEN_STATUSES,
+    SUBMITTED,
     appeals,
     applications,
     decision_credentials,
@@ -44,10 +49,6 @@ from portal.engine.outcomes import Outcome
 APPEAL_DAYS = 30
 DAY = 86_400
 
-SUBMITTED = "submitted"
-FIRST_REVIEWED = "first_reviewed"
-DECIDED = "decided"
-APPEALED = "appealed"
 STATUSES = (SUBMITTED, FIRST_REVIEWED, DECIDED, APPEALED)
 
 FIRST = "first"
@@ -189,10 +190,14 @@ def apply(runtime: Runtime, learner: dict, *, rule_set_id: str | None = None,
         pending = connection.execute(select(applications.c.id).where(
             applications.c.learner_id == learner["id"],
             applications.c.rule_set_id == rule_set_id,
-            applications.c.status.in_((SUBMITTED, FIRST_REVIEWED, APPEALED)))).first()
+            applications.c.status.in_(OPEN_STATUSES))).first()
         if pending is not None:
             raise Conflict(f"application {pending.id} for {rule_set_id!r} is still under review")
-        connection.execute(insert(applications).values(**application))
+        try:
+            connection.execute(insert(applications).values(**application))
+        except IntegrityError:
+            raise Conflict(f"another application for {rule_set_id!r} was submitted meanwhile; "
+                           "it is under review") from None
     return application_json(runtime.engine, application)
 
 

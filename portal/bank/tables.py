@@ -80,6 +80,12 @@ targets = Table(
     Column("chosen_at", Float, nullable=False),
 )
 
+SUBMITTED = "submitted"
+FIRST_REVIEWED = "first_reviewed"
+DECIDED = "decided"
+APPEALED = "appealed"
+OPEN_STATUSES = (SUBMITTED, FIRST_REVIEWED, APPEALED)
+
 applications = Table(
     "bank_applications",
     metadata,
@@ -96,6 +102,9 @@ applications = Table(
     Column("submitted_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+_open = applications.c.status.in_(OPEN_STATUSES)
+Index("uq_bank_applications_open", applications.c.learner_id, applications.c.rule_set_id,
+      unique=True, sqlite_where=_open, postgresql_where=_open)
 
 reviews = Table(
     "bank_reviews",

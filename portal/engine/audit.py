@@ -25,11 +25,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from issuers.frameworks import SCALES, convert_credits
 from issuers.rules import CountCap, RuleSet, Threshold
 
 from .codes import Code
 from .errors import InvalidAudit, RuleSetNotInForce
-from .frameworks import SCALES, convert_credits
 from .outcomes import Outcome
 from .report import EXEMPTION, HOME, AuditReport, Line, Refusal, Requirement
 from .rules import (

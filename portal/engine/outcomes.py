@@ -8,9 +8,9 @@ from decimal import Decimal, InvalidOperation
 
 from credentials.errors import CredentialError
 from credentials.model import ATTENDANCE, credential_kind, credential_level, issuer_did
+from issuers.frameworks import eqf_level
 
 from .errors import InvalidOutcome
-from .frameworks import eqf_level
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Generic, TypeVar
 
+from issuers.frameworks import SCALES, convert_grade
 from issuers.programmes import Programme
 from issuers.rules import (
     CAP_RULES,
@@ -35,7 +36,6 @@ from issuers.rules import (
 from issuers.sources import Source, UnitRef
 
 from .codes import Code
-from .frameworks import SCALES, convert_grade
 from .outcomes import Outcome
 from .report import EXEMPTION, EXEMPTION_GRADE, TRANSFER, TRANSFER_GRADE, Line, Refusal
 
