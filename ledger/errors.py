@@ -104,6 +104,16 @@ class SchemaUnknown(LedgerError, RuntimeError):
         self.wanted = wanted
 
 
+class SchemaUntracked(LedgerError, RuntimeError):
+    """The database holds tables but no migration revision (made before migrations, or not ours)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database holds tables but no schema revision: it was made before schema "
+            "migrations or by another program; point CREDITBANK_DATABASE_URL at an empty database"
+        )
+
+
 class TransactionReverted(LedgerError):
     """A call or a mined transaction reverted; `reason` is the decoded revert string if any."""
 

@@ -14,9 +14,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
-from ledger.errors import SchemaUnknown
+from ledger.errors import SchemaUnknown, SchemaUntracked
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ADVISORY_LOCK = 0x6372_6564_6974  # "credit": one PostgreSQL advisory lock for migrations
@@ -53,6 +53,8 @@ def upgrade(engine: Engine) -> None:
         found = current(engine)
         if found is not None and not _known(found):
             raise SchemaUnknown(found, head())
+        if found is None and inspect(engine).get_table_names():
+            raise SchemaUntracked()
         if found != head():
             command.upgrade(alembic_config(engine), "head")
     _current.add(engine)

@@ -63,4 +63,5 @@ def test_the_summary_columns_are_filled_in_for_credentials_stored_before_them(
     command.downgrade(config, "0001")
     command.upgrade(config, "head")
     after = bank.client.get("/api/v1/learners/me", headers=learner).json["credentials"]
-    assert ([item["credits"] for item in before], after) == ([3, 2.5], before)
+    assert ({item["unit"]: item["credits"] for item in before}, after) == (
+        {"WH110": 3, "MATH110": 2.5}, before)

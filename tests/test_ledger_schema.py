@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 import portal.database  # noqa: F401  (every table module, so the metadata is whole)
-from ledger.errors import SchemaUnknown
+from ledger.errors import SchemaUnknown, SchemaUntracked
 from ledger.schema import alembic_config, current, head, upgrade
 from ledger.sql import metadata, open_engine
 from portal.cli import main
@@ -59,6 +59,15 @@ def test_a_database_from_a_newer_release_is_refused_by_name(database_url: str) -
     with pytest.raises(SchemaUnknown) as raised:
         upgrade(open_engine(database_url))
     assert (raised.value.found, raised.value.wanted) == ("f00d", head())
+
+
+def test_tables_without_a_revision_are_refused_and_left_alone(database_url: str) -> None:
+    engine = open_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE issuers (id VARCHAR(64) PRIMARY KEY)"))
+    with pytest.raises(SchemaUntracked):
+        upgrade(engine)
+    assert (current(engine), inspect(engine).get_table_names()) == (None, ["issuers"])
 
 
 def test_the_db_commands_report_and_apply_the_schema(tmp_path, capsys) -> None:
