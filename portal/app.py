@@ -41,7 +41,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
             runtime.settings.master_key(), b"creditbank portal sessions"
         )
     app.extensions["creditbank"] = runtime
-    app.extensions["rate_limiter"] = RateLimiter()
+    app.extensions["rate_limiter"] = RateLimiter(runtime.settings.data_dir / "ratelimit.table")
     security.init_app(app)
     api = Api(app)
     errors.init_app(app, api)

@@ -1,11 +1,23 @@
-"""A fixed-window rate limit per client address for public endpoints."""
+"""A fixed-window rate limit per client address for public endpoints, shared by the host's workers.
+
+Every process that opens the same counter file (the Gunicorn workers of one data directory) counts
+into one table in shared memory, so a limit holds for the host, not for each worker.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import ipaddress
+import mmap
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
+from struct import Struct
 from typing import Any, TypeVar
 
 from flask import current_app, request
@@ -13,24 +25,72 @@ from flask_smorest import abort
 
 View = TypeVar("View", bound=Callable[..., Any])
 
+SLOT = Struct("<QQQ")  # key (0 = empty), end of the slot's window (epoch seconds), count
+SLOTS = 1 << 16
+PROBES = 8
+
 
 class RateLimiter:
-    """Counts requests per (scope, client) in windows of `period` seconds (per process)."""
+    """Counts requests per (scope, client) in windows of `period` seconds, in a shared file."""
 
-    def __init__(self) -> None:
-        self._windows: dict[tuple[str, str], tuple[int, int]] = {}
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        size = SLOTS * SLOT.size
+        if os.fstat(self._fd).st_size < size:
+            os.ftruncate(self._fd, size)
+        self._table = mmap.mmap(self._fd, size)
+        weakref.finalize(self, os.close, self._fd)
         self._lock = threading.Lock()
+        self._clock = clock
 
     def hit(self, scope: str, client: str, limit: int, period: int) -> bool:
         """Count one request; False when the client is over its limit in this window."""
-        window = int(time.time() // period)
+        now = int(self._clock())
+        end = (now // period + 1) * period
+        key = _key(scope, client)
         with self._lock:
-            if len(self._windows) > 100_000:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
-            start, count = self._windows.get((scope, client), (window, 0))
-            count = count + 1 if start == window else 1
-            self._windows[(scope, client)] = (window, count)
+            fcntl.lockf(self._fd, fcntl.LOCK_EX)
+            try:
+                count = self._count(key, end, now)
+            finally:
+                fcntl.lockf(self._fd, fcntl.LOCK_UN)
         return count <= limit
+
+    def _count(self, key: int, end: int, now: int) -> int:
+        """Add one to the key's count in the window ending at `end`; the new count."""
+        free = None
+        for probe in range(PROBES):
+            offset = (key + probe) % SLOTS * SLOT.size
+            slot_key, slot_end, count = SLOT.unpack_from(self._table, offset)
+            if slot_key == key and slot_end == end:
+                SLOT.pack_into(self._table, offset, key, end, count + 1)
+                return count + 1
+            if free is None and (slot_key == 0 or slot_end <= now or slot_key == key):
+                free = offset
+        if free is None:
+            return 0  # every probed slot holds another live client: fail open rather than refuse
+        SLOT.pack_into(self._table, free, key, end, 1)
+        return 1
+
+
+def _key(scope: str, client: str) -> int:
+    """A 64-bit table key for (scope, client), never 0."""
+    digest = hashlib.blake2b(f"{scope}\0{client}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1
+
+
+def client_of(address: str | None) -> str:
+    """Whom a limit counts: an IPv4 address, or the /64 network of an IPv6 one (one subscriber)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "-"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def limited(scope: str) -> Callable[[View], View]:
@@ -43,7 +103,7 @@ def limited(scope: str) -> Callable[[View], View]:
             if scope in limits:
                 limit, period = limits[scope]
                 limiter: RateLimiter = current_app.extensions["rate_limiter"]
-                if not limiter.hit(scope, request.remote_addr or "-", limit, period):
+                if not limiter.hit(scope, client_of(request.remote_addr), limit, period):
                     abort(429, message=f"too many requests: at most {limit} per {period} s")
             return view(*args, **kwargs)
 

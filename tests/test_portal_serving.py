@@ -1,5 +1,6 @@
 """The server layout: `creditbank node` as its own process, Gunicorn workers reaching it over
-JSON-RPC; a worker killed with SIGKILL is replaced and the service keeps answering."""
+JSON-RPC; a worker killed with SIGKILL is replaced and the service keeps answering; the workers
+count one rate limit between them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,10 +64,9 @@ def verify(url: str, body: bytes) -> tuple[int, dict]:
         return error.code, json.load(error)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`creditbank node` plus `gunicorn -w 2 portal.wsgi:app` against it; both stopped after."""
-    data = tmp_path / "data"
+@contextmanager
+def serving(data: Path, app: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`creditbank node` plus `gunicorn -w 2 <app>` against it; both stopped after."""
     environment = {
         **os.environ,
         "CREDITBANK_MASTER_KEY": secrets.token_hex(32),
@@ -85,16 +87,27 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     try:
         eventually(lambda: rpc(node_url, "eth_chainId"), "the ledger node")
         gunicorn = subprocess.Popen(
-            [*GUNICORN, "--bind", f"127.0.0.1:{web_port}", "portal.wsgi:app"],
+            [*GUNICORN, "--bind", f"127.0.0.1:{web_port}", app],
             env={**environment, "CREDITBANK_LEDGER_URLS": node_url},
             stderr=subprocess.DEVNULL,
         )
         eventually(lambda: urllib.request.urlopen(f"{web_url}/api/v1/openapi.json"), "gunicorn")
+        eventually(
+            lambda: workers(gunicorn.pid) if len(workers(gunicorn.pid)) == WORKERS else None,
+            "the workers",
+        )
         yield web_url, gunicorn
     finally:
         if gunicorn is not None:
             stop(gunicorn)
         stop(node)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The production entry point, `portal.wsgi:app`, served by two workers."""
+    with serving(tmp_path / "data", "portal.wsgi:app") as server:
+        yield server
 
 
 def outcome(answer: tuple[int, dict]) -> tuple[int, str, list[tuple[str, str, str | None]]]:
@@ -123,11 +136,7 @@ EXPECTED = (
 def test_workers_verify_over_json_rpc_and_survive_a_killed_worker(served) -> None:
     url, gunicorn = served
     body = SAMPLE_CREDENTIAL.read_bytes()
-    first = eventually(
-        lambda: workers(gunicorn.pid) if len(workers(gunicorn.pid)) == WORKERS else None,
-        "the workers",
-    )
-
+    first = workers(gunicorn.pid)
     before = [outcome(verify(url, body)) for _ in range(20)]
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
@@ -140,3 +149,11 @@ def test_workers_verify_over_json_rpc_and_survive_a_killed_worker(served) -> Non
 
     assert before + during + after == [EXPECTED] * 40
     assert victim not in replaced and len(replaced & first) == WORKERS - 1
+
+
+def test_the_workers_share_one_rate_limit(tmp_path: Path) -> None:
+    limited = "portal.app:create_app(config={'RATE_LIMITS': {'verify': (30, 86400)}})"
+    body = SAMPLE_CREDENTIAL.read_bytes()
+    with serving(tmp_path / "data", limited) as (url, _), ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: verify(url, body)[0], range(80)))
+    assert (statuses.count(200), statuses.count(429)) == (30, 50)
