@@ -31,7 +31,7 @@ if [[ -z "${VIRTUAL_ENV:-}" ]]; then
 else
     python="$VIRTUAL_ENV/bin/python"
 fi
-"$python" -m pip install --quiet --upgrade pip
+"$python" -m pip install --quiet --upgrade pip setuptools
 "$python" -m pip install --quiet -e '.[test]'
 
 # JavaScript: ganache and the independent VC verifier, exactly as locked.
