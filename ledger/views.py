@@ -14,16 +14,21 @@ from ledger.errors import translated
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 
 EMPTY = bytes(32)
+# Blocks per eth_getLogs query: under the range limits of Besu (5,000 by default) and of ours.
+LOG_STEP = 2_000
 
 
 class ChainView:
     """The verifier's view of the chain: anchors, revocations, accreditations and keys."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, log_step: int = LOG_STEP) -> None:
         if ledger.deployment is None:
             raise ValueError("a chain view needs a deployment (chain id and contract addresses)")
+        if log_step < 1:
+            raise ValueError("log_step must be at least 1")
         self.ledger = ledger
         self.deployment = ledger.deployment
+        self.log_step = log_step
 
     @classmethod
     def connect(cls, urls: Sequence[str], deployment: Deployment) -> ChainView:
@@ -75,22 +80,23 @@ class ChainView:
     def revocations_since(
         self, first_block: int
     ) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
-        """Every revocation sealed from `first_block` to the head, from the contract's events:
+        """Every revocation sealed from `first_block` (at the earliest, the deployment's) to the
+        head, from the contract's events, `log_step` blocks a query:
         (head, {(root, digest, or None for the whole batch): revocation})."""
         head = self.ledger.block_number()
         found: dict[tuple[bytes, bytes | None], Revocation] = {}
-        if head < first_block:
-            return head, found
         events = self.ledger.contract("CredentialAnchor").events
-        with translated():
-            roots = events.RootRevoked.get_logs(from_block=first_block, to_block=head)
-            leaves = events.LeafRevoked.get_logs(from_block=first_block, to_block=head)
-        for log in roots:
-            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
-            found[(bytes(log["args"]["root"]), None)] = revocation
-        for log in leaves:
-            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
-            found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
+        for start in range(max(first_block, self.deployment.block), head + 1, self.log_step):
+            end = min(start + self.log_step - 1, head)
+            with translated():
+                roots = events.RootRevoked.get_logs(from_block=start, to_block=end)
+                leaves = events.LeafRevoked.get_logs(from_block=start, to_block=end)
+            for log in roots:
+                revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+                found[(bytes(log["args"]["root"]), None)] = revocation
+            for log in leaves:
+                revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+                found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
         return head, found
 
     def issuer_by_did(self, did: str) -> IssuerRecord | None:

@@ -1,8 +1,10 @@
-"""The per-process cache of chain facts: the same verdicts as reading the chain each time, with
-revocations and suspensions seen within the TTL, and an unreachable ledger never VALID."""
+"""The per-process caches: chain facts give the same verdicts as reading the chain each time, with
+revocations and suspensions seen within the TTL and an unreachable ledger never VALID; remembered
+signatures are checked once and failures never remembered."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -12,10 +14,13 @@ from issuing import Issuer
 from nodes import free_port
 
 from issuers.batch import Batch
+from ledger import rpc
+from ledger.errors import LedgerError
 from ledger.records import Revocation
 from ledger.views import ChainView
 from verify import Code, Context, Status, verify_credential
-from verify.cache import CachedLedgerView
+from verify.cache import CachedLedgerView, VerifiedSignatures
+from verify.checks import proof as proof_check
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TTL = 5.0
@@ -111,3 +116,61 @@ def test_the_revocation_feed_lists_what_the_contract_holds(
         True, {(batch.root, batch.digests[0]): Revocation(reason=2,
                                                           block=receipt["blockNumber"])})
     assert chain_view.revocations_since(head + 1)[1] == {}
+
+
+def test_revocations_are_read_in_block_ranges_the_node_accepts(
+    embedded: TestChain, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rpc, "MAX_LOG_RANGE", 3)
+    credentials = issuer.anchor([issuer.sign(n) for n in range(1, 7)])
+    batch = Batch.of([c | {"proof": c["proof"][0]} for c in credentials])
+    blocks = [embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
+                                       batch.root, digest, 2)["blockNumber"]
+              for digest in batch.digests]
+    assert blocks[-1] - embedded.deployment.block + 1 > 3
+
+    with pytest.raises(LedgerError, match="max block range"):
+        ChainView(embedded.ledger).revocations_since(0)
+    head, found = ChainView(embedded.ledger, log_step=3).revocations_since(0)
+    assert head >= blocks[-1]
+    assert found == {(batch.root, digest): Revocation(reason=2, block=block)
+                     for digest, block in zip(batch.digests, blocks, strict=True)}
+    view = CachedLedgerView(ChainView(embedded.ledger, log_step=2), ttl=TTL, clock=Clock())
+    assert [verdict(view, credential)[1] for credential in credentials] == [
+        str(Code.REVOKED_CREDENTIAL)] * 6
+
+
+def test_a_process_checks_each_signature_once_and_never_remembers_a_failure(
+    embedded: TestChain, issuer: Issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (credential,) = issuer.anchor([issuer.sign(1)])
+    tampered = json.loads(json.dumps(credential))
+    tampered["credentialSubject"]["creditsEarned"] = 99
+    checked = []
+    real_verify = proof_check.proofs.verify
+    monkeypatch.setattr(proof_check.proofs, "verify",
+                        lambda *args: checked.append(args[0]["id"]) or real_verify(*args))
+    signatures = VerifiedSignatures()
+    view = ChainView(embedded.ledger)
+
+    def verdict_with_memo(document: dict) -> tuple[Status, str | None]:
+        report = verify_credential(document, Context(view, clock=lambda: NOW,
+                                                     signatures=signatures))
+        return report.verdict, report.fragment("proof").code
+
+    assert verdict_with_memo(credential) == (Status.VALID, None)
+    assert verdict_with_memo(credential) == (Status.VALID, None)
+    assert verdict_with_memo(tampered) == (Status.INVALID, Code.SIGNATURE_INVALID)
+    assert verdict_with_memo(tampered) == (Status.INVALID, Code.SIGNATURE_INVALID)
+    assert checked == [credential["id"], tampered["id"], tampered["id"]]
+
+
+def test_remembered_signatures_are_bounded_least_recently_used_out_first() -> None:
+    signatures = VerifiedSignatures(max_entries=2)
+    first, second, third = (VerifiedSignatures.digest({"id": n}, b"k" * 32) for n in range(3))
+    assert VerifiedSignatures.digest({"id": 0}, b"j" * 32) != first
+    signatures.add(first)
+    signatures.add(second)
+    assert first in signatures
+    signatures.add(third)
+    assert (first in signatures, second in signatures, third in signatures) == (True, False, True)

@@ -13,6 +13,8 @@ stay INDETERMINATE. The chain is assumed final once sealed (QBFT, or the embedde
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -125,3 +127,37 @@ class CachedLedgerView:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return value
+
+
+class VerifiedSignatures:
+    """Signatures that verified, remembered by what they covered (thread-safe, bounded, least
+    recently used out first): the same document under the same key verifies again, so a process
+    checks it once. A signature that failed is never remembered; share one per process."""
+
+    def __init__(self, max_entries: int = DEFAULT_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be >= 1")
+        self.max_entries = max_entries
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(document: dict[str, Any], public_key: bytes) -> bytes:
+        """What identifies one signature check: the whole document, proofs included, and the key."""
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(bytes(public_key) + text.encode()).digest()
+
+    def __contains__(self, digest: bytes) -> bool:
+        with self._lock:
+            if digest in self._seen:
+                self._seen.move_to_end(digest)
+                return True
+            return False
+
+    def add(self, digest: bytes) -> None:
+        """Remember a signature that verified."""
+        with self._lock:
+            self._seen[digest] = None
+            self._seen.move_to_end(digest)
+            while len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 from verify.abc import LedgerView
+
+if TYPE_CHECKING:
+    from verify.cache import VerifiedSignatures
 
 T = TypeVar("T")
 
@@ -29,7 +32,8 @@ class Context:
     Use one context per request or batch: look-ups are cached for its lifetime (failures are not),
     so a batch costs one chain look-up per batch root, issuer and key.
     `trusted_chain_id` / `trusted_anchor_contract` pin the chain a credential must be anchored on;
-    when None, the ledger's own chain id and anchor contract are expected.
+    when None, the ledger's own chain id and anchor contract are expected. `signatures`, shared by
+    a process, spares it checking the same signature twice.
     """
 
     ledger: LedgerView
@@ -38,6 +42,7 @@ class Context:
     max_depth: int = MAX_DEPTH
     trusted_chain_id: int | None = None
     trusted_anchor_contract: str | None = None
+    signatures: VerifiedSignatures | None = None
     _cache: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -37,6 +37,7 @@ from portal.api.bank_schemas import (
     TranscriptRequestSchema,
     TranscriptSchema,
 )
+from portal.api.verify import record_context
 from portal.bank.accounts import Accounts, learner_json, national_ids_from_file
 from portal.bank.applications import choose_target, progress, target_of
 from portal.bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
@@ -161,7 +162,7 @@ class Progress(MethodView):
     def get(self, principal: Principal) -> dict:
         """The audit of your record against your programme today: what counts, what does not
         and why, and what is still missing."""
-        return progress(runtime(), principal.record)
+        return progress(runtime(), principal.record, context=record_context())
 
 
 @blp.route("/learners/me/deposits")

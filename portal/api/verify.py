@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 from ledger.views import ChainView
 from portal.ratelimit import limited
 from verify import Context, verify_credential
-from verify.cache import DEFAULT_TTL, CachedLedgerView
+from verify.cache import DEFAULT_TTL, CachedLedgerView, VerifiedSignatures
 
 CACHE_ENV = "CREDITBANK_VERIFY_CACHE_SECONDS"
 
@@ -83,3 +83,11 @@ def chain_facts() -> CachedLedgerView:
                                            os.environ.get(CACHE_ENV, DEFAULT_TTL)))
         current_app.extensions["verify_view"] = CachedLedgerView(ChainView(runtime.ledger), ttl=ttl)
     return current_app.extensions["verify_view"]
+
+
+def record_context() -> Context:
+    """The context a learner's own record is verified in: the process's chain facts (as public
+    verification sees them) and the signatures the process has already checked."""
+    if "verified_signatures" not in current_app.extensions:
+        current_app.extensions["verified_signatures"] = VerifiedSignatures()
+    return Context(chain_facts(), signatures=current_app.extensions["verified_signatures"])

@@ -24,6 +24,7 @@ from issuers.rules import RuleSet, load_rule_set
 from issuers.tables import issuers, rule_sets
 from ledger.audit import record
 from ledger.runtime import Runtime
+from ledger.views import ChainView
 from portal.bank.errors import Conflict, InvalidInput, NotFound
 from portal.bank.records import held_credentials, verified_outcomes
 from portal.bank.tables import (
@@ -45,6 +46,7 @@ from portal.engine.codes import Code
 from portal.engine.errors import RuleSetNotInForce
 from portal.engine.explain import explain
 from portal.engine.outcomes import Outcome
+from verify import Context
 
 APPEAL_DAYS = 30
 DAY = 86_400
@@ -148,11 +150,14 @@ def target_of(engine: Engine, learner: dict) -> dict:
     return {"rule_set_id": row.rule_set_id, "version": row.version}
 
 
-def progress(runtime: Runtime, learner: dict, *, now: float | None = None) -> dict:
-    """The audit of the learner's record against their chosen programme, as of today."""
+def progress(runtime: Runtime, learner: dict, *, context: Context | None = None,
+             now: float | None = None) -> dict:
+    """The audit of the learner's record against their chosen programme, as of today, with the
+    credentials verified in `context` (default: against the chain itself, read now)."""
     target = target_of(runtime.engine, learner)
     rule_set, _row = approved_rule_set(runtime, target["rule_set_id"], target["version"])
-    verified = verified_outcomes(runtime, learner, held_credentials(runtime.engine, learner))
+    verified = verified_outcomes(context or Context(ChainView(runtime.ledger)), learner,
+                                 held_credentials(runtime.engine, learner))
     report = _audit(verified.outcomes, rule_set, now)
     return {"audit": report, "set_aside": list(verified.set_aside)}
 
@@ -434,7 +439,7 @@ def _reaudit(runtime: Runtime, learner: dict, rule_set: RuleSet,
              now: float | None) -> tuple[dict, list[dict], list[dict]]:
     """The audit of the learner's record now, the credentials it read, and those set aside."""
     held = held_credentials(runtime.engine, learner)
-    verified = verified_outcomes(runtime, learner, held)
+    verified = verified_outcomes(Context(ChainView(runtime.ledger)), learner, held)
     report = _audit(verified.outcomes, rule_set, now)
     counted = {outcome.id for outcome in verified.outcomes}
     snapshot = []

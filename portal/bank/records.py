@@ -17,8 +17,6 @@ from credentials.anchoring import anchor_proof_of
 from credentials.errors import CredentialError
 from credentials.merkle import credential_digest
 from issuers.learners import credentials_of_learner, delivered_summaries
-from ledger.runtime import Runtime
-from ledger.views import ChainView
 from portal.bank.errors import InvalidInput
 from portal.bank.tables import deposits
 from portal.engine.errors import InvalidOutcome
@@ -79,14 +77,14 @@ def held_credentials(engine: Engine, learner: dict) -> list[Held]:
     return held
 
 
-def verified_outcomes(runtime: Runtime, learner: dict, held: Sequence[Held]) -> Verified:
-    """Verify every held credential now and read it into an outcome of this learner.
+def verified_outcomes(context: Context, learner: dict, held: Sequence[Held]) -> Verified:
+    """Verify every held credential in `context` and read it into an outcome of this learner.
 
     A revoked credential stays in (the audit refuses it with its reason); one that no longer
     verifies is set aside, unless a reviewer accepted it on its evidence (such a deposit may
     name the learner otherwise: it counts for this account).
     """
-    reports = verify_held(runtime, held)
+    reports = verify_held(context, held)
     outcomes, set_aside = [], []
     for item, report in zip(held, reports, strict=True):
         revoked = report.fragment("status").code in REVOKED_CODES
@@ -216,9 +214,9 @@ class Overview:
     by_year: tuple[Tally, ...]
 
 
-def verify_held(runtime: Runtime, held: Sequence[Held]) -> list[Report]:
-    """Verify every held credential now (one ledger look-up per batch root)."""
-    return verify_many([item.credential for item in held], Context(ChainView(runtime.ledger)))
+def verify_held(context: Context, held: Sequence[Held]) -> list[Report]:
+    """Verify every held credential in one context (one chain look-up per batch root)."""
+    return verify_many([item.credential for item in held], context)
 
 
 def record_overview(held: Sequence[Held]) -> Overview:

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.runtime import Runtime
 from portal import oidc, sessions
+from portal.api.verify import record_context
 from portal.bank.accounts import Accounts
 from portal.bank.applications import (
     appeal,
@@ -178,7 +179,7 @@ def dashboard() -> str:
     """The lifelong learning record: by institution, kind, level, credits and year."""
     learner = _learner()
     held = held_credentials(_runtime().engine, learner)
-    reports = verify_held(_runtime(), held)
+    reports = verify_held(record_context(), held)
     rows = [{**credential_summary(item), "ref": credential_ref(item.id), "status": report.verdict,
              "issuer_name": _issuer_name(item.credential)}
             for item, report in zip(held, reports, strict=True)]
@@ -195,7 +196,7 @@ def dashboard() -> str:
 def credential(ref: str) -> str:
     """One credential: its live verification, downloads and sharing."""
     item = _held(ref)
-    report = verify_held(_runtime(), [item])[0]
+    report = verify_held(record_context(), [item])[0]
     failed = next((f for f in report.fragments if f.status is report.verdict), None)
     reason = REASONS.get(Code(str(failed.code))) if failed and failed.code else None
     return render_template("learner/credential.html", item=item, ref=ref,
@@ -299,7 +300,7 @@ def progress_page() -> BaseResponse | tuple[str, int] | str:
         return redirect(url_for("citizen.progress_page"), 303)
     try:
         target = target_of(runtime.engine, learner)
-        state = progress(runtime, learner)
+        state = progress(runtime, learner, context=record_context())
     except NotFound:
         target, state = None, None
     except Conflict:

@@ -37,18 +37,23 @@ def run(subject: Subject, context: Context) -> Fragment:
             controller=controller,
             issuer=facts.issuer,
         )
-    try:
-        signed = proofs.verify(document, proof, public_key)
-    except CredentialError as error:
-        raise Invalid(
-            Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
-        ) from error
-    if not signed:
-        raise Invalid(
-            Code.SIGNATURE_INVALID,
-            "The issuer's signature does not match the credential: it was altered or forged.",
-            field="proof.proofValue",
-        )
+    memo = context.signatures
+    seen = memo.digest(document, public_key) if memo is not None else None
+    if memo is None or seen not in memo:
+        try:
+            signed = proofs.verify(document, proof, public_key)
+        except CredentialError as error:
+            raise Invalid(
+                Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
+            ) from error
+        if not signed:
+            raise Invalid(
+                Code.SIGNATURE_INVALID,
+                "The issuer's signature does not match the credential: it was altered or forged.",
+                field="proof.proofValue",
+            )
+        if memo is not None:
+            memo.add(seen)
     subject.public_key = public_key
     return Fragment(
         NAME,
