@@ -23,6 +23,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -115,9 +116,10 @@ def read_installed(path: Path) -> dict[str, str]:
 
 
 def fetch(url: str, timeout: float = 30) -> dict | None:
-    """A JSON document, or None when the server answers 404."""
+    """A JSON document, or None when the server answers 404 (three tries, 1 s and 2 s apart)."""
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    for _ in range(3):
+    for attempt in range(3):
+        time.sleep(attempt)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.load(response)
