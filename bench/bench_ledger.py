@@ -124,24 +124,30 @@ def call_latency(node: EmbeddedNode, contract, count: int) -> list[float]:
     return samples
 
 
-def reopen_seconds(data_dir: Path, operator: LocalAccount, blocks: int) -> float:
-    """Append `blocks` empty blocks straight through py-evm, close, and time the reopen."""
-    node, _ = EmbeddedNode.create(data_dir, operator_address=operator.address)
-    chain = node.chain
+def append_empty_blocks(node: EmbeddedNode, blocks: int) -> None:
+    """Append `blocks` empty blocks, one second apart, straight through py-evm (progress on
+    stderr)."""
     parent = node.head()
     for number in range(blocks):
-        header = chain.create_header_from_parent(
+        header = node.chain.create_header_from_parent(
             parent,
             timestamp=parent.timestamp + 1,
             gas_limit=parent.gas_limit,
             coinbase=parent.coinbase,
         )
-        block = chain.get_vm(header).get_block()
-        chain.chaindb.persist_block(block)
+        block = node.chain.get_vm(header).get_block()
+        node.chain.chaindb.persist_block(block)
         parent = block.header
         if number % 5_000 == 4_999:
             node.storage.commit()
+            print(f"  {number + 1:,} of {blocks:,} blocks", file=sys.stderr)
     node.storage.commit()
+
+
+def reopen_seconds(data_dir: Path, operator: LocalAccount, blocks: int) -> float:
+    """Append `blocks` empty blocks, close, and time the reopen."""
+    node, _ = EmbeddedNode.create(data_dir, operator_address=operator.address)
+    append_empty_blocks(node, blocks)
     node.close()
     started = time.perf_counter()
     reopened = EmbeddedNode.open(data_dir)

@@ -77,17 +77,21 @@ class ChainView:
         """A single credential's revocation, if any."""
         return _revocation(self.ledger.read("CredentialAnchor", "leafRevocation", root, digest))
 
-    def revocations_since(
-        self, first_block: int
-    ) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
-        """Every revocation sealed from `first_block` (at the earliest, the deployment's) to the
-        head, from the contract's events, `log_step` blocks a query:
-        (head, {(root, digest, or None for the whole batch): revocation})."""
-        head = self.ledger.block_number()
+    def head(self) -> int:
+        """The newest sealed block."""
+        return self.ledger.block_number()
+
+    def revocations_between(
+        self, first_block: int, last_block: int
+    ) -> dict[tuple[bytes, bytes | None], Revocation]:
+        """Every revocation sealed in blocks `first_block` (at the earliest, the deployment's) to
+        `last_block`, from the contract's events, `log_step` blocks a query:
+        {(root, digest, or None for the whole batch): revocation}."""
         found: dict[tuple[bytes, bytes | None], Revocation] = {}
         events = self.ledger.contract("CredentialAnchor").events
-        for start in range(max(first_block, self.deployment.block), head + 1, self.log_step):
-            end = min(start + self.log_step - 1, head)
+        for start in range(max(first_block, self.deployment.block), last_block + 1,
+                           self.log_step):
+            end = min(start + self.log_step - 1, last_block)
             with translated():
                 roots = events.RootRevoked.get_logs(from_block=start, to_block=end)
                 leaves = events.LeafRevoked.get_logs(from_block=start, to_block=end)
@@ -97,7 +101,7 @@ class ChainView:
             for log in leaves:
                 revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
                 found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
-        return head, found
+        return found
 
     def issuer_by_did(self, did: str) -> IssuerRecord | None:
         """An issuer's accreditation by its DID; None if it was never accredited."""

@@ -107,15 +107,15 @@ def test_the_revocation_feed_lists_what_the_contract_holds(
     credentials = issuer.anchor([issuer.sign(n) for n in range(1, 3)])
     batch = Batch.of([c | {"proof": c["proof"][0]} for c in credentials])
     chain_view = ChainView(embedded.ledger)
-    start, before = chain_view.revocations_since(0)
-    assert before == {}
+    start = chain_view.head()
+    assert chain_view.revocations_between(0, start) == {}
     receipt = embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
                                        batch.root, batch.digests[0], 2)
-    head, found = chain_view.revocations_since(start + 1)
-    assert (head >= receipt["blockNumber"], found) == (
+    head = chain_view.head()
+    assert (head >= receipt["blockNumber"], chain_view.revocations_between(start + 1, head)) == (
         True, {(batch.root, batch.digests[0]): Revocation(reason=2,
                                                           block=receipt["blockNumber"])})
-    assert chain_view.revocations_since(head + 1)[1] == {}
+    assert chain_view.revocations_between(head + 1, head) == {}
 
 
 def test_revocations_are_read_in_block_ranges_the_node_accepts(
@@ -129,15 +129,82 @@ def test_revocations_are_read_in_block_ranges_the_node_accepts(
               for digest in batch.digests]
     assert blocks[-1] - embedded.deployment.block + 1 > 3
 
+    head = embedded.ledger.block_number()
     with pytest.raises(LedgerError, match="max block range"):
-        ChainView(embedded.ledger).revocations_since(0)
-    head, found = ChainView(embedded.ledger, log_step=3).revocations_since(0)
-    assert head >= blocks[-1]
+        ChainView(embedded.ledger, log_step=head + 1).revocations_between(0, head)
+    found = ChainView(embedded.ledger, log_step=3).revocations_between(0, head)
     assert found == {(batch.root, digest): Revocation(reason=2, block=block)
                      for digest, block in zip(batch.digests, blocks, strict=True)}
     view = CachedLedgerView(ChainView(embedded.ledger, log_step=2), ttl=TTL, clock=Clock())
     assert [verdict(view, credential)[1] for credential in credentials] == [
         str(Code.REVOKED_CREDENTIAL)] * 6
+
+
+class CountingView(ChainView):
+    """A chain view that records the event ranges and the contract reads it is asked for."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ranges: list[tuple[int, int]] = []
+        self.reads: list[tuple[str, bytes, bytes | None]] = []
+
+    def revocations_between(self, first_block: int, last_block: int) -> dict:
+        self.ranges.append((first_block, last_block))
+        return super().revocations_between(first_block, last_block)
+
+    def root_revocation(self, root: bytes) -> Revocation | None:
+        self.reads.append(("root", root, None))
+        return super().root_revocation(root)
+
+    def leaf_revocation(self, root: bytes, digest: bytes) -> Revocation | None:
+        self.reads.append(("leaf", root, digest))
+        return super().leaf_revocation(root, digest)
+
+
+def test_a_process_on_a_long_chain_reads_recent_events_and_asks_the_contract_for_older_batches(
+    embedded: TestChain, issuer: Issuer
+) -> None:
+    old = issuer.anchor([issuer.sign(n) for n in range(1, 4)])
+    old_batch = Batch.of([c | {"proof": c["proof"][0]} for c in old])
+    revoked_at = embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
+                                          old_batch.root, old_batch.digests[0], 4)["blockNumber"]
+    (gone,) = issuer.anchor([issuer.sign(4)])
+    gone_root = bytes.fromhex(gone["proof"][1]["merkleRoot"][2:])
+    embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeRoot", gone_root, 3)
+    recent = issuer.anchor([issuer.sign(n) for n in range(5, 7)])
+    head = embedded.ledger.block_number()
+    recent_root = bytes.fromhex(recent[0]["proof"][1]["merkleRoot"][2:])
+    recent_block = ChainView(embedded.ledger).anchor(recent_root).block
+    backfill = head - recent_block + 1
+    assert revoked_at < recent_block
+
+    clock = Clock()
+    chain_view = CountingView(embedded.ledger)
+    view = CachedLedgerView(chain_view, ttl=TTL, clock=clock, backfill=backfill)
+    assert [verdict(view, credential) for credential in recent] == [(Status.VALID, None)] * 2
+    assert (chain_view.ranges, chain_view.reads) == ([(recent_block, head)], [])
+
+    assert [verdict(view, credential) for credential in [*old, gone]] == [
+        (Status.INVALID, str(Code.REVOKED_CREDENTIAL)),
+        (Status.VALID, None),
+        (Status.VALID, None),
+        (Status.INVALID, str(Code.REVOKED_BATCH)),
+    ]
+    assert view.leaf_revocation(old_batch.root, old_batch.digests[0]) == Revocation(
+        reason=4, block=revoked_at)
+    assert sorted(chain_view.reads) == sorted(
+        [("root", old_batch.root, None), ("root", gone_root, None)]
+        + [("leaf", old_batch.root, digest) for digest in old_batch.digests])
+    reads = len(chain_view.reads)
+    assert verdict(view, old[1]) == (Status.VALID, None)
+    assert len(chain_view.reads) == reads
+
+    later = embedded.ledger.transact(issuer.account, "CredentialAnchor", "revokeLeafRecord",
+                                     old_batch.root, old_batch.digests[1], 2)["blockNumber"]
+    clock.now += TTL
+    assert verdict(view, old[1]) == (Status.INVALID, str(Code.REVOKED_CREDENTIAL))
+    assert chain_view.ranges[-1][1] >= later
+    assert len(chain_view.reads) == reads
 
 
 def test_a_process_checks_each_signature_once_and_never_remembers_a_failure(

@@ -50,13 +50,18 @@ class LedgerView(Protocol):
 
 
 class RevocationFeed(LedgerView, Protocol):
-    """A ledger view that can also list the revocations sealed since a block (from events)."""
+    """A ledger view that can also list the revocations sealed in a range of blocks (from
+    events)."""
 
-    def revocations_since(
-        self, first_block: int
-    ) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
-        """(head block, {(root, leaf digest or None for the batch): revocation}) sealed in
-        blocks `first_block`..head."""
+    def head(self) -> int:
+        """The newest sealed block."""
+        ...
+
+    def revocations_between(
+        self, first_block: int, last_block: int
+    ) -> dict[tuple[bytes, bytes | None], Revocation]:
+        """{(root, leaf digest or None for the batch): revocation} sealed in blocks
+        `first_block`..`last_block`."""
         ...
 
 

@@ -6,8 +6,12 @@ transaction anchored, the chain id and the anchor contract. Mutable, kept `ttl` 
 issuer's accreditation (scope, window, suspension), a key's retirement, and the absence of an
 anchor. Revocations are permanent on chain: they are read from the contract's events, every
 revocation since the last block read, at most once every `ttl` seconds (not one call per
-credential). So a revocation, a suspension or a key retirement is seen by verifiers at most
-`ttl` seconds after it is sealed. Failed look-ups (ledger unreachable) are never kept: they
+credential). The first read goes back `backfill` blocks from the head (the whole chain when it
+is younger), so a process starts in a few queries on a chain of any age; a batch anchored before
+that is asked of the contract once, at the head (nodes such as Besu keep no state of old
+blocks), and the answer kept for good, since any later revocation is in the events. So a
+revocation, a suspension or a key retirement is seen by verifiers at most `ttl` seconds after
+it is sealed. Failed look-ups (ledger unreachable) are never kept: they
 stay INDETERMINATE. The chain is assumed final once sealed (QBFT, or the embedded node).
 """
 
@@ -28,6 +32,8 @@ T = TypeVar("T")
 
 DEFAULT_TTL = 5.0
 DEFAULT_ENTRIES = 200_000
+# Blocks of revocation events read on a process's first look: a day of 2-second blocks.
+DEFAULT_BACKFILL = 43_200
 FOREVER = float("inf")
 
 
@@ -40,17 +46,20 @@ class CachedLedgerView:
         *,
         ttl: float = DEFAULT_TTL,
         max_entries: int = DEFAULT_ENTRIES,
+        backfill: int = DEFAULT_BACKFILL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if ttl < 0 or max_entries < 1:
-            raise ValueError("ttl must be >= 0 and max_entries >= 1")
+        if ttl < 0 or max_entries < 1 or backfill < 1:
+            raise ValueError("ttl must be >= 0, max_entries and backfill >= 1")
         self.view = view
         self.ttl = ttl
         self.max_entries = max_entries
+        self.backfill = backfill
         self.clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self._revocations: dict[tuple[bytes, bytes | None], Revocation] = {}
+        self._events_from = -1
         self._revocations_from = 0
         self._revocations_until = -FOREVER
         self._refresh = threading.Lock()
@@ -76,11 +85,11 @@ class CachedLedgerView:
 
     def root_revocation(self, root: bytes) -> Revocation | None:
         """A batch's revocation, as of the events read at most `ttl` seconds ago."""
-        return self._revoked().get((bytes(root), None))
+        return self._revocation(bytes(root), None)
 
     def leaf_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
         """A credential's revocation, as of the events read at most `ttl` seconds ago."""
-        return self._revoked().get((bytes(root), bytes(leaf)))
+        return self._revocation(bytes(root), bytes(leaf))
 
     def issuer_by_did(self, did: str) -> IssuerRecord | None:
         """An issuer's accreditation (`ttl` seconds)."""
@@ -91,19 +100,39 @@ class CachedLedgerView:
         return self._get(("key", bytes(issuer_id), bytes(public_key)),
                          lambda: self.view.key(issuer_id, public_key), self._mutable)
 
-    def _revoked(self) -> dict[tuple[bytes, bytes | None], Revocation]:
-        """Every revocation up to a head read at most `ttl` seconds ago (one reader at a time
-        reads the events sealed since)."""
+    def _revocation(self, root: bytes, leaf: bytes | None) -> Revocation | None:
+        """A revocation from the events read, or else, for a batch anchored before the first of
+        them, from the contract (kept for good: a later revocation is in the events)."""
+        events_from, revoked = self._revoked()
+        found = revoked.get((root, leaf))
+        if found is not None or events_from == 0:
+            return found
+        anchored = self.anchor(root)
+        if anchored is None or anchored.block >= events_from:
+            return None
+        if leaf is None:
+            return self._get(("root_revocation", root),
+                             lambda: self.view.root_revocation(root), lambda _: FOREVER)
+        return self._get(("leaf_revocation", root, leaf),
+                         lambda: self.view.leaf_revocation(root, leaf), lambda _: FOREVER)
+
+    def _revoked(self) -> tuple[int, dict[tuple[bytes, bytes | None], Revocation]]:
+        """The first block whose events were read, and every revocation from it up to a head
+        read at most `ttl` seconds ago (one reader at a time reads the events sealed since)."""
         if self._revocations_until > self.clock():
-            return self._revocations
+            return self._events_from, self._revocations
         with self._refresh:
             now = self.clock()
             if self._revocations_until <= now:
-                head, found = self.view.revocations_since(self._revocations_from)
+                head = self.view.head()
+                if self._events_from < 0:
+                    self._revocations_from = max(0, head - self.backfill + 1)
+                    self._events_from = self._revocations_from
+                found = self.view.revocations_between(self._revocations_from, head)
                 self._revocations = {**self._revocations, **found}
-                self._revocations_from = head + 1
+                self._revocations_from = max(self._revocations_from, head + 1)
                 self._revocations_until = now + self.ttl
-        return self._revocations
+        return self._events_from, self._revocations
 
     def _final(self, value: object) -> float:
         """How long to keep an answer that never changes once present."""
