@@ -11,8 +11,8 @@ is younger), so a process starts in a few queries on a chain of any age; a batch
 that is asked of the contract once, at the head (nodes such as Besu keep no state of old
 blocks), and the answer kept for good, since any later revocation is in the events. So a
 revocation, a suspension or a key retirement is seen by verifiers at most `ttl` seconds after
-it is sealed. Failed look-ups (ledger unreachable) are never kept: they
-stay INDETERMINATE. The chain is assumed final once sealed (QBFT, or the embedded node).
+it is sealed. Failed look-ups (ledger unreachable) are never kept: they stay INDETERMINATE. The
+chain is assumed final once sealed (QBFT, or the embedded node).
 """
 
 from __future__ import annotations
