@@ -162,7 +162,7 @@ class Progress(MethodView):
     def get(self, principal: Principal) -> dict:
         """The audit of your record against your programme today: what counts, what does not
         and why, and what is still missing."""
-        return progress(runtime(), principal.record, context=record_context())
+        return progress(runtime(), principal.record, record_context())
 
 
 @blp.route("/learners/me/deposits")

@@ -150,14 +150,13 @@ def target_of(engine: Engine, learner: dict) -> dict:
     return {"rule_set_id": row.rule_set_id, "version": row.version}
 
 
-def progress(runtime: Runtime, learner: dict, *, context: Context | None = None,
+def progress(runtime: Runtime, learner: dict, context: Context, *,
              now: float | None = None) -> dict:
     """The audit of the learner's record against their chosen programme, as of today, with the
-    credentials verified in `context` (default: against the chain itself, read now)."""
+    credentials verified in `context`."""
     target = target_of(runtime.engine, learner)
     rule_set, _row = approved_rule_set(runtime, target["rule_set_id"], target["version"])
-    verified = verified_outcomes(context or Context(ChainView(runtime.ledger)), learner,
-                                 held_credentials(runtime.engine, learner))
+    verified = verified_outcomes(context, learner, held_credentials(runtime.engine, learner))
     report = _audit(verified.outcomes, rule_set, now)
     return {"audit": report, "set_aside": list(verified.set_aside)}
 

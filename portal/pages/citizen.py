@@ -300,7 +300,7 @@ def progress_page() -> BaseResponse | tuple[str, int] | str:
         return redirect(url_for("citizen.progress_page"), 303)
     try:
         target = target_of(runtime.engine, learner)
-        state = progress(runtime, learner, context=record_context())
+        state = progress(runtime, learner, record_context())
     except NotFound:
         target, state = None, None
     except Conflict:
