@@ -17,9 +17,9 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from issuers.rules import RuleSet, load_rule_set
-from portal.engine.audit import audit
-from portal.engine.outcomes import Outcome
+from rules.audit import audit
+from rules.outcomes import Outcome
+from rules.rulesets import RuleSet, load_rule_set
 
 OWNER = "did:web:creditbank.example:issuers:bench-open"
 LEARNER = "did:web:creditbank.example:learners:bench"

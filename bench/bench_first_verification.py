@@ -32,8 +32,8 @@ from issuers.issuance import BatchPolicy
 from issuers.revocation import request_revocation
 from ledger.deployment import Deployment
 from ledger.node import EmbeddedNode
-from ledger.runtime import Runtime
 from ledger.views import LOG_STEP, ChainView
+from portal.runtime import Runtime
 from verify import Context, Status, verify_credential, verify_many
 from verify.cache import DEFAULT_BACKFILL, CachedLedgerView
 
@@ -64,7 +64,9 @@ def main() -> None:
         with runtime.engine.begin() as connection:
             request_revocation(connection, ISSUER, reason=2,
                                credential_id=documents[0]["id"], actor="cli:bench")
-        assert AnchoringWorker(runtime, BatchPolicy(size=100, max_age=3600)).revoke_pending() == 1
+        worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
+                                 policy=BatchPolicy(size=100, max_age=3600))
+        assert worker.revoke_pending() == 1
     node = EmbeddedNode.open(data_dir)
     append_empty_blocks(node, args.blocks)
     node.close()

@@ -25,10 +25,11 @@ from pathlib import Path
 
 from credentials.keys import SigningKey
 from credentials.proofs import CRYPTOSUITES
+from infra.settings import Settings
 from issuers.catalogue import add_units
 from issuers.registry import Scope, accredit, issuer_record
 from ledger.genesis import initialise
-from ledger.runtime import Runtime, Settings
+from portal.runtime import Runtime
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 UNITS = [
@@ -67,7 +68,9 @@ def prepare(data_dir: Path, count: int) -> Path:
     )
     with Runtime(settings) as runtime:
         accredit(
-            runtime,
+            runtime.engine,
+            runtime.chain,
+            settings=runtime.settings,
             name="Bench University",
             slug="bench",
             scope=Scope(kinds=("course",), levels=tuple(range(1, 9))),

@@ -36,14 +36,15 @@ import loadkit
 from bench_issuance import UNITS
 from sqlalchemy import Engine, func, select
 
+from infra.database import open_engine
+from infra.settings import Settings
 from issuers.anchoring import AnchoringWorker
 from issuers.catalogue import add_units
 from issuers.issuance import BatchPolicy, Issuance, outcomes_from_json
 from issuers.registry import Scope, accredit, issuer_record
 from issuers.tables import batches, credentials
 from ledger.genesis import initialise
-from ledger.runtime import Runtime, Settings
-from ledger.sql import open_engine
+from portal.runtime import Runtime
 
 ISSUER = "bench"
 BLOCK_PERIOD = 0.2
@@ -63,7 +64,8 @@ def prepared(data_dir: Path) -> str:
     """A fresh chain with the bench issuer accredited and its catalogue; the issuer's token."""
     initialise(data_dir)
     with Runtime(settings(data_dir, block_period=0.05)) as runtime:
-        token = accredit(runtime, name="Bench University", slug=ISSUER, actor="cli:bench",
+        token = accredit(runtime.engine, runtime.chain, settings=runtime.settings,
+                         name="Bench University", slug=ISSUER, actor="cli:bench",
                          scope=Scope(kinds=("course",), levels=tuple(range(1, 9)))).token
         with runtime.engine.begin() as connection:
             add_units(connection, issuer_record(runtime.engine, ISSUER), UNITS)
@@ -90,7 +92,7 @@ def issue_anchored(data_dir: Path, count: int, batch_size: int) -> list[str]:
     """Issue `count` credentials in batches of `batch_size` and anchor them (embedded node)."""
     policy = BatchPolicy(size=batch_size, max_age=3600)
     with Runtime(settings(data_dir, block_period=0.05)) as runtime:
-        issuance = Issuance.of(runtime, policy)
+        issuance = Issuance.of(runtime.engine, settings=runtime.settings, policy=policy)
         issuer = issuer_record(runtime.engine, ISSUER)
         batch_ids: set[str] = set()
         for start in range(0, count, 500):
@@ -99,7 +101,9 @@ def issue_anchored(data_dir: Path, count: int, batch_size: int) -> list[str]:
                 issued = issuance.issue(connection, issuer, outcomes_from_json(chunk),
                                         cryptosuite="eddsa-rdfc-2022", processes=2)
             batch_ids.update(batch for _, _, batch in issued.credentials)
-        AnchoringWorker(runtime, policy).drain(batch_ids)
+        worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
+                                 policy=policy)
+        worker.drain(batch_ids)
         with runtime.engine.connect() as connection:
             return list(connection.execute(select(credentials.c.anchored)).scalars())
 

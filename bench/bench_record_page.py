@@ -24,15 +24,15 @@ from pathlib import Path
 from bench_load import ISSUER, outcome, prepared, settings
 from flask import Flask
 
+from bank.accounts import Accounts
+from bank.records import Held, held_credentials, verify_held
 from issuers.anchoring import AnchoringWorker
 from issuers.issuance import BatchPolicy, Issuance, outcomes_from_json
 from issuers.registry import issuer_record
-from ledger.runtime import Runtime
 from ledger.views import ChainView
 from portal.api.verify import record_context
 from portal.app import create_app
-from portal.bank.accounts import Accounts
-from portal.bank.records import Held, held_credentials, verify_held
+from portal.runtime import Runtime
 from verify import Context, Status
 
 PASSWORD = "bench record password 1"
@@ -47,7 +47,7 @@ def national_id(size: int) -> str:
 def issue_records(runtime: Runtime, sizes: list[int]) -> None:
     """Issue and anchor `size` credentials to one learner for each size, in batches of 100."""
     policy = BatchPolicy(size=100, max_age=3600)
-    issuance = Issuance.of(runtime, policy)
+    issuance = Issuance.of(runtime.engine, settings=runtime.settings, policy=policy)
     issuer = issuer_record(runtime.engine, ISSUER)
     batch_ids: set[str] = set()
     for size in sizes:
@@ -59,7 +59,9 @@ def issue_records(runtime: Runtime, sizes: list[int]) -> None:
                                         outcomes_from_json(outcomes[start:start + 500]),
                                         cryptosuite="eddsa-rdfc-2022", processes=2)
             batch_ids.update(batch for _, _, batch in issued.credentials)
-    AnchoringWorker(runtime, policy).drain(batch_ids)
+    worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
+                             policy=policy)
+    worker.drain(batch_ids)
 
 
 def verified(app: Flask, held: list[Held]) -> None:
@@ -102,7 +104,7 @@ def main() -> None:
         print(f"Issued and anchored {sum(args.sizes):,} credentials in "
               f"{time.perf_counter() - started:.0f} s.", file=sys.stderr)
         app = create_app(runtime)
-        accounts = Accounts.of(runtime)
+        accounts = Accounts.of(runtime.engine, runtime.settings)
         health = app.test_client()
         healthz = timed(lambda: health.get("/healthz"), args.requests * 10)
         rate = len(healthz) / sum(healthz)

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from bank.tables import learner_tokens, learners
+from infra.schema import upgrade
 from issuers.learners import learner_pepper, learner_ref
 from issuers.tables import batches, credentials, issuer_keys
-from ledger.schema import upgrade
-from portal.bank.tables import learner_tokens, learners
 
 CHUNK = 5_000
 TRANSACTION = 50_000

@@ -5,7 +5,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import MalformedProof
+from credentials.errors import MalformedProof
+from credentials.jsontypes import JsonObject
 
 ANCHOR_PROOF_TYPE = "MerkleAnchorProof2026"
 INTEGRITY_PROOF_TYPE = "DataIntegrityProof"
@@ -25,7 +26,7 @@ class AnchorProof:
     root: bytes
     path: tuple[bytes, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         """The proof-set entry for this anchor."""
         return {
             "type": ANCHOR_PROOF_TYPE,
@@ -37,8 +38,8 @@ class AnchorProof:
         }
 
 
-def attach_anchor(signed: dict, *, chain_id: int, contract: str, transaction_hash: str,
-                  root: bytes, path: Sequence[bytes]) -> dict:
+def attach_anchor(signed: JsonObject, *, chain_id: int, contract: str, transaction_hash: str,
+                  root: bytes, path: Sequence[bytes]) -> JsonObject:
     """A copy of `signed` whose proof becomes `[integrity proof, anchor proof]`."""
     integrity = integrity_proof_of(signed)
     if anchor_proof_of(signed) is not None:
@@ -81,7 +82,7 @@ def attach_anchor_text(signed_text: str, *, chain_id: int, contract: str,
     return f"{signed_text[:start]}{_PROOF_MEMBER}[{integrity_text},{anchor_text}]}}"
 
 
-def anchor_proof_of(credential: dict) -> AnchorProof | None:
+def anchor_proof_of(credential: JsonObject) -> AnchorProof | None:
     """The credential's anchor proof, None if it has none; strict about its members."""
     anchors = [proof for proof in _proofs(credential) if proof["type"] == ANCHOR_PROOF_TYPE]
     if len(anchors) > 1:
@@ -89,7 +90,7 @@ def anchor_proof_of(credential: dict) -> AnchorProof | None:
     return _parse(anchors[0]) if anchors else None
 
 
-def integrity_proof_of(credential: dict) -> dict:
+def integrity_proof_of(credential: JsonObject) -> JsonObject:
     """The credential's single DataIntegrityProof."""
     proofs = [proof for proof in _proofs(credential) if proof["type"] == INTEGRITY_PROOF_TYPE]
     if len(proofs) != 1:
@@ -99,12 +100,12 @@ def integrity_proof_of(credential: dict) -> dict:
     return proofs[0]
 
 
-def without_anchor(credential: dict) -> dict:
+def without_anchor(credential: JsonObject) -> JsonObject:
     """A copy of the credential whose `proof` is just its DataIntegrityProof object."""
     return {**credential, "proof": integrity_proof_of(credential)}
 
 
-def _proofs(credential: dict) -> list[dict]:
+def _proofs(credential: JsonObject) -> list[JsonObject]:
     if not isinstance(credential, dict) or "proof" not in credential:
         raise MalformedProof("the credential has no proof")
     proofs = credential["proof"]
@@ -117,7 +118,7 @@ def _proofs(credential: dict) -> list[dict]:
     return proofs
 
 
-def _parse(entry: dict) -> AnchorProof:
+def _parse(entry: JsonObject) -> AnchorProof:
     unknown = sorted(set(entry) - set(_MEMBERS))
     missing = [name for name in _MEMBERS if name not in entry]
     if unknown or missing:

@@ -1,6 +1,6 @@
 """Base58btc (Bitcoin alphabet) encoding used by multibase `z` values."""
 
-from .errors import InvalidKey
+from credentials.errors import InvalidKey
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}

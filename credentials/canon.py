@@ -3,16 +3,25 @@
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from . import jsonld
-from .contexts import RAW, context_document
-from .errors import CanonicalizationError, UnknownContext
-from .rdfc import canonicalize
+from credentials import jsonld
+from credentials.contexts import RAW, RemoteDocument, context_document
+from credentials.errors import CanonicalizationError, UnknownContext
+from credentials.jsontypes import JsonObject, Loader
+from credentials.rdfc import canonicalize
 
-Loader = Callable[[str], dict]
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring
 _MAX_SAFE = 2**53
+
+
+class _PyldTerm(TypedDict):
+    """One RDF term of a pyld dataset."""
+
+    type: str
+    value: str
+    datatype: NotRequired[str]
+    language: NotRequired[str]
 
 
 def jcs(value: Any) -> bytes:
@@ -108,7 +117,7 @@ for _url in RAW:
     jsonld.share(context_document(_url))
 
 
-def rdfc(document: dict, *, loader: Loader | None = None) -> str:
+def rdfc(document: JsonObject, *, loader: Loader | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document (contexts from `loader`, default bundled).
 
     Uses the built-in JSON-LD subset converter; documents using JSON-LD features outside that
@@ -122,10 +131,10 @@ def rdfc(document: dict, *, loader: Loader | None = None) -> str:
     return canonicalize(quads)
 
 
-def _pyld_quads(document: dict, fetch: Loader) -> list[jsonld.Quad]:
+def _pyld_quads(document: JsonObject, fetch: Loader) -> list[jsonld.Quad]:
     from pyld import jsonld as pyld_jsonld
 
-    def load(url: str, options: dict | None = None) -> dict:
+    def load(url: str, options: JsonObject | None = None) -> RemoteDocument:
         return {"contextUrl": None, "documentUrl": url, "document": fetch(url)}
 
     try:
@@ -151,7 +160,7 @@ def _kind(name: str) -> str:
     return "blank node" if name.startswith("_:") else "IRI"
 
 
-def _pyld_term(term: dict) -> str:
+def _pyld_term(term: _PyldTerm) -> str:
     if term["type"] == "IRI":
         return "<" + term["value"] + ">"
     if term["type"] == "blank node":

@@ -3,8 +3,10 @@
 import json
 from importlib import resources
 from types import MappingProxyType
+from typing import TypedDict
 
-from .errors import UnknownContext
+from credentials.errors import UnknownContext
+from credentials.jsontypes import JsonObject
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -35,10 +37,12 @@ def _read(name: str) -> bytes:
 
 
 RAW = MappingProxyType({url: _read(name) for url, name in FILES.items()})
-_DOCUMENTS = MappingProxyType({url: json.loads(raw) for url, raw in RAW.items()})
+_DOCUMENTS: MappingProxyType[str, JsonObject] = MappingProxyType(
+    {url: json.loads(raw) for url, raw in RAW.items()}
+)
 
 
-def context_document(url: str) -> dict:
+def context_document(url: str) -> JsonObject:
     """The parsed bundled context at `url` (shared; do not mutate)."""
     try:
         return _DOCUMENTS[url]
@@ -48,6 +52,14 @@ def context_document(url: str) -> dict:
         ) from None
 
 
-def document_loader(url: str, options: dict | None = None) -> dict:
+class RemoteDocument(TypedDict):
+    """What a pyld document loader returns for a URL."""
+
+    contextUrl: str | None
+    documentUrl: str
+    document: JsonObject
+
+
+def document_loader(url: str, options: JsonObject | None = None) -> RemoteDocument:
     """A pyld-compatible loader serving only bundled contexts; others raise UnknownContext."""
     return {"contextUrl": None, "documentUrl": url, "document": context_document(url)}

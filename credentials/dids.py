@@ -4,8 +4,9 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from .errors import InvalidDid, InvalidKey
-from .keys import multibase_of, public_key_from_multibase
+from credentials.errors import InvalidDid, InvalidKey
+from credentials.jsontypes import JsonObject
+from credentials.keys import multibase_of, public_key_from_multibase
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
@@ -53,7 +54,7 @@ def public_key_of(verification_method_id: str) -> bytes:
     return public_key
 
 
-def did_document(did: str, public_keys: Sequence[bytes]) -> dict:
+def did_document(did: str, public_keys: Sequence[bytes]) -> JsonObject:
     """A DID document listing Multikey verification methods for assertion and authentication."""
     _require_did(did)
     methods = [

@@ -4,6 +4,8 @@
 class CredentialError(Exception):
     """Root of every credentials error; `message` is safe to show to a user."""
 
+    status: int = 422
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -35,6 +37,8 @@ class InvalidCredential(CredentialError, ValueError):
 
 class SealError(CredentialError, ValueError):
     """A sealed secret cannot be opened: wrong master key, tampering, or bad envelope."""
+
+    status = 500
 
 
 class MerkleError(CredentialError, ValueError):

@@ -13,10 +13,10 @@ default graph and blank nodes are `_:`-prefixed labels local to one conversion.
 
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
-from .errors import CanonicalizationError
+from credentials.errors import CanonicalizationError
+from credentials.jsontypes import JsonObject, Loader
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
@@ -30,8 +30,8 @@ RDF_REST = "<" + RDF + "rest>"
 RDF_NIL = "<" + RDF + "nil>"
 RDF_JSON = RDF + "JSON"
 
-Loader = Callable[[str], dict]
 Quad = tuple[str, str, str, str]
+_ContextKey = tuple[object, bool, bool, Loader]
 
 _CONTAINERS = frozenset({"@set", "@list", "@graph"})
 _TERM_KEYS = frozenset({"@id", "@type", "@container", "@context", "@protected", "@prefix"})
@@ -57,7 +57,8 @@ class Term:
 
     __slots__ = ("container", "context", "iri", "prefix", "protected", "type")
 
-    def __init__(self, iri, type_, container, context, protected, prefix):
+    def __init__(self, iri: str | None, type_: str | None, container: frozenset[str],
+                 context: Any, protected: bool, prefix: bool) -> None:
         self.iri = iri
         self.type = type_
         self.container = container
@@ -81,11 +82,12 @@ class Context:
 
     __slots__ = ("children", "previous", "terms", "vocab")
 
-    def __init__(self, terms: dict, vocab: str | None, previous: "Context | None") -> None:
+    def __init__(self, terms: dict[str, Term], vocab: str | None,
+                 previous: "Context | None") -> None:
         self.terms = terms
         self.vocab = vocab
         self.previous = previous
-        self.children: dict = {}
+        self.children: dict[_ContextKey, tuple[Any, Context]] = {}
 
 
 EMPTY = Context({}, None, None)
@@ -124,7 +126,7 @@ _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
 _ECHAR = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
 
-def _escape_char(match: re.Match) -> str:
+def _escape_char(match: re.Match[str]) -> str:
     char = match.group()
     return _ECHAR.get(char) or f"\\u{ord(char):04X}"
 
@@ -196,7 +198,7 @@ class _Converter:
             result = Context(result.terms, result.vocab, previous)
         return result
 
-    def _definitions(self, active: Context, local: dict, override: bool) -> Context:
+    def _definitions(self, active: Context, local: JsonObject, override: bool) -> Context:
         for key in local:
             if key.startswith("@") and key not in _CONTEXT_KEYS:
                 raise Unsupported(f"context keyword {key}")
@@ -255,7 +257,7 @@ class _Converter:
             found = self.labels[label] = self.new_blank()
         return found
 
-    def node(self, active: Context, element: dict, graph: str, scoped: Any = None) -> str:
+    def node(self, active: Context, element: JsonObject, graph: str, scoped: Any = None) -> str:
         """Emit a node object's quads in `graph`; return its subject term."""
         if active.previous is not None and not _only_id(active, element):
             active = active.previous
@@ -344,7 +346,7 @@ class _Converter:
             if obj is not None:
                 quads.append((subject, predicate, obj, graph))
 
-    def list(self, active: Context, term: Term, key: str, items: list, graph: str,
+    def list(self, active: Context, term: Term | None, key: str, items: list[Any], graph: str,
              scoped: Any) -> str:
         objects = []
         for item in items:
@@ -385,7 +387,7 @@ class _Converter:
             coerce = None
         return _native(item, coerce, key)
 
-    def value_object(self, active: Context, item: dict, key: str) -> str | None:
+    def value_object(self, active: Context, item: JsonObject, key: str) -> str | None:
         value = language = datatype = None
         for entry, content in item.items():
             iri = entry if entry.startswith("@") else self.expand(active, entry, True, key)
@@ -417,7 +419,7 @@ class _Converter:
 
 
 def _json_literal(value: Any, key: str) -> str:
-    from .canon import jcs
+    from credentials.canon import jcs
 
     return literal(jcs(value).decode("utf-8"), RDF_JSON)
 
@@ -436,7 +438,7 @@ def _native(item: Any, datatype: str | None, key: str) -> str:
     raise CanonicalizationError(f"{key}: unsupported JSON value {type(item).__name__}")
 
 
-def _is_value(active: Context, item: dict) -> bool:
+def _is_value(active: Context, item: JsonObject) -> bool:
     for key in item:
         if key == "@value":
             return True
@@ -451,7 +453,7 @@ def _alias(active: Context, key: str) -> str | None:
     return term.iri if term is not None else None
 
 
-def _only_id(active: Context, element: dict) -> bool:
+def _only_id(active: Context, element: JsonObject) -> bool:
     if len(element) != 1:
         return False
     (key,) = element
@@ -485,8 +487,8 @@ class _Definitions:
 
     __slots__ = ("defined", "local", "override", "protected", "terms", "vocab")
 
-    def __init__(self, local: dict, terms: dict, vocab: str | None, protected: bool,
-                 override: bool) -> None:
+    def __init__(self, local: JsonObject, terms: dict[str, Term], vocab: str | None,
+                 protected: bool, override: bool) -> None:
         self.local = local
         self.terms = terms
         self.vocab = vocab
@@ -583,9 +585,9 @@ class _Definitions:
                 return value
             if head in self.local and self.defined.get(head) is not True:
                 self.define(head)
-            found = self.terms.get(head)
-            if found is not None and found.prefix and found.iri is not None:
-                return found.iri + suffix
+            prefix = self.terms.get(head)
+            if prefix is not None and prefix.prefix and prefix.iri is not None:
+                return prefix.iri + suffix
             return value
         if vocab and self.vocab is not None:
             return self.vocab + value

@@ -8,8 +8,8 @@ from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .base58 import b58decode, b58encode
-from .errors import InvalidKey, SealError
+from credentials.base58 import b58decode, b58encode
+from credentials.errors import InvalidKey, SealError
 
 ED25519_MULTICODEC = b"\xed\x01"
 SEAL_VERSION = "cbseal1"

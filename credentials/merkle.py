@@ -17,9 +17,10 @@ from collections.abc import Sequence
 
 from eth_hash.auto import keccak
 
-from .anchoring import without_anchor
-from .canon import jcs
-from .errors import MerkleError
+from credentials.anchoring import without_anchor
+from credentials.canon import jcs
+from credentials.errors import MerkleError
+from credentials.jsontypes import JsonObject
 
 keccak(b"")
 _keccak = keccak.hasher
@@ -27,7 +28,7 @@ _LEAF = b"\x00"
 _INNER = b"\x01"
 
 
-def credential_digest(signed_credential: dict) -> bytes:
+def credential_digest(signed_credential: JsonObject) -> bytes:
     """keccak256 of the JCS form of the credential with only its Ed25519 proof."""
     return _keccak(jcs(without_anchor(signed_credential)))
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .contexts import CLR_CONTEXTS, CREDENTIAL_CONTEXTS
-from .errors import InvalidCredential
+from credentials.contexts import CLR_CONTEXTS, CREDENTIAL_CONTEXTS
+from credentials.errors import InvalidCredential
+from credentials.jsontypes import JsonObject
 
 KINDS = ("course", "module", "certificate", "mooc", "training", "degree", "transcript")
 ACHIEVEMENT_TYPES = {
@@ -85,7 +86,7 @@ class LearnerRef:
     """The learner: a DID plus hashed identity objects (never a plaintext national id)."""
 
     did: str
-    identifiers: tuple[dict, ...] = field(default_factory=tuple)
+    identifiers: tuple[JsonObject, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def kind_bit(kind: str) -> int:
 
 
 def hashed_identifier(value: str, salt: str,
-                      identity_type: str = "nationalIdentityNumber") -> dict:
+                      identity_type: str = "nationalIdentityNumber") -> JsonObject:
     """An OB3 IdentityObject holding `sha256$hex(sha256(value + salt))`.
 
     The salt is NOT included: it stays with the bank, so a published credential cannot be
@@ -129,12 +130,12 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
                            achievement: Achievement, result: Result, credits_earned: float,
                            valid_from: str, valid_until: str | None = None,
                            activity_start: str | None = None, activity_end: str | None = None,
-                           session: str | None = None) -> dict:
+                           session: str | None = None) -> JsonObject:
     """An unsigned OB3 AchievementCredential for one learner and one achievement."""
     _iri(credential_id, "credential_id")
     _date_time(valid_from, "valid_from")
     achievement_json = _achievement(issuer, achievement)
-    subject: dict = {
+    subject: JsonObject = {
         "id": _iri(learner.did, "learner.did"),
         "type": ["AchievementSubject"],
     }
@@ -164,13 +165,13 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
 
 
 def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: LearnerRef,
-                   credentials: Sequence[dict], valid_from: str) -> dict:
+                   credentials: Sequence[JsonObject], valid_from: str) -> JsonObject:
     """An unsigned CLR 2.0 ClrCredential bundling signed credentials for one learner."""
     _iri(credential_id, "credential_id")
     _date_time(valid_from, "valid_from")
     if not credentials:
         raise InvalidCredential("credentials: a CLR needs at least one credential")
-    subject: dict = {"id": _iri(learner.did, "learner.did"), "type": ["ClrSubject"]}
+    subject: JsonObject = {"id": _iri(learner.did, "learner.did"), "type": ["ClrSubject"]}
     if learner.identifiers:
         subject["identifier"] = [_identity(item) for item in learner.identifiers]
     subject["verifiableCredential"] = list(credentials)
@@ -185,17 +186,17 @@ def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: Learne
     }
 
 
-def credential_kind(credential: dict) -> str:
+def credential_kind(credential: JsonObject) -> str:
     """The credit-bank kind of a credential (`transcript` for a CLR)."""
     if "ClrCredential" in _types(credential):
         return "transcript"
     kind = _achievement_of(credential).get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidCredential(f"credentialSubject.achievement.kind must be one of {KINDS}")
     return kind
 
 
-def credential_level(credential: dict) -> int | None:
+def credential_level(credential: JsonObject) -> int | None:
     """The framework level number of the credential's achievement, if it has one."""
     if "ClrCredential" in _types(credential):
         return None
@@ -208,7 +209,7 @@ def credential_level(credential: dict) -> int | None:
     return number
 
 
-def issuer_did(credential: dict) -> str:
+def issuer_did(credential: JsonObject) -> str:
     """The DID of the credential's issuer (`issuer` as a string or a Profile's `id`)."""
     if not isinstance(credential, dict) or "issuer" not in credential:
         raise InvalidCredential("credential has no issuer")
@@ -219,7 +220,7 @@ def issuer_did(credential: dict) -> str:
     return did
 
 
-def _achievement(issuer: IssuerProfile, achievement: Achievement) -> dict:
+def _achievement(issuer: IssuerProfile, achievement: Achievement) -> JsonObject:
     kind_bit(achievement.kind)
     code = _text(achievement.unit_code, "achievement.unit_code")
     achievement_id = f"{issuer.did}#unit-{quote(code, safe='')}"
@@ -228,7 +229,7 @@ def _achievement(issuer: IssuerProfile, achievement: Achievement) -> dict:
     narrative = _text(achievement.description, "achievement.description")
     if outcomes:
         narrative = "Learning outcomes:\n" + "\n".join(f"- {item}" for item in outcomes)
-    result: dict = {
+    result: JsonObject = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": ACHIEVEMENT_TYPES[achievement.kind],
@@ -253,7 +254,7 @@ def _achievement(issuer: IssuerProfile, achievement: Achievement) -> dict:
     return result
 
 
-def _level(level: Level) -> dict:
+def _level(level: Level) -> JsonObject:
     number = level.level
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 64:
         raise InvalidCredential("achievement.level.level must be an integer from 1 to 64")
@@ -270,7 +271,7 @@ def _level(level: Level) -> dict:
     return result
 
 
-def _alignment(item: Alignment) -> dict:
+def _alignment(item: Alignment) -> JsonObject:
     result = {
         "type": ["Alignment"],
         "targetName": _text(item.target_name, "alignment.target_name"),
@@ -283,7 +284,7 @@ def _alignment(item: Alignment) -> dict:
     return result
 
 
-def _results(achievement_json: dict, result: Result) -> list[dict]:
+def _results(achievement_json: JsonObject, result: Result) -> list[JsonObject]:
     """The OB3 results (grade, then attendance when known) and their descriptions."""
     if result.scale not in RESULT_TYPES:
         raise InvalidCredential(f"result.scale must be one of {', '.join(RESULT_TYPES)}")
@@ -321,7 +322,7 @@ def _results(achievement_json: dict, result: Result) -> list[dict]:
     return results
 
 
-def _profile(issuer: IssuerProfile) -> dict:
+def _profile(issuer: IssuerProfile) -> JsonObject:
     profile = {
         "id": _iri(issuer.did, "issuer.did"),
         "type": ["Profile"],
@@ -334,14 +335,14 @@ def _profile(issuer: IssuerProfile) -> dict:
     return profile
 
 
-def _identity(item: dict) -> dict:
+def _identity(item: JsonObject) -> JsonObject:
     if not isinstance(item, dict) or item.get("hashed") is not True \
             or not str(item.get("identityHash", "")).startswith("sha256$"):
         raise InvalidCredential("learner.identifiers must be hashed IdentityObjects")
     return dict(item)
 
 
-def _achievement_of(credential: dict) -> dict:
+def _achievement_of(credential: JsonObject) -> JsonObject:
     subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     if not isinstance(achievement, dict):
@@ -349,7 +350,7 @@ def _achievement_of(credential: dict) -> dict:
     return achievement
 
 
-def _types(credential: dict) -> list:
+def _types(credential: JsonObject) -> list[object]:
     types = credential.get("type") if isinstance(credential, dict) else None
     return types if isinstance(types, list) else [types]
 

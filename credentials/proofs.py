@@ -1,12 +1,12 @@
 """Data Integrity proofs with the W3C EdDSA cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`."""
 
 import hashlib
-from collections.abc import Callable
 
-from .base58 import b58decode, b58encode
-from .canon import jcs, rdfc
-from .errors import InvalidCredential, InvalidKey, MalformedProof
-from .keys import SigningKey, verify_signature
+from credentials.base58 import b58decode, b58encode
+from credentials.canon import jcs, rdfc
+from credentials.errors import InvalidCredential, InvalidKey, MalformedProof
+from credentials.jsontypes import JsonObject, Loader
+from credentials.keys import SigningKey, verify_signature
 
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 PROOF_TYPE = "DataIntegrityProof"
@@ -14,12 +14,10 @@ _OPTIONAL = frozenset({"@context", "id", "created", "expires", "domain", "challe
                        "previousProof"})
 _REQUIRED = frozenset({"type", "cryptosuite", "verificationMethod", "proofPurpose", "proofValue"})
 
-Loader = Callable[[str], dict]
 
-
-def sign(document: dict, key: SigningKey, *, verification_method: str,
+def sign(document: JsonObject, key: SigningKey, *, verification_method: str,
          cryptosuite: str = "eddsa-rdfc-2022", created: str | None = None,
-         proof_purpose: str = "assertionMethod", loader: Loader | None = None) -> dict:
+         proof_purpose: str = "assertionMethod", loader: Loader | None = None) -> JsonObject:
     """Return a copy of `document` secured by one DataIntegrityProof (`created` omitted if None)."""
     if not isinstance(document, dict):
         raise InvalidCredential("only a JSON object can be signed")
@@ -27,7 +25,7 @@ def sign(document: dict, key: SigningKey, *, verification_method: str,
         raise InvalidCredential("the document already has a proof; sign it without one")
     if cryptosuite not in CRYPTOSUITES:
         raise MalformedProof(f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}")
-    options: dict = {"type": PROOF_TYPE, "cryptosuite": cryptosuite}
+    options: JsonObject = {"type": PROOF_TYPE, "cryptosuite": cryptosuite}
     if created is not None:
         options["created"] = created
     options["verificationMethod"] = verification_method
@@ -38,7 +36,7 @@ def sign(document: dict, key: SigningKey, *, verification_method: str,
     return {**document, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
 
 
-def verify(document: dict, proof: dict, public_key: bytes, *,
+def verify(document: JsonObject, proof: JsonObject, public_key: bytes, *,
            loader: Loader | None = None) -> bool:
     """Check ONE DataIntegrityProof of `document` against `public_key`.
 
@@ -59,7 +57,8 @@ def verify(document: dict, proof: dict, public_key: bytes, *,
     return verify_signature(public_key, signature, hash_data)
 
 
-def _hash_data(unsecured: dict, options: dict, cryptosuite: str, loader: Loader | None) -> bytes:
+def _hash_data(unsecured: JsonObject, options: JsonObject, cryptosuite: str,
+               loader: Loader | None) -> bytes:
     if cryptosuite == "eddsa-rdfc-2022":
         config = {**options, "@context": unsecured.get("@context")}
         proof_bytes = rdfc(config, loader=loader).encode("utf-8")
@@ -70,14 +69,14 @@ def _hash_data(unsecured: dict, options: dict, cryptosuite: str, loader: Loader 
     return hashlib.sha256(proof_bytes).digest() + hashlib.sha256(document_bytes).digest()
 
 
-def _check_member(document: dict, proof: dict) -> None:
+def _check_member(document: JsonObject, proof: JsonObject) -> None:
     proofs = document.get("proof")
     candidates = proofs if isinstance(proofs, list) else [proofs]
     if not any(candidate is proof or candidate == proof for candidate in candidates):
         raise MalformedProof("the proof under test is not one of the document's proofs")
 
 
-def _check_shape(proof: dict) -> bytes:
+def _check_shape(proof: JsonObject) -> bytes:
     if not isinstance(proof, dict):
         raise MalformedProof("a proof must be a JSON object")
     missing = sorted(_REQUIRED - proof.keys())
@@ -105,7 +104,7 @@ def _check_shape(proof: dict) -> bytes:
     return signature
 
 
-def _starts_with(context, prefix) -> bool:
+def _starts_with(context: object, prefix: object) -> bool:
     whole = context if isinstance(context, list) else [context]
     head = prefix if isinstance(prefix, list) else [prefix]
     return whole[: len(head)] == head

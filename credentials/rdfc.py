@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import permutations
 
-from .errors import CanonicalizationError
+from credentials.errors import CanonicalizationError
 
 MAX_DEEP_ITERATIONS = 10_000
 Quad = tuple[str, str, str, str]
@@ -133,6 +133,7 @@ class _Canonicalizer:
                     chosen_path = path
                     chosen_issuer = issuer_copy
             data.append(chosen_path)
+            assert chosen_issuer is not None, "the first permutation is never skipped"
             issuer = chosen_issuer
         return _sha256("".join(data)), issuer
 

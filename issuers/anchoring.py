@@ -9,17 +9,17 @@ never sent again; a transaction the node lost is sent again.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, select, update
 
 from credentials.anchoring import attach_anchor_text
 from credentials.merkle import MerkleTree
+from infra.settings import Settings
 from issuers.errors import AnchoringFailed
 from issuers.issuance import BatchPolicy
 from issuers.registry import issuer_account
@@ -30,37 +30,46 @@ from issuers.tables import (
     issuers,
     revocations,
 )
-from ledger.errors import LedgerUnavailable, TransactionReverted
-from ledger.runtime import Runtime
+from ledger.client import Ledger
+from ledger.errors import LedgerError, LedgerUnavailable, TransactionReverted
+from ledger.views import ChainView
 
 logger = logging.getLogger(__name__)
 
-PAUSE_ENV = "CREDITBANK_PAUSE_AT"
 RESEND_AFTER = 30.0
 ANCHOR_GAS = 150_000
 IDLE_SLEEP = 0.1
 
+Step = Callable[[str], None]
 
-def pause_point(name: str) -> None:
-    """Halt this thread for good at a step named by `CREDITBANK_PAUSE_AT` (for crash tests)."""
-    if os.environ.get(PAUSE_ENV) == name:
-        print(f"paused at {name}", file=sys.stderr, flush=True)
-        threading.Event().wait()
+
+def no_step(name: str) -> None:
+    """The default step hook: does nothing."""
 
 
 class AnchoringWorker:
-    """Moves batches from closed to anchored, and revocations and key retirements onto the chain."""
+    """Moves batches from closed to anchored, and revocations and key retirements onto the chain.
+
+    `on_step` is called with "before-send" once a batch's root is recorded and with
+    "after-send" once its transaction is sent, before the hash is recorded (crash tests stop
+    the worker there)."""
 
     def __init__(
         self,
-        runtime: Runtime,
+        engine: Engine,
+        ledger: Ledger,
+        *,
+        settings: Settings,
         policy: BatchPolicy | None = None,
         resend_after: float = RESEND_AFTER,
+        on_step: Step = no_step,
     ) -> None:
-        self.engine: Engine = runtime.engine
-        self.ledger = runtime.ledger
-        self.master_key = runtime.settings.master_key()
-        self.policy = policy or BatchPolicy.from_env()
+        self.engine = engine
+        self.ledger = ledger
+        self.view = ChainView(ledger)
+        self.on_step = on_step
+        self.master_key = settings.master_key()
+        self.policy = policy or BatchPolicy.of(settings)
         self.resend_after = resend_after
         self.started_at = time.time()
         self._accounts: dict[str, LocalAccount] = {}
@@ -141,7 +150,7 @@ class AnchoringWorker:
                     .where(batches.c.id == batch_id, batches.c.status == "closed")
                     .values(status="anchoring", root=root, sent_at=time.time())
                 )
-            pause_point("before-send")
+            self.on_step("before-send")
             self._send(batch_id, root)
         return len(ids)
 
@@ -187,7 +196,7 @@ class AnchoringWorker:
             if not self._recognise(batch_id, root, issuer_id):
                 self._fail(batch_id, error.message)
             return
-        pause_point("after-send")
+        self.on_step("after-send")
         with self.engine.begin() as connection:
             connection.execute(
                 update(batches)
@@ -197,29 +206,25 @@ class AnchoringWorker:
 
     def _recognise(self, batch_id: str, root: bytes, issuer_id: str) -> bool:
         """If the root is on chain already, find its transaction and finish the batch."""
-        issuer_chain_id, _sender, block, _timestamp = self.ledger.read(
-            "CredentialAnchor", "anchorOf", root
-        )
-        if block == 0:
+        anchor = self.view.anchor(root)
+        if anchor is None:
             return False
         with self.engine.connect() as connection:
             ours = connection.execute(
                 select(issuers.c.chain_id).where(issuers.c.id == issuer_id)
             ).scalar_one()
-        if bytes(issuer_chain_id) != bytes(ours):
+        if anchor.issuer_id != bytes(ours):
             self._fail(batch_id, "the root was anchored by another issuer")
             return True
-        self._finish(batch_id, self._anchoring_transaction(root, block), block)
+        self._finish(batch_id, self._anchoring_transaction(root, anchor.block), anchor.block)
         return True
 
     def _anchoring_transaction(self, root: bytes, block: int) -> str:
         """The transaction that anchored `root` in `block`, from the contract's logs."""
-        event = self.ledger.contract("CredentialAnchor").events.Anchored
-        try:
-            logs = event.get_logs(from_block=block, to_block=block, argument_filters={"root": root})
-        except Exception as error:
-            raise LedgerUnavailable(f"cannot read anchor logs: {error}") from error
-        return "0x" + bytes(logs[0]["transactionHash"]).hex()
+        tx_hash = self.view.anchoring_transaction(root, block)
+        if tx_hash is None:
+            raise LedgerError(f"the node holds no Anchored event of the root in block {block}")
+        return tx_hash
 
     def _finish(self, batch_id: str, tx_hash: str, block: int) -> None:
         """Store every credential of the batch with its anchor proof, and mark it anchored."""
@@ -231,7 +236,7 @@ class AnchoringWorker:
             ).all()
         tree = MerkleTree([bytes(row.digest) for row in rows])
         chain_id = self.ledger.chain_id
-        contract = self.ledger.deployment.credential_anchor
+        contract = self.view.deployment.credential_anchor
         with self.engine.begin() as connection:
             connection.execute(
                 update(credentials)
@@ -281,7 +286,7 @@ class AnchoringWorker:
                 .values(status="failed", error=reason)
             )
 
-    def _lost(self, batch: dict) -> bool:
+    def _lost(self, batch: RowMapping) -> bool:
         """Whether a sent transaction should be sent again: never recorded, sent before this
         worker started (the node may have dropped it), or pending for too long."""
         sent_at = batch["sent_at"] or 0.0
@@ -316,16 +321,15 @@ class AnchoringWorker:
             self._revoke(row)
         return len(rows)
 
-    def _revoke(self, row: dict) -> None:
+    def _revoke(self, row: RowMapping) -> None:
         root = bytes(row["root"])
+        digest: bytes | None = None
         if row["credential_id"] is None:
-            check: tuple = ("rootRevocation", root)
             call: tuple = ("revokeRoot", root, row["reason"])
         else:
             digest, path = self._leaf(row["batch_id"], row["credential_id"])
-            check = ("leafRevocation", root, digest)
             call = ("revokeLeaf", root, digest, path, row["reason"])
-        block = self._revoked_block(*check)
+        block = self._revoked_block(root, digest)
         if not block:
             try:
                 tx_hash = self.ledger.send(
@@ -334,16 +338,19 @@ class AnchoringWorker:
                 self._update_revocation(row["id"], status="sent", transaction_hash=tx_hash)
                 block = int(self.ledger.wait(tx_hash)["blockNumber"])
             except TransactionReverted as error:
-                block = self._revoked_block(*check)
+                block = self._revoked_block(root, digest)
                 if not block:
                     self._update_revocation(row["id"], status="failed", error=error.message)
                     return
         self._update_revocation(row["id"], status="done", block=block, done_at=time.time())
 
-    def _revoked_block(self, function: str, *args: bytes) -> int:
-        """The block a root or leaf was revoked in (0 if it is not)."""
-        _reason, block = self.ledger.read("CredentialAnchor", function, *args)
-        return int(block)
+    def _revoked_block(self, root: bytes, digest: bytes | None) -> int:
+        """The block a root (`digest` None) or a leaf was revoked in (0 if it is not)."""
+        if digest is None:
+            revocation = self.view.root_revocation(root)
+        else:
+            revocation = self.view.leaf_revocation(root, digest)
+        return revocation.block if revocation is not None else 0
 
     def _leaf(self, batch_id: str, credential_id: str) -> tuple[bytes, list[bytes]]:
         with self.engine.connect() as connection:
@@ -380,9 +387,8 @@ class AnchoringWorker:
             )
         for key in keys:
             public_key = bytes(key["public_key"])
-            _registered, retired = self.ledger.read(
-                "IssuerRegistry", "signingKey", bytes(key["chain_id"]), public_key
-            )
+            registration = self.view.key(bytes(key["chain_id"]), public_key)
+            retired = registration.retired_block if registration is not None else 0
             if not retired:
                 account = self._account(key["issuer_id"])
                 receipt = self.ledger.transact(
@@ -422,9 +428,11 @@ class WorkerHandle:
         self.thread.join(timeout)
 
 
-def start_worker(runtime: Runtime, policy: BatchPolicy | None = None) -> WorkerHandle:
+def start_worker(
+    engine: Engine, ledger: Ledger, *, settings: Settings, policy: BatchPolicy | None = None
+) -> WorkerHandle:
     """Start the anchoring worker in a daemon thread."""
-    worker = AnchoringWorker(runtime, policy)
+    worker = AnchoringWorker(engine, ledger, settings=settings, policy=policy)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), name="anchoring", daemon=True)
     thread.start()

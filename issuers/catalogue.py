@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from credentials.model import Achievement, Level
-from issuers.errors import InvalidInput, NotFound
+from infra.errors import InvalidInput, NotFound
 from issuers.schemas import UnitSchema
 from issuers.tables import units
 

@@ -4,69 +4,32 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import click
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from credentials.keys import SigningKey
 from credentials.proofs import CRYPTOSUITES
+from infra.audit import cli_actor
+from infra.cli import data_option, database, settings_of, stop_on_signals
 from issuers import registry
 from issuers.anchoring import AnchoringWorker
 from issuers.catalogue import add_units
-from issuers.errors import IssuerError
 from issuers.issuance import Issuance, read_outcomes
 from issuers.publication import approve_rule_set
 from issuers.records import batch_record
 from issuers.revocation import request_revocation
 from issuers.schemas import REASONS, reason_code
 from issuers.tables import batches, credentials, revocations
-from ledger.audit import cli_actor
-from ledger.runtime import Runtime, Settings
-from verify.codes import RevocationReason
+from ledger.chain import Chain
+from ledger.records import RevocationReason
 
 PARALLEL_FROM = 2_000
-
-data_option = click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Data directory (default: $CREDITBANK_DATA or ./creditbank-data).",
-)
-
-
-@contextmanager
-def opened(data_dir: Path | None) -> Iterator[Runtime]:
-    """The runtime of a data directory (or of the environment)."""
-    with Runtime(settings_of(data_dir)) as runtime:
-        yield runtime
-
-
-def settings_of(data_dir: Path | None) -> Settings:
-    """The environment's settings, or those of `--data` (with its own SQLite database)."""
-    settings = Settings.from_env()
-    if data_dir is None:
-        return settings
-    resolved = data_dir.resolve()
-    return replace(
-        settings, data_dir=resolved, database_url=f"sqlite:///{resolved / 'creditbank.sqlite'}"
-    )
-
-
-def explain(error: IssuerError) -> click.ClickException:
-    """An issuer error as a CLI error: the message, then one line per field (or CSV line)."""
-    lines = [error.message]
-    lines += [f"  {path}: {message}" for path, message in _flatten(error.errors)]
-    return click.ClickException("\n".join(lines))
 
 
 # -- issuers (operator) --------------------------------------------------------------------------
@@ -112,7 +75,7 @@ def add_issuer(
     levels: str,
     valid_from: datetime | None,
     valid_until: datetime | None,
-    signing_key_file: click.utils.LazyFile | None,
+    signing_key_file: IO[str] | None,
     as_json: bool,
     data_dir: Path | None,
 ) -> None:
@@ -126,26 +89,26 @@ def add_issuer(
             raise click.BadParameter(
                 "the seed must be 64 hex characters", param_hint="--signing-key"
             ) from None
-    try:
-        window = registry.Scope(
-            kinds=registry.parse_kinds(scope),
-            levels=registry.parse_levels(levels),
-            valid_from=registry.unix_day(valid_from.date() if valid_from else None),
-            valid_until=registry.unix_day(valid_until.date() if valid_until else None),
+    window = registry.Scope(
+        kinds=registry.parse_kinds(scope),
+        levels=registry.parse_levels(levels),
+        valid_from=registry.unix_day(valid_from.date() if valid_from else None),
+        valid_until=registry.unix_day(valid_until.date() if valid_until else None),
+    )
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        accreditation = registry.accredit(
+            engine,
+            chain,
+            settings=settings,
+            name=name,
+            scope=window,
+            slug=slug,
+            name_zh=name_zh,
+            url=url,
+            signing_seed=seed,
+            actor=cli_actor(),
         )
-        with opened(data_dir) as runtime:
-            accreditation = registry.accredit(
-                runtime,
-                name=name,
-                scope=window,
-                slug=slug,
-                name_zh=name_zh,
-                url=url,
-                signing_seed=seed,
-                actor=cli_actor(),
-            )
-    except IssuerError as error:
-        raise explain(error) from None
     if as_json:
         click.echo(json.dumps(accreditation.to_json(), indent=2))
         return
@@ -171,8 +134,9 @@ def add_issuer(
 @data_option
 def suspend_issuer(issuer_id: str, reason: int, data_dir: Path | None) -> None:
     """Suspend an issuer: it cannot issue or anchor, and its credentials stop verifying."""
-    with _issuer_errors(), opened(data_dir) as runtime:
-        registry.suspend(runtime, issuer_id, reason, actor=cli_actor())
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        registry.suspend(engine, chain, issuer_id, reason, actor=cli_actor())
     click.echo(f"suspended {issuer_id}")
 
 
@@ -181,8 +145,9 @@ def suspend_issuer(issuer_id: str, reason: int, data_dir: Path | None) -> None:
 @data_option
 def reinstate_issuer(issuer_id: str, data_dir: Path | None) -> None:
     """Lift an issuer's suspension."""
-    with _issuer_errors(), opened(data_dir) as runtime:
-        registry.reinstate(runtime, issuer_id, actor=cli_actor())
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        registry.reinstate(engine, chain, issuer_id, actor=cli_actor())
     click.echo(f"reinstated {issuer_id}")
 
 
@@ -191,8 +156,11 @@ def reinstate_issuer(issuer_id: str, data_dir: Path | None) -> None:
 @data_option
 def rotate_issuer_key(issuer_id: str, data_dir: Path | None) -> None:
     """Register a new signing key; the old one retires once what it signed is anchored."""
-    with _issuer_errors(), opened(data_dir) as runtime:
-        public_key = registry.rotate_key(runtime, issuer_id, actor=cli_actor())
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        public_key = registry.rotate_key(
+            engine, chain.ledger, issuer_id, master_key=settings.master_key(), actor=cli_actor()
+        )
     click.echo(f"new signing key of {issuer_id}: {public_key}")
 
 
@@ -217,9 +185,9 @@ def add_units_command(issuer_id: str, file: Path, data_dir: Path | None) -> None
     documents = document.get("units") if isinstance(document, dict) else document
     if not isinstance(documents, list):
         raise click.ClickException(f'{file} must hold {{"units": [...]}}')
-    with _issuer_errors(), opened(data_dir) as runtime:
-        issuer = registry.issuer_record(runtime.engine, issuer_id)
-        with runtime.engine.begin() as connection:
+    with database(settings_of(data_dir)) as engine:
+        issuer = registry.issuer_record(engine, issuer_id)
+        with engine.begin() as connection:
             stored = add_units(connection, issuer, documents)
     for unit in stored:
         click.echo(f"{unit['code']} v{unit['version']}")
@@ -254,32 +222,33 @@ def issue_command(
 ) -> None:
     """Issue credentials from outcomes in FILE.json or FILE.csv: sign, batch, anchor, deliver."""
     started = time.perf_counter()
-    with _issuer_errors(), opened(data_dir) as runtime:
-        issuer = registry.issuer_record(runtime.engine, issuer_id)
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        issuer = registry.issuer_record(engine, issuer_id)
         outcomes = read_outcomes(file.read_bytes(), file.name)
         count = len(outcomes.rows)
         if processes is None:
             processes = (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
-        issuance = Issuance.of(runtime)
-        with runtime.engine.connect() as connection:
+        issuance = Issuance.of(engine, settings=settings)
+        with engine.connect() as connection:
             drafts = issuance.prepare(connection, issuer, outcomes)
         del outcomes
         with click.progressbar(length=count, label="signing", file=sys.stderr) as bar:
             key_id, signed = issuance.sign(
                 issuer, drafts, cryptosuite=cryptosuite, processes=processes, progress=bar.update
             )
-            with runtime.engine.begin() as connection:
+            with engine.begin() as connection:
                 issued = issuance.store(connection, issuer_id, key_id, drafts, signed)
         del drafts
         signed_at = time.perf_counter()
         batch_ids = issued.to_json()["batches"]
         click.echo(f"anchoring {len(batch_ids)} batch(es) …", err=True)
-        AnchoringWorker(runtime).drain(set(batch_ids))
+        AnchoringWorker(engine, chain.ledger, settings=settings).drain(set(batch_ids))
         anchored_at = time.perf_counter()
         if out_dir is not None:
-            _write_credentials(runtime, batch_ids, out_dir)
+            _write_credentials(engine, batch_ids, out_dir)
         records = [
-            batch_record(runtime.engine, issuer_id, batch_id, runtime.deployment)
+            batch_record(engine, issuer_id, batch_id, chain.deployment)
             for batch_id in batch_ids
         ]
     elapsed = time.perf_counter() - started
@@ -310,8 +279,9 @@ def revoke_command(
     """Revoke a credential (CREDENTIAL_ID) or a whole batch (--batch) on chain, with a reason."""
     if (credential_id is None) == (batch_id is None):
         raise click.UsageError("give a CREDENTIAL_ID or --batch BATCH_ID (one of them)")
-    with _issuer_errors(), opened(data_dir) as runtime:
-        with runtime.engine.begin() as connection:
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        with engine.begin() as connection:
             target_batch = (
                 batch_id
                 or connection.execute(
@@ -332,11 +302,11 @@ def revoke_command(
                 note=note,
                 actor=cli_actor(),
             )
-        worker = AnchoringWorker(runtime)
+        worker = AnchoringWorker(engine, chain.ledger, settings=settings)
         worker.drain({revocation["batch"]})
         worker.revoke_pending()
-        record = batch_record(runtime.engine, issuer_id, revocation["batch"], runtime.deployment)
-        with runtime.engine.connect() as connection:
+        record = batch_record(engine, issuer_id, revocation["batch"], chain.deployment)
+        with engine.connect() as connection:
             row = (
                 connection.execute(select(revocations).where(revocations.c.id == revocation["id"]))
                 .mappings()
@@ -365,8 +335,9 @@ def rules_group() -> None:
 @data_option
 def approve_rules(rule_set_id: str, version: int, data_dir: Path | None) -> None:
     """Approve a published rule-set version on chain (operator)."""
-    with _issuer_errors(), opened(data_dir) as runtime:
-        approved = approve_rule_set(runtime, rule_set_id, version, actor=cli_actor())
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        approved = approve_rule_set(engine, chain, rule_set_id, version, actor=cli_actor())
     click.echo(json.dumps(approved, indent=2))
 
 
@@ -375,14 +346,13 @@ def approve_rules(rule_set_id: str, version: int, data_dir: Path | None) -> None
 @data_option
 def worker_command(once: bool, data_dir: Path | None) -> None:
     """Run the anchoring worker until SIGINT/SIGTERM: close, anchor, deliver, revoke."""
-    with opened(data_dir) as runtime:
-        worker = AnchoringWorker(runtime)
+    settings = settings_of(data_dir)
+    with database(settings) as engine, Chain(settings) as chain:
+        worker = AnchoringWorker(engine, chain.ledger, settings=settings)
         if once:
             click.echo(f"{worker.run_once()} step(s) done")
             return
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = stop_on_signals()
         click.echo("anchoring worker running", err=True)
         worker.run(stop)
     click.echo("anchoring worker stopped", err=True)
@@ -391,17 +361,9 @@ def worker_command(once: bool, data_dir: Path | None) -> None:
 COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_group, worker_command)
 
 
-@contextmanager
-def _issuer_errors() -> Iterator[None]:
-    try:
-        yield
-    except IssuerError as error:
-        raise explain(error) from None
-
-
-def _write_credentials(runtime: Runtime, batch_ids: list[str], out_dir: Path) -> None:
+def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    with runtime.engine.connect() as connection:
+    with engine.connect() as connection:
         for batch_id in batch_ids:
             rows = connection.execute(
                 select(credentials.c.id, credentials.c.anchored).where(
@@ -422,14 +384,3 @@ def _write_file(path: Path, data: bytes) -> None:
             view = view[os.write(descriptor, view) :]
     finally:
         os.close(descriptor)
-
-
-def _flatten(errors: object, path: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            yield from _flatten(value, f"{path}, {key}" if path else str(key))
-    elif isinstance(errors, list):
-        for item in errors:
-            yield from _flatten(item, path)
-    else:
-        yield path, str(errors)

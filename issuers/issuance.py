@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import multiprocessing
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,16 +24,15 @@ from credentials.keys import SigningKey
 from credentials.merkle import credential_digest
 from credentials.model import IssuerProfile, Result, achievement_credential
 from credentials.proofs import sign
+from infra.errors import Conflict, Forbidden, InvalidInput
+from infra.settings import Settings
+from infra.times import iso_utc
 from issuers.catalogue import achievement_of, catalogue_of
-from issuers.errors import Conflict, Forbidden, InvalidInput
 from issuers.learners import learner_pepper, learner_ref
 from issuers.registry import signing_key
 from issuers.schemas import OutcomeSchema
 from issuers.tables import batches, credentials
-from ledger.runtime import Runtime
 
-DEFAULT_BATCH_SIZE = 1_000
-DEFAULT_BATCH_SECONDS = 2.0
 OUTCOME_FIELDS = tuple(OutcomeSchema().fields)
 _OUTCOME = OutcomeSchema()
 _LOOKUP_CHUNK = 500
@@ -46,17 +44,13 @@ _WORKER_CHUNK = 64
 class BatchPolicy:
     """When a batch closes: at `size` credentials, or `max_age` seconds after it opened."""
 
-    size: int = DEFAULT_BATCH_SIZE
-    max_age: float = DEFAULT_BATCH_SECONDS
+    size: int
+    max_age: float
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BatchPolicy:
-        """The policy from `CREDITBANK_BATCH_SIZE` and `CREDITBANK_BATCH_SECONDS`."""
-        env = os.environ if environ is None else environ
-        return cls(
-            size=int(env.get("CREDITBANK_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
-            max_age=float(env.get("CREDITBANK_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)),
-        )
+    def of(cls, settings: Settings) -> BatchPolicy:
+        """The policy the settings give (`CREDITBANK_BATCH_SIZE`, `CREDITBANK_BATCH_SECONDS`)."""
+        return cls(size=settings.batch_size, max_age=settings.batch_seconds)
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,8 @@ def outcomes_from_csv(data: bytes) -> Outcomes:
         messages = [f"unknown column {name!r}" for name in unknown]
         messages += [f"missing column {name!r}" for name in missing]
         raise InvalidInput("the CSV header is wrong", {"file": {"line 1": {"header": messages}}})
-    labels, rows = [], []
+    labels: list[str] = []
+    rows: list[dict[str, object]] = []
     for row in reader:
         labels.append(f"line {reader.line_num}")
         if "\0extra" in row:
@@ -204,13 +199,15 @@ class Issuance:
         self.policy = policy
 
     @classmethod
-    def of(cls, runtime: Runtime, policy: BatchPolicy | None = None) -> Issuance:
-        """Issuance over a runtime's database, master key and DID host."""
+    def of(
+        cls, engine: Engine, *, settings: Settings, policy: BatchPolicy | None = None
+    ) -> Issuance:
+        """Issuance over a database, with the settings' master key, DID host and batch policy."""
         return cls(
-            runtime.engine,
-            master_key=runtime.settings.master_key(),
-            did_host=runtime.settings.did_host,
-            policy=policy or BatchPolicy.from_env(),
+            engine,
+            master_key=settings.master_key(),
+            did_host=settings.did_host,
+            policy=policy or BatchPolicy.of(settings),
         )
 
     def issue(
@@ -247,7 +244,10 @@ class Issuance:
         drafts' order as they are signed (pass them to `store`)."""
         key_id, key = signing_key(self.engine, self.master_key, issuer["id"])
         signer = Signer(
-            key, verification_method_id(issuer["did"], key.public_key), cryptosuite, _now_iso()
+            key,
+            verification_method_id(issuer["did"], key.public_key),
+            cryptosuite,
+            iso_utc(time.time()),
         )
         return key_id, sign_all(drafts, signer, processes=processes, progress=progress)
 
@@ -556,7 +556,3 @@ def _already_issued(
             if label is not None:
                 found.append((label, row.id))
     return found
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

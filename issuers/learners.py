@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select, tuple_
 
 from credentials.dids import did_web
 from credentials.model import LearnerRef, hashed_identifier
-from issuers.errors import InvalidInput
+from infra.errors import InvalidInput
+from infra.secrets import derive_secret
 from issuers.tables import credentials, issuers, units
-from ledger.vault import derive_secret
 
 PEPPER_PURPOSE = b"creditbank learner pepper"
 _NATIONAL_ID = re.compile(r"^[0-9A-Z-]{4,64}$")

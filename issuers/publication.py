@@ -7,16 +7,21 @@ import time
 
 from sqlalchemy import Engine, insert, select, update
 
-from issuers.errors import Conflict, InvalidInput, NotFound
+from infra.audit import record
+from infra.database import first_row
+from infra.errors import Conflict, InvalidInput, NotFound
 from issuers.registry import issuer_account
-from issuers.rules import RuleSet, RuleSetError, load_rule_set
 from issuers.tables import rule_sets
-from ledger.audit import record
-from ledger.errors import TransactionReverted
-from ledger.runtime import Runtime
+from ledger.chain import Chain
+from ledger.client import Ledger
+from ledger.errors import LedgerError, TransactionReverted
+from ledger.views import ChainView
+from rules.rulesets import RuleSet, RuleSetError, load_rule_set
 
 
-def publish_rule_set(runtime: Runtime, issuer: dict, document: object) -> dict:
+def publish_rule_set(
+    engine: Engine, ledger: Ledger, issuer: dict, document: object, *, master_key: bytes
+) -> dict:
     """Validate a rule set the issuer owns, anchor its hash on chain and keep the document."""
     if not isinstance(document, dict):
         raise InvalidInput(
@@ -31,7 +36,7 @@ def publish_rule_set(runtime: Runtime, issuer: dict, document: object) -> dict:
             "a rule set is published by its owner",
             {"owner_did": [f"must be the publishing issuer's DID {issuer['did']}"]},
         )
-    stored = _stored(runtime.engine, rule_set.rule_set_id, rule_set.version)
+    stored = _stored(engine, rule_set.rule_set_id, rule_set.version)
     if stored is not None:
         if bytes(stored["content_hash"]) != rule_set.content_hash():
             raise Conflict(
@@ -39,8 +44,8 @@ def publish_rule_set(runtime: Runtime, issuer: dict, document: object) -> dict:
                 "with other content; publish the next version"
             )
         return rule_set_json(stored)
-    transaction_hash, block = _publish_on_chain(runtime, issuer, rule_set)
-    with runtime.engine.begin() as connection:
+    transaction_hash, block = _publish_on_chain(engine, ledger, master_key, issuer, rule_set)
+    with engine.begin() as connection:
         connection.execute(
             insert(rule_sets).values(
                 rule_set_id=rule_set.rule_set_id,
@@ -56,25 +61,26 @@ def publish_rule_set(runtime: Runtime, issuer: dict, document: object) -> dict:
         record(connection, actor=f"institution:{issuer['id']}", action="rules.publish",
                subject=f"{rule_set.rule_set_id} v{rule_set.version}",
                details={"content_hash": "0x" + rule_set.content_hash().hex()})
-    stored = _stored(runtime.engine, rule_set.rule_set_id, rule_set.version)
+    stored = _stored(engine, rule_set.rule_set_id, rule_set.version)
     assert stored is not None
     return rule_set_json(stored)
 
 
-def approve_rule_set(runtime: Runtime, rule_set_id: str, version: int, *, actor: str) -> dict:
+def approve_rule_set(
+    engine: Engine, chain: Chain, rule_set_id: str, version: int, *, actor: str
+) -> dict:
     """The operator approves a published version (recorded on chain once)."""
-    stored = _stored(runtime.engine, rule_set_id, version)
+    stored = _stored(engine, rule_set_id, version)
     if stored is None:
         raise NotFound(f"version {version} of rule set {rule_set_id!r} was never published here")
     key = load_rule_set(json.loads(stored["document"])).rule_set_key()
-    _owner, _hash, _published, approved = runtime.ledger.read(
-        "RuleRegistry", "ruleSet", key, version
-    )
+    on_chain = ChainView(chain.ledger).rule_set(key, version)
+    approved = on_chain.approved_block if on_chain is not None else 0
     if not approved:
-        operator = runtime.settings.chain_home.operator()
-        receipt = runtime.ledger.transact(operator, "RuleRegistry", "approve", key, version)
+        operator = chain.operator()
+        receipt = chain.ledger.transact(operator, "RuleRegistry", "approve", key, version)
         approved = int(receipt["blockNumber"])
-    with runtime.engine.begin() as connection:
+    with engine.begin() as connection:
         connection.execute(
             update(rule_sets)
             .where(rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version)
@@ -82,7 +88,7 @@ def approve_rule_set(runtime: Runtime, rule_set_id: str, version: int, *, actor:
         )
         record(connection, actor=actor, action="rules.approve",
                subject=f"{rule_set_id} v{version}", details={"block": approved})
-    stored = _stored(runtime.engine, rule_set_id, version)
+    stored = _stored(engine, rule_set_id, version)
     assert stored is not None
     return rule_set_json(stored)
 
@@ -99,23 +105,22 @@ def rule_set_json(row: dict) -> dict:
     }
 
 
-def _publish_on_chain(runtime: Runtime, issuer: dict, rule_set: RuleSet) -> tuple[str, int]:
+def _publish_on_chain(
+    engine: Engine, ledger: Ledger, master_key: bytes, issuer: dict, rule_set: RuleSet
+) -> tuple[str, int]:
     """Publish the hash, or recognise it already published (after a crash): (tx hash, block)."""
     key = rule_set.rule_set_key()
-    _owner, content_hash, published, _approved = runtime.ledger.read(
-        "RuleRegistry", "ruleSet", key, rule_set.version
-    )
-    if published and bytes(content_hash) == rule_set.content_hash():
-        event = runtime.ledger.contract("RuleRegistry").events.RuleSetPublished
-        logs = event.get_logs(
-            from_block=published,
-            to_block=published,
-            argument_filters={"ruleSetId": key, "version": rule_set.version},
-        )
-        return "0x" + bytes(logs[0]["transactionHash"]).hex(), int(published)
-    account = issuer_account(runtime.engine, runtime.settings.master_key(), issuer["id"])
+    view = ChainView(ledger)
+    on_chain = view.rule_set(key, rule_set.version)
+    if on_chain is not None and on_chain.content_hash == rule_set.content_hash():
+        published = on_chain.published_block
+        transaction_hash = view.rule_set_publication(key, rule_set.version, published)
+        if transaction_hash is None:
+            raise LedgerError(f"the node holds no RuleSetPublished event in block {published}")
+        return transaction_hash, published
+    account = issuer_account(engine, master_key, issuer["id"])
     try:
-        receipt = runtime.ledger.transact(
+        receipt = ledger.transact(
             account, "RuleRegistry", "publish", key, rule_set.version, rule_set.content_hash()
         )
     except TransactionReverted as error:
@@ -124,14 +129,9 @@ def _publish_on_chain(runtime: Runtime, issuer: dict, rule_set: RuleSet) -> tupl
 
 
 def _stored(engine: Engine, rule_set_id: str, version: int) -> dict | None:
-    with engine.connect() as connection:
-        row = (
-            connection.execute(
-                select(rule_sets).where(
-                    rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version
-                )
-            )
-            .mappings()
-            .first()
-        )
-    return dict(row) if row is not None else None
+    return first_row(
+        engine,
+        select(rule_sets).where(
+            rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version
+        ),
+    )

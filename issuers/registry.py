@@ -18,7 +18,9 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from credentials.dids import did_document, did_web
 from credentials.keys import SigningKey, open_secret, seal_secret
 from credentials.model import KINDS, kind_bit
-from issuers.errors import Conflict, Forbidden, InvalidInput, NotFound
+from infra.audit import record
+from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
+from infra.settings import Settings
 from issuers.tables import (
     api_tokens,
     batches,
@@ -26,9 +28,9 @@ from issuers.tables import (
     issuer_keys,
     issuers,
 )
-from ledger.audit import record
+from ledger.chain import Chain
+from ledger.client import Ledger
 from ledger.permissions import allow_accounts
-from ledger.runtime import Runtime
 from ledger.views import issuer_id_of
 
 FUNDING_WEI = 10**20
@@ -129,8 +131,10 @@ def issuer_did(did_host: str, slug: str) -> str:
 
 
 def accredit(
-    runtime: Runtime,
+    engine: Engine,
+    chain: Chain,
     *,
+    settings: Settings,
     name: str,
     scope: Scope,
     slug: str | None = None,
@@ -145,8 +149,8 @@ def accredit(
         raise InvalidInput(
             "an issuer id is 1–64 lower-case letters, digits and '-'", {"slug": [repr(slug)]}
         )
-    did = issuer_did(runtime.settings.did_host, slug)
-    with runtime.engine.connect() as connection:
+    did = issuer_did(settings.did_host, slug)
+    with engine.connect() as connection:
         taken = connection.execute(
             select(issuers.c.id).where((issuers.c.id == slug) | (issuers.c.did == did))
         ).first()
@@ -154,9 +158,9 @@ def accredit(
         raise Conflict(f"issuer {slug!r} already exists")
     key = SigningKey.from_seed(signing_seed) if signing_seed else SigningKey.generate()
     account: LocalAccount = Account.create()
-    operator = runtime.settings.chain_home.operator()
-    ledger = runtime.ledger
-    _allow(runtime, account.address)
+    operator = chain.operator()
+    ledger = chain.ledger
+    _allow(chain, settings.ledger_urls, account.address)
     if ledger.gas_price() > 0:
         ledger.transfer(operator, account.address, FUNDING_WEI)
     ledger.transact(
@@ -171,10 +175,10 @@ def accredit(
         scope.valid_until,
     )
     receipt = ledger.transact(account, "IssuerRegistry", "registerKey", key.public_key)
-    master_key = runtime.settings.master_key()
+    master_key = settings.master_key()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = time.time()
-    with runtime.engine.begin() as connection:
+    with engine.begin() as connection:
         connection.execute(
             insert(issuers).values(
                 id=slug,
@@ -218,27 +222,29 @@ def accredit(
     )
 
 
-def suspend(runtime: Runtime, issuer_id: str, reason: int = 1, *, actor: str) -> None:
+def suspend(
+    engine: Engine, chain: Chain, issuer_id: str, reason: int = 1, *, actor: str
+) -> None:
     """Suspend an issuer on chain: it cannot anchor, and its credentials stop verifying."""
-    issuer = issuer_record(runtime.engine, issuer_id)
+    issuer = issuer_record(engine, issuer_id)
     if issuer["suspended"]:
         raise Conflict(f"issuer {issuer_id!r} is already suspended")
-    operator = runtime.settings.chain_home.operator()
-    runtime.ledger.transact(operator, "IssuerRegistry", "suspend", issuer["chain_id"], reason)
-    with runtime.engine.begin() as connection:
+    operator = chain.operator()
+    chain.ledger.transact(operator, "IssuerRegistry", "suspend", issuer["chain_id"], reason)
+    with engine.begin() as connection:
         _set_suspended(connection, issuer_id, True)
         record(connection, actor=actor, action="issuer.suspend", subject=issuer_id,
                details={"reason": reason})
 
 
-def reinstate(runtime: Runtime, issuer_id: str, *, actor: str) -> None:
+def reinstate(engine: Engine, chain: Chain, issuer_id: str, *, actor: str) -> None:
     """Lift a suspension; batches that failed to anchor meanwhile are queued again."""
-    issuer = issuer_record(runtime.engine, issuer_id)
+    issuer = issuer_record(engine, issuer_id)
     if not issuer["suspended"]:
         raise Conflict(f"issuer {issuer_id!r} is not suspended")
-    operator = runtime.settings.chain_home.operator()
-    runtime.ledger.transact(operator, "IssuerRegistry", "reinstate", issuer["chain_id"])
-    with runtime.engine.begin() as connection:
+    operator = chain.operator()
+    chain.ledger.transact(operator, "IssuerRegistry", "reinstate", issuer["chain_id"])
+    with engine.begin() as connection:
         _set_suspended(connection, issuer_id, False)
         record(connection, actor=actor, action="issuer.reinstate", subject=issuer_id)
         connection.execute(
@@ -248,17 +254,18 @@ def reinstate(runtime: Runtime, issuer_id: str, *, actor: str) -> None:
         )
 
 
-def rotate_key(runtime: Runtime, issuer_id: str, *, actor: str) -> str:
+def rotate_key(
+    engine: Engine, ledger: Ledger, issuer_id: str, *, master_key: bytes, actor: str
+) -> str:
     """Register a new signing key and sign with it from now on; the old one retires once its
     credentials are anchored (the anchoring worker does that). Returns the new key's multibase."""
-    issuer = issuer_record(runtime.engine, issuer_id)
+    issuer = issuer_record(engine, issuer_id)
     if issuer["suspended"]:
         raise Forbidden(f"issuer {issuer_id!r} is suspended")
-    master_key = runtime.settings.master_key()
     key = SigningKey.generate()
-    account = issuer_account(runtime.engine, master_key, issuer_id)
-    receipt = runtime.ledger.transact(account, "IssuerRegistry", "registerKey", key.public_key)
-    with runtime.engine.begin() as connection:
+    account = issuer_account(engine, master_key, issuer_id)
+    receipt = ledger.transact(account, "IssuerRegistry", "registerKey", key.public_key)
+    with engine.begin() as connection:
         connection.execute(
             update(issuer_keys)
             .where(issuer_keys.c.issuer_id == issuer_id, issuer_keys.c.state == "active")
@@ -365,11 +372,11 @@ def _set_suspended(connection: Connection, issuer_id: str, suspended: bool) -> N
     connection.execute(update(issuers).where(issuers.c.id == issuer_id).values(suspended=suspended))
 
 
-def _allow(runtime: Runtime, address: str) -> None:
+def _allow(chain: Chain, ledger_urls: tuple[str, ...], address: str) -> None:
     """Allowlist an account in-process, or on every node over JSON-RPC (allowlists are per node)."""
-    if runtime.node is not None:
-        runtime.node.allow([address])
+    if chain.node is not None:
+        chain.node.allow([address])
         return
-    token = runtime.settings.chain_home.admin_token()
-    for url in runtime.settings.ledger_urls:
+    token = chain.home.admin_token()
+    for url in ledger_urls:
         allow_accounts(url, token, [address])

@@ -7,10 +7,10 @@ import time
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from issuers.errors import Conflict, NotFound
+from infra.audit import record
+from infra.errors import Conflict, InfraError, NotFound
 from issuers.schemas import reason_name
 from issuers.tables import batches, credentials, revocations
-from ledger.audit import record
 
 
 def request_revocation(
@@ -67,10 +67,11 @@ def request_revocation(
         raise Conflict(f"{credential_id or batch_id} is already revoked") from None
     record(connection, actor=actor, action="credential.revoke" if credential_id else "batch.revoke",
            subject=credential_id or str(batch_id), details={"reason": reason, "batch": batch_id})
+    key = result.inserted_primary_key
+    if key is None:
+        raise InfraError("the database returned no id for the new revocation")
     row = (
-        connection.execute(
-            select(revocations).where(revocations.c.id == result.inserted_primary_key[0])
-        )
+        connection.execute(select(revocations).where(revocations.c.id == key[0]))
         .mappings()
         .one()
     )

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from credentials.model import KINDS, RESULT_STATUSES, RESULT_TYPES
 from credentials.proofs import CRYPTOSUITES
-from verify.codes import RevocationReason
+from ledger.records import RevocationReason
 
 UNIT_KINDS = tuple(kind for kind in KINDS if kind != "transcript")
 CODE = validate.Regexp(

@@ -17,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from ledger.sql import metadata
+from infra.database import metadata
 
 issuers = Table(
     "issuers",

@@ -10,14 +10,15 @@ import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from infra.settings import DEFAULT_DATA_DIR, Settings
+from ledger.accounts import load_account, save_account
+from ledger.chain import chain_home
 from ledger.client import Ledger
 from ledger.deployment import deploy_contracts
 from ledger.errors import LedgerError
 from ledger.genesis import initialise
 from ledger.node import DEFAULT_BLOCK_PERIOD, DEFAULT_CHAIN_ID, EmbeddedNode
-from ledger.runtime import DEFAULT_DATA_DIR, Settings
 from ledger.server import DEFAULT_HOST, DEFAULT_PORT, serve
-from ledger.vault import load_account, save_account
 
 OPERATOR_KEY_ENV = "CREDITBANK_OPERATOR_KEY_FILE"
 
@@ -119,7 +120,7 @@ def deploy_command(urls: tuple[str, ...], out: Path, operator_key: Path | None) 
     if out.exists():
         raise click.ClickException(f"{out} exists: refusing to overwrite a deployment")
     settings = Settings.from_env()
-    key_path = operator_key or settings.chain_home.operator_key_path
+    key_path = operator_key or chain_home(settings).operator_key_path
     if not key_path.exists():
         raise click.ClickException(
             f"no operator key at {key_path}: give --operator-key or set {OPERATOR_KEY_ENV}"

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_account.types import TransactionDictType
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.contract import Contract
 from web3.providers import BaseProvider
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from contracts import artifact
 from ledger.deployment import Deployment
@@ -79,8 +81,9 @@ class Ledger:
         with translated():
             return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
 
-    def contract(self, name: str, address: str | None = None) -> Contract:
-        """A contract of ours, at its deployed address unless another is given."""
+    def _contract(self, name: str, address: str | None = None) -> Contract:
+        """A contract of ours, at its deployed address unless another is given (for the ledger
+        package only: everyone else reads through `ledger.views`)."""
         if address is None:
             if self.deployment is None:
                 raise LedgerError("no deployment configured: run `creditbank init` first")
@@ -101,16 +104,16 @@ class Ledger:
         receipt = self.transact_raw(account, to=None, data=data)
         return str(receipt["contractAddress"])
 
-    def read(self, name: str, function: str, *args: Any, block: int | str = "latest") -> Any:
+    def read(self, name: str, function: str, *args: Any, block: BlockIdentifier = "latest") -> Any:
         """Call a view function of one of our contracts; a revert raises `TransactionReverted`."""
         with translated():
-            return self.contract(name).functions[function](*args).call(block_identifier=block)
+            return self._contract(name).functions[function](*args).call(block_identifier=block)
 
     def send(
         self, account: LocalAccount, name: str, function: str, *args: Any, gas: int | None = None
     ) -> str:
         """Sign and send a call to one of our contracts; returns its hash without waiting."""
-        contract = self.contract(name)
+        contract = self._contract(name)
         with translated():
             data = contract.encode_abi(function, args=args)
         return self.send_raw(account, to=contract.address, data=data, gas=gas)
@@ -126,7 +129,12 @@ class Ledger:
         return self.transact_raw(account, to=Web3.to_checksum_address(to), value=value)
 
     def transact_raw(
-        self, account: LocalAccount, *, to: str | None, data: bytes | str = b"", value: int = 0
+        self,
+        account: LocalAccount,
+        *,
+        to: ChecksumAddress | None,
+        data: bytes | HexStr = b"",
+        value: int = 0,
     ) -> TxReceipt:
         """Send a raw transaction and wait for its successful receipt."""
         return self.wait(self.send_raw(account, to=to, data=data, value=value))
@@ -135,13 +143,13 @@ class Ledger:
         self,
         account: LocalAccount,
         *,
-        to: str | None,
-        data: bytes | str = b"",
+        to: ChecksumAddress | None,
+        data: bytes | HexStr = b"",
         value: int = 0,
         gas: int | None = None,
     ) -> str:
         """Estimate, sign and send a transaction with a locally tracked nonce."""
-        request: dict[str, Any] = {"from": account.address, "value": value, "data": data}
+        request: TxParams = {"from": account.address, "value": Wei(value), "data": data}
         if to is not None:
             request["to"] = to
         if gas is None:
@@ -151,8 +159,9 @@ class Ledger:
         for attempt in range(2):
             with self._nonce_lock:
                 nonce = self._next_nonce(account.address)
-                tx = {
-                    **request,
+                tx: TransactionDictType = {
+                    "value": value,
+                    "data": data,
                     "type": 2,
                     "chainId": self.chain_id,
                     "nonce": nonce,
@@ -160,7 +169,8 @@ class Ledger:
                     "maxFeePerGas": max_fee,
                     "maxPriorityFeePerGas": priority_fee,
                 }
-                tx.pop("from")
+                if to is not None:
+                    tx["to"] = to
                 raw = account.sign_transaction(tx).raw_transaction
                 try:
                     with translated():
@@ -192,15 +202,20 @@ class Ledger:
         """A transaction's receipt, or None while it is pending or unknown."""
         try:
             with translated():
-                return self.w3.eth.get_transaction_receipt(tx_hash)
+                return self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
         except TransactionUnknown:
             return None
 
     def _revert_reason(self, tx_hash: str, receipt: TxReceipt) -> str:
         """Replay a reverted transaction as a call to learn its reason."""
         with translated():
-            tx = self.w3.eth.get_transaction(tx_hash)
-        request = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+            tx = self.w3.eth.get_transaction(HexStr(tx_hash))
+        request: TxParams = {
+            "from": tx["from"],
+            "to": tx["to"],
+            "data": tx["input"],
+            "value": tx["value"],
+        }
         try:
             with translated():
                 self.w3.eth.call(request, block_identifier=receipt["blockNumber"] - 1)
@@ -210,7 +225,7 @@ class Ledger:
             return ""
         return ""
 
-    def _next_nonce(self, address: str) -> int:
+    def _next_nonce(self, address: ChecksumAddress) -> int:
         """The next nonce for an account, asked of the node the first time."""
         if address not in self._nonces:
             with translated():

@@ -63,7 +63,7 @@ class KeyValueStore(BaseAtomicDB):
 
     def __init__(self, connection: sqlite3.Connection, cache_entries: int = READ_CACHE_ENTRIES):
         self._connection = connection
-        self._cache = LRU(cache_entries)
+        self._cache: LRU[bytes, bytes] = LRU(cache_entries)
         self._buffer: dict[bytes, bytes | None] = {}
 
     def __getitem__(self, key: bytes) -> bytes:

@@ -12,6 +12,8 @@ from web3 import exceptions as web3_exceptions
 class LedgerError(Exception):
     """Root of every ledger error; `message` is safe to show a user."""
 
+    status: int = 500
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -19,6 +21,8 @@ class LedgerError(Exception):
 
 class LedgerUnavailable(LedgerError, ConnectionError):
     """No configured node answered."""
+
+    status = 503
 
 
 class RPCError(LedgerError):
@@ -92,28 +96,6 @@ class ChainNotFound(LedgerError, FileNotFoundError):
     """The data directory holds no chain."""
 
 
-class SchemaUnknown(LedgerError, RuntimeError):
-    """The database is at a schema revision this code does not know (a newer release wrote it)."""
-
-    def __init__(self, found: str, wanted: str) -> None:
-        super().__init__(
-            f"the database schema is at revision {found}, which this release does not know "
-            f"(its newest is {wanted}); run the release that wrote it"
-        )
-        self.found = found
-        self.wanted = wanted
-
-
-class SchemaUntracked(LedgerError, RuntimeError):
-    """The database holds tables but no migration revision (made before migrations, or not ours)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the database holds tables but no schema revision: it was made before schema "
-            "migrations or by another program; point CREDITBANK_DATABASE_URL at an empty database"
-        )
-
-
 class TransactionReverted(LedgerError):
     """A call or a mined transaction reverted; `reason` is the decoded revert string if any."""
 
@@ -162,6 +144,15 @@ def rpc_error(error: object) -> LedgerError:
     return (cls or RPCError)(message, code=code if isinstance(code, int) else None)
 
 
+def http_error(status: int) -> LedgerError:
+    """Our exception for a node's HTTP answer that carries no JSON-RPC response."""
+    if status in (401, 403):
+        return Unauthorized(f"the node refused the request (HTTP {status})")
+    if status >= 500:
+        return LedgerUnavailable(f"ledger unavailable: HTTP {status}")
+    return RPCError(f"the node answered HTTP {status} without a JSON-RPC response")
+
+
 def revert_reason(message: str) -> str:
     """The revert string inside a node's revert message ('' when there is none)."""
     stripped = True
@@ -191,5 +182,7 @@ def translated() -> Iterator[None]:
         raise TransactionTimeout(str(exc)) from exc
     except (requests.ConnectionError, requests.Timeout, ConnectionError) as exc:
         raise LedgerUnavailable(f"ledger unreachable: {exc.__class__.__name__}") from exc
+    except requests.HTTPError as exc:
+        raise http_error(exc.response.status_code if exc.response is not None else 500) from exc
     except web3_exceptions.ProviderConnectionError as exc:
         raise LedgerUnavailable(f"ledger unreachable: {exc}") from exc

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import rlp
-from eth.abc import BlockAPI, BlockHeaderAPI, SignedTransactionAPI
+from eth.abc import BlockAPI, BlockHeaderAPI, LegacyTransactionFieldsAPI, SignedTransactionAPI
 from eth_utils import to_checksum_address
 
+from ledger.errors import LedgerError
 from ledger.messages import MinedTransaction
 
+T = TypeVar("T")
 Json = dict[str, object]
 LEGACY_TYPE = 0
 ACCESS_LIST_TYPE = 1
@@ -34,6 +37,18 @@ def address(value: bytes) -> str | None:
 def word(value: int) -> str:
     """A 32-byte word (topic, storage value) as 0x-hex."""
     return data(value.to_bytes(32, "big"))
+
+
+def _required(value: T | None, member: str) -> T:
+    """A member every block and transaction of our Cancun chain has; None means a corrupt chain."""
+    if value is None:
+        raise LedgerError(f"{member} missing: not a block or transaction of this chain")
+    return value
+
+
+def base_fee(header: BlockHeaderAPI) -> int:
+    """A block's base fee per gas."""
+    return _required(header.base_fee_per_gas, f"base fee of block {header.block_number}")
 
 
 def transaction_type(tx: SignedTransactionAPI) -> int:
@@ -68,11 +83,13 @@ def header_json(header: BlockHeaderAPI) -> Json:
         "gasLimit": quantity(header.gas_limit),
         "gasUsed": quantity(header.gas_used),
         "timestamp": quantity(header.timestamp),
-        "baseFeePerGas": quantity(header.base_fee_per_gas),
-        "withdrawalsRoot": data(header.withdrawals_root),
+        "baseFeePerGas": quantity(base_fee(header)),
+        "withdrawalsRoot": data(_required(header.withdrawals_root, "withdrawals root")),
         "blobGasUsed": quantity(header.blob_gas_used),
         "excessBlobGas": quantity(header.excess_blob_gas),
-        "parentBeaconBlockRoot": data(header.parent_beacon_block_root),
+        "parentBeaconBlockRoot": data(
+            _required(header.parent_beacon_block_root, "parent beacon block root")
+        ),
     }
 
 
@@ -118,13 +135,13 @@ def transaction_json(
         "r": quantity(tx.r),
         "s": quantity(tx.s),
     }
-    if kind == LEGACY_TYPE:
+    if isinstance(tx, LegacyTransactionFieldsAPI):
         result["gasPrice"] = quantity(tx.gas_price)
         result["v"] = quantity(tx.v)
         if tx.chain_id is not None:
             result["chainId"] = quantity(tx.chain_id)
         return result
-    result["chainId"] = quantity(tx.chain_id)
+    result["chainId"] = quantity(_required(tx.chain_id, "chain id of a typed transaction"))
     result["v"] = quantity(tx.y_parity)
     result["yParity"] = quantity(tx.y_parity)
     result["accessList"] = [
@@ -137,9 +154,7 @@ def transaction_json(
         result["maxFeePerGas"] = quantity(tx.max_fee_per_gas)
         result["maxPriorityFeePerGas"] = quantity(tx.max_priority_fee_per_gas)
         result["gasPrice"] = quantity(
-            tx.max_fee_per_gas
-            if header is None
-            else effective_gas_price(tx, header.base_fee_per_gas)
+            tx.max_fee_per_gas if header is None else effective_gas_price(tx, base_fee(header))
         )
     return result
 
@@ -191,7 +206,7 @@ def receipt_json(mined: MinedTransaction) -> Json:
         "contractAddress": None if mined.contract is None else to_checksum_address(mined.contract),
         "cumulativeGasUsed": quantity(receipt.gas_used),
         "gasUsed": quantity(mined.gas_used),
-        "effectiveGasPrice": quantity(effective_gas_price(tx, header.base_fee_per_gas)),
+        "effectiveGasPrice": quantity(effective_gas_price(tx, base_fee(header))),
         "logs": logs,
         "logsBloom": data(receipt.bloom.to_bytes(256, "big")),
         "status": quantity(1 if receipt.state_root == SUCCESS else 0),

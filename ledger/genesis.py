@@ -8,12 +8,13 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from infra.secrets import master_key, write_private
+from ledger.accounts import load_account, save_account
 from ledger.client import Ledger
 from ledger.deployment import Deployment, deploy_contracts
 from ledger.errors import LedgerError
 from ledger.node import DEFAULT_CHAIN_ID, EmbeddedNode
 from ledger.provider import EmbeddedProvider
-from ledger.vault import load_account, master_key, save_account, write_private
 
 DEPLOYMENT_FILE = "deployment.json"
 OPERATOR_KEY_FILE = "keys/operator.key"

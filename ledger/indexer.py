@@ -1,4 +1,5 @@
-"""Follows our contracts' events into SQL tables, so that look-ups never scan the chain."""
+"""Follows the anchor contract's revocation events into SQL tables, so that the bank's
+revocation watch never scans the chain."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     Connection,
     Engine,
@@ -21,26 +21,17 @@ from sqlalchemy import (
 from web3 import Web3
 from web3.types import LogReceipt
 
-from contracts import NAMES
+from infra.database import metadata
 from ledger.client import Ledger
 from ledger.errors import translated
-from ledger.sql import metadata
+
+CONTRACT = "CredentialAnchor"
 
 cursor = Table(
     "ledger_cursor",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("block", BigInteger, nullable=False),
-)
-anchors = Table(
-    "ledger_anchors",
-    metadata,
-    Column("root", LargeBinary(32), primary_key=True),
-    Column("issuer_id", LargeBinary(32), nullable=False, index=True),
-    Column("sender", String(42), nullable=False),
-    Column("block", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("tx_hash", String(66), nullable=False),
 )
 revocations = Table(
     "ledger_revocations",
@@ -52,44 +43,6 @@ revocations = Table(
     Column("block", BigInteger, nullable=False),
     Column("tx_hash", String(66), nullable=False),
 )
-issuers = Table(
-    "ledger_issuers",
-    metadata,
-    Column("issuer_id", LargeBinary(32), primary_key=True),
-    Column("did", String(128), nullable=False, unique=True),
-    Column("kind_mask", String(80), nullable=False),
-    Column("level_mask", String(80), nullable=False),
-    Column("valid_from", BigInteger, nullable=False),
-    Column("valid_until", BigInteger, nullable=False),
-    Column("suspended", Boolean, nullable=False, default=False),
-    Column("block", BigInteger, nullable=False),
-)
-issuer_accounts = Table(
-    "ledger_issuer_accounts",
-    metadata,
-    Column("account", String(42), primary_key=True),
-    Column("issuer_id", LargeBinary(32), nullable=False, index=True),
-    Column("active", Boolean, nullable=False),
-)
-signing_keys = Table(
-    "ledger_signing_keys",
-    metadata,
-    Column("issuer_id", LargeBinary(32), primary_key=True),
-    Column("public_key", LargeBinary(32), primary_key=True),
-    Column("registered_block", BigInteger, nullable=False),
-    Column("retired_block", BigInteger, nullable=False),
-)
-rule_sets = Table(
-    "ledger_rule_sets",
-    metadata,
-    Column("rule_set_id", LargeBinary(32), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("owner_id", LargeBinary(32), nullable=False),
-    Column("content_hash", LargeBinary(32), nullable=False),
-    Column("published_block", BigInteger, nullable=False),
-    Column("approved_block", BigInteger, nullable=False),
-)
-
 EMPTY_DIGEST = bytes(32)
 
 
@@ -104,7 +57,8 @@ class Event:
 
 
 class Indexer:
-    """Copies our contracts' events into SQL tables and resumes where it stopped."""
+    """Copies the anchor contract's revocation events into SQL tables and resumes where it
+    stopped."""
 
     def __init__(self, ledger: Ledger, engine: Engine, *, name: str = "default") -> None:
         if ledger.deployment is None:
@@ -112,22 +66,10 @@ class Indexer:
         self.ledger = ledger
         self.engine = engine
         self.name = name
-        self._addresses = [
-            Web3.to_checksum_address(ledger.deployment.address(contract)) for contract in NAMES
-        ]
+        self._address = Web3.to_checksum_address(ledger.deployment.address(CONTRACT))
         self._handlers: dict[str, Callable[[Connection, Event], None]] = {
-            "Anchored": self._anchored,
             "RootRevoked": self._root_revoked,
             "LeafRevoked": self._leaf_revoked,
-            "Accredited": self._accredited,
-            "Suspended": self._suspension(True),
-            "Reinstated": self._suspension(False),
-            "AccountAdded": self._account(True),
-            "AccountRemoved": self._account(False),
-            "KeyRegistered": self._key_registered,
-            "KeyRetired": self._key_retired,
-            "RuleSetPublished": self._rule_published,
-            "RuleSetApproved": self._rule_approved,
         }
         self._decoders = self._event_decoders()
 
@@ -155,10 +97,10 @@ class Indexer:
         return count
 
     def _events(self, start: int, end: int) -> list[Event]:
-        """Decoded events of our contracts in a block range, in chain order."""
+        """Decoded events we index in a block range, in chain order."""
         with translated():
             logs = self.ledger.w3.eth.get_logs(
-                {"fromBlock": start, "toBlock": end, "address": self._addresses}
+                {"fromBlock": start, "toBlock": end, "address": self._address}
             )
         return [event for event in (self._decode(log) for log in logs) if event is not None]
 
@@ -166,12 +108,11 @@ class Indexer:
         """A log as one of our events, or None for events we do not index."""
         if not log["topics"]:
             return None
-        source = self._decoders.get(bytes(log["topics"][0]))
-        if source is None:
+        name = self._decoders.get(bytes(log["topics"][0]))
+        if name is None:
             return None
-        contract, name = source
         with translated():
-            data = self.ledger.contract(contract).events[name]().process_log(log)
+            data = self.ledger._contract(CONTRACT).events[name]().process_log(log)
         return Event(
             name=name,
             args=dict(data["args"]),
@@ -179,15 +120,11 @@ class Indexer:
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
         )
 
-    def _event_decoders(self) -> dict[bytes, tuple[str, str]]:
-        """(contract, event) of every event we index, by topic 0."""
-        decoders = {}
-        for contract in NAMES:
-            for abi in self.ledger.contract(contract).abi:
-                if abi.get("type") == "event" and abi["name"] in self._handlers:
-                    signature = f"{abi['name']}({','.join(i['type'] for i in abi['inputs'])})"
-                    decoders[bytes(Web3.keccak(text=signature))] = (contract, abi["name"])
-        return decoders
+    def _event_decoders(self) -> dict[bytes, str]:
+        """The name of every event we index, by topic 0."""
+        events = self.ledger._contract(CONTRACT).events
+        return {bytes.fromhex(events[name]().topic.removeprefix("0x")): name
+                for name in self._handlers}
 
     def _save_cursor(self, connection: Connection, block: int) -> None:
         updated = connection.execute(
@@ -195,21 +132,6 @@ class Indexer:
         )
         if updated.rowcount == 0:
             connection.execute(cursor.insert().values(name=self.name, block=block))
-
-    def _anchored(self, connection: Connection, event: Event) -> None:
-        root = bytes(event.args["root"])
-        if connection.scalar(select(anchors.c.root).where(anchors.c.root == root)) is not None:
-            return
-        connection.execute(
-            anchors.insert().values(
-                root=root,
-                issuer_id=bytes(event.args["issuerId"]),
-                sender=event.args["sender"],
-                block=event.block,
-                timestamp=self.ledger.block_timestamp(event.block),
-                tx_hash=event.tx_hash,
-            )
-        )
 
     def _root_revoked(self, connection: Connection, event: Event) -> None:
         self._revoked(connection, event, EMPTY_DIGEST)
@@ -230,96 +152,15 @@ class Indexer:
             },
         )
 
-    def _accredited(self, connection: Connection, event: Event) -> None:
-        _upsert(
-            connection,
-            issuers,
-            {"issuer_id": bytes(event.args["issuerId"])},
-            {
-                "did": event.args["did"],
-                "kind_mask": hex(event.args["kindMask"]),
-                "level_mask": hex(event.args["levelMask"]),
-                "valid_from": event.args["validFrom"],
-                "valid_until": event.args["validUntil"],
-                "block": event.block,
-            },
-            insert_only={"suspended": False},
-        )
-
-    def _suspension(self, suspended: bool) -> Callable[[Connection, Event], None]:
-        def handle(connection: Connection, event: Event) -> None:
-            connection.execute(
-                issuers.update()
-                .where(issuers.c.issuer_id == bytes(event.args["issuerId"]))
-                .values(suspended=suspended)
-            )
-
-        return handle
-
-    def _account(self, active: bool) -> Callable[[Connection, Event], None]:
-        def handle(connection: Connection, event: Event) -> None:
-            _upsert(
-                connection,
-                issuer_accounts,
-                {"account": event.args["account"]},
-                {"issuer_id": bytes(event.args["issuerId"]), "active": active},
-            )
-
-        return handle
-
-    def _key_registered(self, connection: Connection, event: Event) -> None:
-        _upsert(
-            connection,
-            signing_keys,
-            {
-                "issuer_id": bytes(event.args["issuerId"]),
-                "public_key": bytes(event.args["publicKey"]),
-            },
-            {"registered_block": event.block, "retired_block": 0},
-        )
-
-    def _key_retired(self, connection: Connection, event: Event) -> None:
-        connection.execute(
-            signing_keys.update()
-            .where(signing_keys.c.issuer_id == bytes(event.args["issuerId"]))
-            .where(signing_keys.c.public_key == bytes(event.args["publicKey"]))
-            .values(retired_block=event.args["retiredBlock"])
-        )
-
-    def _rule_published(self, connection: Connection, event: Event) -> None:
-        _upsert(
-            connection,
-            rule_sets,
-            {"rule_set_id": bytes(event.args["ruleSetId"]), "version": event.args["version"]},
-            {
-                "owner_id": bytes(event.args["ownerId"]),
-                "content_hash": bytes(event.args["contentHash"]),
-                "published_block": event.block,
-                "approved_block": 0,
-            },
-        )
-
-    def _rule_approved(self, connection: Connection, event: Event) -> None:
-        connection.execute(
-            rule_sets.update()
-            .where(rule_sets.c.rule_set_id == bytes(event.args["ruleSetId"]))
-            .where(rule_sets.c.version == event.args["version"])
-            .values(approved_block=event.block)
-        )
-
 
 def _upsert(
-    connection: Connection,
-    table: Table,
-    key: dict[str, Any],
-    values: dict[str, Any],
-    insert_only: dict[str, Any] | None = None,
+    connection: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]
 ) -> None:
     """Update the row with this key, or insert it (portable across SQLite and PostgreSQL)."""
     condition = [table.c[name] == value for name, value in key.items()]
     updated = connection.execute(table.update().where(*condition).values(**values))
     if updated.rowcount == 0:
-        connection.execute(table.insert().values(**key, **values, **(insert_only or {})))
+        connection.execute(table.insert().values(**key, **values))
 
 
 def rows(engine: Engine, table: Table) -> Iterable[dict[str, Any]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth.abc import BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI
-from eth.constants import ZERO_ADDRESS
+from eth.constants import CREATE_CONTRACT_ADDRESS, ZERO_ADDRESS
+from eth_typing import Address, BlockNumber, Hash32
 
-BlockId = int | bytes | str
+BlockId = BlockNumber | Hash32 | str
 """A block number, a 32-byte block hash, or a tag: latest, pending, earliest, safe, finalized."""
 
 
@@ -15,8 +16,8 @@ BlockId = int | bytes | str
 class CallMessage:
     """A message for eth_call / eth_estimateGas (`to` empty for a contract creation)."""
 
-    sender: bytes = ZERO_ADDRESS
-    to: bytes = b""
+    sender: Address = ZERO_ADDRESS
+    to: Address = CREATE_CONTRACT_ADDRESS
     gas: int | None = None
     value: int = 0
     data: bytes = b""

@@ -15,8 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+from typing import cast
 
 import eth_abi
 from eth._utils.address import generate_contract_address
@@ -24,12 +23,15 @@ from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, 
 from eth.chains.base import MiningChain
 from eth.estimators.gas import binary_gas_search_1000_tolerance
 from eth.exceptions import HeaderNotFound, Revert, VMError
+from eth.typing import AccountState, HeaderParams
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks.cancun import CancunVM
 from eth.vm.spoof import SpoofTransaction
+from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
-from ledger import rpc
+from infra.closing import Closing
+from ledger import formats, rpc
 from ledger.db import CHAIN_FILE, BlockRows, Storage
 from ledger.errors import (
     ChainNotFound,
@@ -83,7 +85,7 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class EmbeddedNode:
+class EmbeddedNode(Closing):
     """A single-sealer permissioned EVM node persisted in `DATA/chain.sqlite`."""
 
     def __init__(
@@ -141,7 +143,7 @@ class EmbeddedNode:
         token = secrets.token_urlsafe(32)
         storage = Storage(path)
         storage.set_allowed([operator], True)
-        genesis_params = {
+        genesis_params: dict[str, HeaderParams] = {
             "difficulty": 0,
             "gas_limit": BLOCK_GAS_LIMIT,
             "timestamp": int(time.time()),
@@ -150,7 +152,7 @@ class EmbeddedNode:
             "nonce": b"\x00" * 8,
             "extra_data": b"creditbank",
         }
-        genesis_state = {
+        genesis_state: AccountState = {
             operator: {"balance": OPERATOR_BALANCE, "nonce": 0, "code": b"", "storage": {}}
         }
         chain_class(chain_id).from_genesis(storage.kv, genesis_params, genesis_state)
@@ -192,16 +194,6 @@ class EmbeddedNode:
             self._closed = True
             self.storage.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- JSON-RPC ----------------------------------------------------------------------------
 
@@ -256,7 +248,7 @@ class EmbeddedNode:
         with self._lock:
             if isinstance(block_id, str):
                 return (
-                    self.chain.get_canonical_block_header_by_number(0)
+                    self.chain.get_canonical_block_header_by_number(BlockNumber(0))
                     if (block_id == "earliest")
                     else self._head
                 )
@@ -300,22 +292,22 @@ class EmbeddedNode:
     def _build_state(self, header: BlockHeaderAPI) -> StateAPI:
         return self.vm_class.build_state(self.storage.kv, header, self._context)
 
-    def balance(self, address: bytes, block_id: BlockId) -> int:
+    def balance(self, address: Address, block_id: BlockId) -> int:
         """The account's balance at a block."""
         with self._lock:
             return self.state(self.existing_header(block_id)).get_balance(address)
 
-    def code(self, address: bytes, block_id: BlockId) -> bytes:
+    def code(self, address: Address, block_id: BlockId) -> bytes:
         """The account's code at a block."""
         with self._lock:
             return self.state(self.existing_header(block_id)).get_code(address)
 
-    def storage_at(self, address: bytes, slot: int, block_id: BlockId) -> int:
+    def storage_at(self, address: Address, slot: int, block_id: BlockId) -> int:
         """One storage slot of an account at a block."""
         with self._lock:
             return self.state(self.existing_header(block_id)).get_storage(address, slot)
 
-    def nonce(self, address: bytes, block_id: BlockId) -> int:
+    def nonce(self, address: Address, block_id: BlockId) -> int:
         """The account's nonce at a block; with 'pending', counting pooled transactions."""
         with self._lock:
             state_nonce = self.state(self.existing_header(block_id)).get_nonce(address)
@@ -326,7 +318,7 @@ class EmbeddedNode:
     def next_base_fee(self) -> int:
         """The base fee per gas of the next block."""
         with self._lock:
-            return self._next_header(self._head.timestamp + 1).base_fee_per_gas
+            return formats.base_fee(self._next_header(self._head.timestamp + 1))
 
     def call(self, message: CallMessage, block_id: BlockId) -> bytes:
         """Execute a message on top of a block without changing anything; returns its output."""
@@ -353,7 +345,8 @@ class EmbeddedNode:
             except VMError as error:
                 raise RPCError(_vm_error_message(error), code=-32000) from None
 
-    def _spoof(self, message: CallMessage, header: BlockHeaderAPI) -> SpoofTransaction:
+    def _spoof(self, message: CallMessage, header: BlockHeaderAPI) -> SignedTransactionAPI:
+        """The message as a transaction from its sender (a proxy that py-evm runs as signed)."""
         gas = header.gas_limit if message.gas is None else message.gas
         if gas > header.gas_limit:
             raise InvalidParams(f"gas: above the block gas limit {header.gas_limit}")
@@ -365,7 +358,7 @@ class EmbeddedNode:
             value=message.value,
             data=message.data,
         )
-        return SpoofTransaction(unsigned, from_=message.sender)
+        return cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=message.sender))
 
     def mined_transaction(self, tx_hash: bytes) -> MinedTransaction | None:
         """A transaction in a sealed block, with its receipt; None if none."""
@@ -570,7 +563,7 @@ def _block_rows(
         )
         previous_gas = receipt.gas_used
         for entry in receipt.logs:
-            topics = [t.to_bytes(32, "big") for t in entry.topics[:4]]
+            topics: list[bytes | None] = [t.to_bytes(32, "big") for t in entry.topics[:4]]
             topics += [None] * (4 - len(topics))
             rows.logs.append(
                 (

@@ -7,21 +7,24 @@ from collections.abc import Sequence
 import requests
 from web3 import Web3
 
-from ledger.errors import LedgerUnavailable, rpc_error
+from ledger.errors import http_error, rpc_error, translated
 
 
 def _call(url: str, admin_token: str, method: str, params: list[object]) -> object:
-    """One authorised JSON-RPC call; node errors become ours."""
-    try:
+    """One authorised JSON-RPC call; node and HTTP failures become ours (`ledger.errors`)."""
+    with translated():
         response = requests.post(
             url,
             json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
             headers={"Authorization": f"Bearer {admin_token}"},
             timeout=10,
         )
+    try:
         answer = response.json()
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise LedgerUnavailable(f"ledger unreachable: {exc.__class__.__name__}") from exc
+    except requests.JSONDecodeError:
+        raise http_error(response.status_code) from None
+    if not isinstance(answer, dict):
+        raise http_error(response.status_code)
     if "error" in answer:
         raise rpc_error(answer["error"])
     return answer.get("result")

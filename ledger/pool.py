@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from eth.abc import SignedTransactionAPI
+from eth_typing import Address
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class PendingTransaction:
     """A transaction accepted into the pool, with its recovered sender and worst-case cost."""
 
     transaction: SignedTransactionAPI
-    sender: bytes
+    sender: Address
     cost: int
 
     @property

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+@enum.unique
+class RevocationReason(enum.IntEnum):
+    """Why an issuer revoked a batch or a credential: the uint16 reason code stored on chain."""
+
+    UNSPECIFIED = 1
+    KEY_COMPROMISE = 2
+    ISSUED_IN_ERROR = 3
+    SUPERSEDED = 4
+    FRAUD = 5
+    WITHDRAWN_BY_ISSUER = 6
+
+    @property
+    def label(self) -> str:
+        """The reason in plain words, e.g. "issued in error"."""
+        return self.name.lower().replace("_", " ")
+
+
+def revocation_reason_label(reason: int) -> str:
+    """Plain words for an on-chain reason code, also for codes this version does not know."""
+    try:
+        return RevocationReason(reason).label
+    except ValueError:
+        return f"unknown reason ({reason})"
 
 
 @dataclass(frozen=True)
@@ -44,3 +70,16 @@ class KeyRecord:
     public_key: bytes
     registered_block: int
     retired_block: int
+
+
+@dataclass(frozen=True)
+class RuleSetRecord:
+    """A published rule-set version: its owner, content hash, and publication and approval
+    blocks (approval 0 = not approved)."""
+
+    rule_set_key: bytes
+    version: int
+    owner_id: bytes
+    content_hash: bytes
+    published_block: int
+    approved_block: int

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import eth
+from eth.abc import BlockHeaderAPI
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
+from eth_typing import Address, BlockNumber, Hash32
 from eth_utils import to_canonical_address, to_checksum_address
 
+from infra.http import too_deep
 from ledger import formats
 from ledger.errors import (
     InvalidParams,
@@ -34,7 +37,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH = 1_000
-MAX_DEPTH = 64
 MAX_LOG_RANGE = 10_000
 MAX_LOG_RESULTS = 100_000
 MAX_FEE_HISTORY = 1_024
@@ -45,7 +47,6 @@ BLOCK_TAGS = ("latest", "pending", "earliest", "safe", "finalized")
 _HEX = re.compile(r"0x[0-9a-fA-F]*\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 _HASH = re.compile(r"0x[0-9a-fA-F]{64}\Z")
-_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 Handler = Callable[["EmbeddedNode", list], object]
 
@@ -75,22 +76,6 @@ def handle(node: EmbeddedNode, body: bytes, admin_token: str | None) -> bytes:
     response = _answer(node, message, admin_token)
     return b"" if response is None else _encode(response)
 
-
-def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """Whether JSON text nests deeper than `limit` (py-evm raises the recursion limit so far that
-    a deeply nested body would overflow the C stack inside `json.loads`)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    depth = 0
-    for token in _JSON_TOKENS.finditer(body):
-        symbol = token.group()
-        if symbol in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif symbol in (b"]", b"}"):
-            depth -= 1
-    return False
 
 
 def _answer(node: EmbeddedNode, request: object, admin_token: str | None) -> dict | None:
@@ -171,17 +156,17 @@ def parse_data(value: object, field: str) -> bytes:
     raise InvalidParams(f"{field}: expected 0x-prefixed hex bytes")
 
 
-def parse_address(value: object, field: str) -> bytes:
+def parse_address(value: object, field: str) -> Address:
     """A 20-byte account address."""
     if isinstance(value, str) and _ADDRESS.match(value):
         return to_canonical_address(value)
     raise InvalidParams(f"{field}: expected a 20-byte hex address")
 
 
-def parse_hash(value: object, field: str) -> bytes:
+def parse_hash(value: object, field: str) -> Hash32:
     """A 32-byte hash."""
     if isinstance(value, str) and _HASH.match(value):
-        return bytes.fromhex(value[2:])
+        return Hash32(bytes.fromhex(value[2:]))
     raise InvalidParams(f"{field}: expected a 32-byte hex hash")
 
 
@@ -198,7 +183,7 @@ def parse_block_id(value: object, field: str = "block", default: str = "latest")
             return parse_block_id(value["blockNumber"], f"{field}.blockNumber")
         raise InvalidParams(f"{field}: expected blockHash or blockNumber")
     try:
-        return parse_quantity(value, field)
+        return BlockNumber(parse_quantity(value, field))
     except InvalidParams:
         raise InvalidParams(f"{field}: expected a block number, hash object or tag") from None
 
@@ -224,14 +209,14 @@ def parse_call(value: object, field: str = "transaction") -> CallMessage:
         sender=CallMessage.sender
         if value.get("from") is None
         else parse_address(value["from"], f"{field}.from"),
-        to=b"" if value.get("to") is None else parse_address(value["to"], f"{field}.to"),
+        to=CallMessage.to if value.get("to") is None else parse_address(value["to"], f"{field}.to"),
         gas=None if value.get("gas") is None else parse_quantity(value["gas"], f"{field}.gas"),
         value=0 if value.get("value") is None else parse_quantity(value["value"], f"{field}.value"),
         data=b"" if payload is None else parse_data(payload, f"{field}.input"),
     )
 
 
-def _address_list(value: object, field: str) -> list[bytes]:
+def _address_list(value: object, field: str) -> list[Address]:
     if not isinstance(value, list):
         raise InvalidParams(f"{field}: expected a list of addresses")
     return [parse_address(item, f"{field}[{i}]") for i, item in enumerate(value)]
@@ -327,8 +312,8 @@ def fee_history(node: EmbeddedNode, params: list) -> dict:
     oldest = newest.block_number - count + 1
     base_fees, ratios, rewards = [], [], []
     for number in range(oldest, newest.block_number + 1):
-        header = node.existing_header(number)
-        base_fees.append(formats.quantity(header.base_fee_per_gas))
+        header = node.existing_header(BlockNumber(number))
+        base_fees.append(formats.quantity(formats.base_fee(header)))
         ratios.append(header.gas_used / header.gas_limit)
         if percentiles is not None:
             rewards.append([formats.quantity(t) for t in _tips(node, header, percentiles)])
@@ -355,13 +340,14 @@ def _percentiles(value: object) -> list[float] | None:
     return [float(p) for p in value]
 
 
-def _tips(node: EmbeddedNode, header, percentiles: list[float]) -> list[int]:
+def _tips(node: EmbeddedNode, header: BlockHeaderAPI, percentiles: list[float]) -> list[int]:
     if not header.gas_used:
         return [0] * len(percentiles)
     block = node.block(header)
     gas = [gas_used for _, gas_used in node.block_transactions(header)]
+    base_fee = formats.base_fee(header)
     tips = sorted(
-        (formats.effective_gas_price(tx, header.base_fee_per_gas) - header.base_fee_per_gas, used)
+        (formats.effective_gas_price(tx, base_fee) - base_fee, used)
         for tx, used in zip(block.transactions, gas, strict=True)
     )
     result, index, cumulative = [], 0, tips[0][1]
@@ -425,7 +411,7 @@ def get_block_by_hash(node: EmbeddedNode, params: list) -> dict | None:
     return _block(node, header, parse_bool(full, "fullTransactions"))
 
 
-def _block(node: EmbeddedNode, header, full: bool) -> dict | None:
+def _block(node: EmbeddedNode, header: BlockHeaderAPI | None, full: bool) -> dict | None:
     if header is None:
         return None
     senders = [sender for sender, _ in node.block_transactions(header)] if full else []
@@ -469,7 +455,7 @@ def _log_filter(node: EmbeddedNode, criteria: object) -> LogFilter:
     return LogFilter(first, last, emitters, _topics(criteria.get("topics")))
 
 
-def _range_end(node: EmbeddedNode, value: object, field: str) -> int:
+def _range_end(node: EmbeddedNode, value: object, field: str) -> BlockNumber:
     block_id = parse_block_id(value, field)
     if isinstance(block_id, int):
         return block_id

@@ -8,10 +8,10 @@ from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from typing import ClassVar
 
+from infra.http import CLIENT_TIMEOUT, SlowClientGuard
 from ledger.errors import InvalidRequest
 from ledger.node import EmbeddedNode
 from ledger.rpc import MAX_BODY_BYTES
-from ledger.slowclients import CLIENT_TIMEOUT, SlowClientGuard
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8545
@@ -37,6 +37,8 @@ class RPCServer(ThreadingHTTPServer):
     def url(self) -> str:
         """The http:// URL clients connect to."""
         host, port = self.server_address[:2]
+        if isinstance(host, bytes | bytearray):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def start(self) -> None:

@@ -1,17 +1,20 @@
-"""Reads of the contracts' state that a verifier needs, straight from the chain."""
+"""Typed reads of the contracts' state and events, straight from the chain: the one way code
+outside `ledger` reads a contract."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 from web3.logs import DISCARD
+from web3.types import EventData
 
 from ledger.client import Ledger
 from ledger.deployment import Deployment
 from ledger.errors import translated
-from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
+from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation, RuleSetRecord
 
 EMPTY = bytes(32)
 # Blocks per eth_getLogs query: under the range limits of Besu (5,000 by default) and of ours.
@@ -19,7 +22,7 @@ LOG_STEP = 2_000
 
 
 class ChainView:
-    """The verifier's view of the chain: anchors, revocations, accreditations and keys."""
+    """The chain as plain records: anchors, revocations, accreditations, keys and rule sets."""
 
     def __init__(self, ledger: Ledger, *, log_step: int = LOG_STEP) -> None:
         if ledger.deployment is None:
@@ -64,10 +67,23 @@ class ChainView:
             return set()
         if receipt is None:
             return set()
-        event = self.ledger.contract("CredentialAnchor").events.Anchored()
+        event = self.ledger._contract("CredentialAnchor").events.Anchored()
         with translated():
             logs = event.process_receipt(receipt, errors=DISCARD)
         return {bytes(log["args"]["root"]) for log in logs}
+
+    def anchoring_transaction(self, root: bytes, block: int) -> str | None:
+        """The hash of the transaction that anchored `root` in `block`; None if none did."""
+        logs = self._events("CredentialAnchor", "Anchored", block, block, {"root": root})
+        return "0x" + bytes(logs[0]["transactionHash"]).hex() if logs else None
+
+    def anchored_between(self, first_block: int, last_block: int) -> list[bytes]:
+        """The roots anchored in blocks `first_block` (at the earliest, the deployment's) to
+        `last_block`, in chain order, one per `Anchored` event."""
+        return [
+            bytes(log["args"]["root"])
+            for log in self._events("CredentialAnchor", "Anchored", first_block, last_block)
+        ]
 
     def root_revocation(self, root: bytes) -> Revocation | None:
         """A batch's revocation, if any."""
@@ -88,19 +104,12 @@ class ChainView:
         `last_block`, from the contract's events, `log_step` blocks a query:
         {(root, digest, or None for the whole batch): revocation}."""
         found: dict[tuple[bytes, bytes | None], Revocation] = {}
-        events = self.ledger.contract("CredentialAnchor").events
-        for start in range(max(first_block, self.deployment.block), last_block + 1,
-                           self.log_step):
-            end = min(start + self.log_step - 1, last_block)
-            with translated():
-                roots = events.RootRevoked.get_logs(from_block=start, to_block=end)
-                leaves = events.LeafRevoked.get_logs(from_block=start, to_block=end)
-            for log in roots:
-                revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
-                found[(bytes(log["args"]["root"]), None)] = revocation
-            for log in leaves:
-                revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
-                found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
+        for log in self._events("CredentialAnchor", "RootRevoked", first_block, last_block):
+            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+            found[(bytes(log["args"]["root"]), None)] = revocation
+        for log in self._events("CredentialAnchor", "LeafRevoked", first_block, last_block):
+            revocation = Revocation(reason=log["args"]["reason"], block=log["blockNumber"])
+            found[(bytes(log["args"]["root"]), bytes(log["args"]["digest"]))] = revocation
         return found
 
     def issuer_by_did(self, did: str) -> IssuerRecord | None:
@@ -131,6 +140,53 @@ class ChainView:
         return KeyRecord(
             public_key=bytes(public_key), registered_block=registered, retired_block=retired
         )
+
+    def rule_set(self, rule_set_key: bytes, version: int) -> RuleSetRecord | None:
+        """A rule-set version as RuleRegistry holds it; None if it was never published."""
+        owner_id, content_hash, published, approved = self.ledger.read(
+            "RuleRegistry", "ruleSet", rule_set_key, version
+        )
+        if published == 0:
+            return None
+        return RuleSetRecord(
+            rule_set_key=bytes(rule_set_key),
+            version=version,
+            owner_id=bytes(owner_id),
+            content_hash=bytes(content_hash),
+            published_block=published,
+            approved_block=approved,
+        )
+
+    def rule_set_publication(self, rule_set_key: bytes, version: int, block: int) -> str | None:
+        """The hash of the transaction that published a rule-set version in `block`; None if
+        none did."""
+        logs = self._events(
+            "RuleRegistry",
+            "RuleSetPublished",
+            block,
+            block,
+            {"ruleSetId": rule_set_key, "version": version},
+        )
+        return "0x" + bytes(logs[0]["transactionHash"]).hex() if logs else None
+
+    def _events(
+        self,
+        contract: str,
+        event: str,
+        first_block: int,
+        last_block: int,
+        filters: dict[str, Any] | None = None,
+    ) -> list[EventData]:
+        """One contract event's decoded logs in blocks `first_block` (at the earliest, the
+        deployment's) to `last_block`, in chain order, `log_step` blocks a query."""
+        found: list[EventData] = []
+        source = self.ledger._contract(contract).events[event]
+        for start in range(max(first_block, self.deployment.block), last_block + 1,
+                           self.log_step):
+            end = min(start + self.log_step - 1, last_block)
+            with translated():
+                found += source.get_logs(from_block=start, to_block=end, argument_filters=filters)
+        return found
 
 
 def issuer_id_of(did: str) -> bytes:

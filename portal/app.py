@@ -8,12 +8,12 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from issuers import api as issuers_api
-from ledger.runtime import Runtime, Settings
-from ledger.vault import derive_secret
+from infra.secrets import derive_secret
+from infra.settings import Settings
 from portal import errors, i18n, pages, security
-from portal.api import applications, audit, learners, verify
+from portal.api import applications, audit, issuers, learners, verify
 from portal.ratelimit import RateLimiter
+from portal.runtime import Runtime
 
 DEFAULTS: dict[str, Any] = {
     "API_TITLE": "creditbank",
@@ -35,18 +35,17 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     app.config.update(config or {})
     if runtime is None:
         runtime = Runtime(Settings.from_env())
-    app.config.setdefault("PUBLIC_URL", runtime.settings.public_url)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = derive_secret(
             runtime.settings.master_key(), b"creditbank portal sessions"
         )
     app.extensions["creditbank"] = runtime
     app.extensions["rate_limiter"] = RateLimiter(runtime.settings.data_dir / "ratelimit.table")
-    security.init_app(app)
+    security.init_app(app, runtime.settings)
     api = Api(app)
     errors.init_app(app, api)
     api.register_blueprint(verify.blp)
-    issuers_api.register(api, app)
+    issuers.register(api, app)
     learners.register(api, app)
     applications.register(api, app)
     audit.register(api, app)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Iterator
 
 import click
 
-from credentials.errors import CredentialError
+import bank.tables  # noqa: F401  (every table module: `creditbank db revision` compares them all)
+import infra.audit  # noqa: F401
+import issuers.tables  # noqa: F401
+import ledger.indexer  # noqa: F401
+import portal.tables  # noqa: F401
+from bank.cli import COMMANDS as BANK_COMMANDS
+from bank.staff import staff_group
+from infra.cli import db_group
+from infra.settings import Settings
 from issuers.cli import COMMANDS as ISSUER_COMMANDS
-from issuers.errors import IssuerError
 from ledger.cli import deploy_command, init_command, new_account_command, node_command
-from ledger.errors import LedgerError, LedgerUnavailable
-from portal.bank.cli import COMMANDS as BANK_COMMANDS
-from portal.bank.errors import BankError
-from portal.database import db_group
 from portal.demo import demo_command
-from portal.staff import staff_group
+from portal.errors import ROOTS, OurError
 from verify.cli import verify_command
-from verify.errors import VerifyError
 
 EXIT_USAGE = 64
 EXIT_DATA = 65
@@ -54,18 +56,34 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_DATA
-    except LedgerUnavailable as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        return EXIT_UNAVAILABLE
-    except (LedgerError, CredentialError, VerifyError, IssuerError, BankError) as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        return EXIT_DATA
+    except ROOTS as exc:
+        return refused(exc)
     except Exception as exc:
-        if os.environ.get("CREDITBANK_DEBUG"):
+        if Settings.from_env().debug:
             raise
         click.echo(f"error: unexpected {exc.__class__.__name__}: {exc}", err=True)
         return EXIT_SOFTWARE
     return result if isinstance(result, int) else 0
+
+
+def refused(error: OurError) -> int:
+    """One of our errors on stderr, its message then one line per field (or CSV line); exit
+    EX_UNAVAILABLE when what it needs is unavailable (status 503), else EX_DATAERR."""
+    lines = [f"error: {error.message}"]
+    lines += [f"  {path}: {message}" for path, message in _flatten(getattr(error, "errors", {}))]
+    click.echo("\n".join(lines), err=True)
+    return EXIT_UNAVAILABLE if error.status == 503 else EXIT_DATA
+
+
+def _flatten(errors: object, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flatten(value, f"{path}, {key}" if path else str(key))
+    elif isinstance(errors, list):
+        for item in errors:
+            yield from _flatten(item, path)
+    else:
+        yield path, str(errors)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from portal.engine.codes import Code as RuleCode
+from rules.codes import Code as RuleCode
 from verify.codes import Code
 from verify.fragments import Status
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -26,14 +25,13 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from infra.settings import CitySignOn
 from portal.errors import SignOnFailed
 from portal.tables import oidc_links
 
 HTTP_TIMEOUT = 10
 LEEWAY_SECONDS = 60
 SCOPE = "openid"
-SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI",
-            "OIDC_NATIONAL_ID_CLAIM")
 
 
 @dataclass(frozen=True)
@@ -47,17 +45,16 @@ class Provider:
     national_id_claim: str | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Provider | None:
-        """The provider from `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`,
-        `OIDC_REDIRECT_URI` (and `OIDC_NATIONAL_ID_CLAIM`); None when SSO is not configured."""
-        if not config.get("OIDC_ISSUER"):
+    def of(cls, sign_on: CitySignOn) -> Provider | None:
+        """The provider the settings configure; None when city sign-on is not configured."""
+        if not sign_on.configured:
             return None
         return cls(
-            issuer=config["OIDC_ISSUER"].rstrip("/"),
-            client_id=config["OIDC_CLIENT_ID"],
-            client_secret=config["OIDC_CLIENT_SECRET"],
-            redirect_uri=config["OIDC_REDIRECT_URI"],
-            national_id_claim=config.get("OIDC_NATIONAL_ID_CLAIM") or None,
+            issuer=sign_on.issuer,
+            client_id=sign_on.client_id,
+            client_secret=sign_on.client_secret,
+            redirect_uri=sign_on.redirect_uri,
+            national_id_claim=sign_on.national_id_claim or None,
         )
 
 

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from flask_smorest import abort
 
-from ledger.rpc import too_deep
+from infra.http import too_deep
+from infra.settings import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -37,9 +38,9 @@ def response_headers(public_url: str) -> dict[str, str]:
     return dict(HEADERS)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response and refuse over-nested JSON bodies (400)."""
-    headers = response_headers(app.extensions["creditbank"].settings.public_url)
+    headers = response_headers(settings.public_url)
 
     @app.before_request
     def refuse_deep_json() -> None:

@@ -21,9 +21,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
-    current_app,
     g,
     redirect,
     request,
@@ -31,7 +29,10 @@ from flask import (
     url_for,
 )
 from sqlalchemy import Engine, delete, insert, select, update
+from werkzeug.wrappers import Response as BaseResponse
 
+from infra.settings import Settings
+from portal.runtime import runtime
 from portal.tables import ROLES, sign_in_failures, web_sessions
 
 IDLE_SECONDS = 30 * 60
@@ -105,9 +106,9 @@ def current(engine: Engine) -> WebSession | None:
     return g.web_session
 
 
-def refusal(role: str, *, sign_in_endpoint: str) -> Response | None:
+def refusal(role: str, *, sign_in_endpoint: str) -> BaseResponse | None:
     """None if a `role` is signed in; else a redirect to sign in (anonymous) or a 403."""
-    signed_in = current(current_app.extensions["creditbank"].engine)
+    signed_in = current(runtime().engine)
     if signed_in is None:
         return redirect(url_for(sign_in_endpoint, next=request.full_path.rstrip("?")))
     if signed_in.role != role:
@@ -166,13 +167,13 @@ def clear_failures(engine: Engine, role: str, username: str) -> None:
             sign_in_failures.c.key_sha256 == _failure_key(role, username)))
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
     """Cookie flags for sessions and `signed_in()` for templates."""
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    https = urlsplit(app.config["PUBLIC_URL"]).scheme == "https"
+    https = urlsplit(settings.public_url).scheme == "https"
     app.config.setdefault("SESSION_COOKIE_SECURE", https)
-    app.jinja_env.globals["signed_in"] = lambda: current(app.extensions["creditbank"].engine)
+    app.jinja_env.globals["signed_in"] = lambda: current(runtime().engine)
 
 
 def _of(row: Any) -> WebSession:

@@ -6,14 +6,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from browser import ServedPortal, in_ci, missing_browser
-from chains import TestChain, embedded_chain, ganache_chain
-from databases import PostgresServer, postgres_bin
-from nodes import GanacheNode, ganache_installed
 
+from infra.settings import Settings
 from ledger.genesis import initialise
-from ledger.runtime import Runtime, Settings
 from portal.app import create_app
+from portal.runtime import Runtime
+from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.chains import TestChain, embedded_chain, ganache_chain
+from tests.support.databases import PostgresServer, postgres_bin
+from tests.support.nodes import GanacheNode, ganache_installed
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -19,17 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from databases import PostgresServer, postgres_bin
-from issuer_support import accredited, outcome
-from nodes import eventually, free_port, rpc
 from sqlalchemy import select
 
+from bench.loadkit import Child
+from infra.database import open_engine
+from infra.settings import Settings
 from issuers.tables import batches, credentials
 from ledger.genesis import initialise
-from ledger.runtime import Runtime, Settings
-from ledger.sql import open_engine
 from ledger.views import ChainView
 from portal.app import create_app
+from portal.runtime import Runtime
+from tests.support.databases import PostgresServer, postgres_bin
+from tests.support.issuer import accredited, outcome
+from tests.support.nodes import eventually, free_port, rpc
 from verify import Context, Status, verify_many
 
 pytestmark = pytest.mark.slow
@@ -80,37 +81,6 @@ def issue_until(url: str, token: str, stop: threading.Event, client: int, tally:
         time.sleep(0.05)
 
 
-class Service:
-    """A child process started from argv and environment; kill -9 and start again at will."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.argv, self.env, self.log = argv, env, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        """Start it, output to the log."""
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.argv, env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self) -> None:
-        """SIGKILL it."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        """SIGTERM its process group and wait (SIGKILL after 20 s)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
 def gunicorn_workers(master: int) -> set[int]:
     """The live worker pids of a Gunicorn master."""
     return {int(pid) for pid in
@@ -145,12 +115,12 @@ def test_acknowledged_credentials_survive_killed_node_worker_and_database(
     base.update(CREDITBANK_DATA=str(data_dir), CREDITBANK_DATABASE_URL=url_of_database,
                 CREDITBANK_BATCH_SECONDS="0.5")
     served = {**base, "CREDITBANK_LEDGER_URLS": node_url}
-    node = Service([*CREDITBANK, "node", "--data", str(data_dir), "--port", str(node_port),
+    node = Child([*CREDITBANK, "node", "--data", str(data_dir), "--port", str(node_port),
                     "--block-period", "0.1"], base, tmp_path / "node.log")
-    web = Service([sys.executable, "-m", "gunicorn", "--workers=2", "--worker-class=gthread",
+    web = Child([sys.executable, "-m", "gunicorn", "--workers=2", "--worker-class=gthread",
                    "--threads=4", "--timeout=30", "--bind", f"127.0.0.1:{web_port}",
                    "portal.wsgi:app"], served, tmp_path / "gunicorn.log")
-    worker = Service([*CREDITBANK, "worker"], served, tmp_path / "worker.log")
+    worker = Child([*CREDITBANK, "worker"], served, tmp_path / "worker.log")
     tally, stop = Tally(), threading.Event()
     clients = [threading.Thread(target=issue_until, args=(web_url, token, stop, n, tally))
                for n in range(CLIENTS)]
@@ -216,8 +186,7 @@ def test_acknowledged_credentials_survive_killed_node_worker_and_database(
         assert {report.verdict for report in verify_many(anchored, Context(view))} == {
             Status.VALID}
         roots = {bytes(row.root) for row in rows}
-        events = view.ledger.contract("CredentialAnchor").events.Anchored.get_logs(from_block=0)
-        anchors_of = [bytes(log["args"]["root"]) for log in events]
+        anchors_of = view.anchored_between(0, view.head())
         assert sorted(root for root in anchors_of if root in roots) == sorted(roots)
     finally:
         node.stop()

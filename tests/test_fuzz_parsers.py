@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from chains import TestChain, embedded_chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,7 @@ from credentials.dids import public_key_of
 from credentials.errors import CredentialError
 from ledger.rpc import ADMIN_METHODS, METHODS
 from ledger.views import ChainView
+from tests.support.chains import TestChain, embedded_chain
 from verify.checks import parse
 from verify.context import Context
 from verify.errors import Invalid

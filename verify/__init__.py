@@ -4,8 +4,9 @@ import os
 
 os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
+from ledger.records import RevocationReason, revocation_reason_label
 from verify.abc import LedgerView
-from verify.codes import Code, RevocationReason, revocation_reason_label
+from verify.codes import Code
 from verify.context import Context
 from verify.errors import VerifyError
 from verify.fragments import Fragment, Report, Status, verdict

@@ -68,8 +68,15 @@ class RevocationFeed(LedgerView, Protocol):
 class Check(Protocol):
     """One verification check (a module of verify.checks)."""
 
-    NAME: str
-    REQUIRES: tuple[str, ...]
+    @property
+    def NAME(self) -> str:
+        """The check's name, the key of its fragment in a report."""
+        ...
+
+    @property
+    def REQUIRES(self) -> tuple[str, ...]:
+        """The names of the checks that must pass before this one runs."""
+        ...
 
     def run(self, subject: Subject, context: Context) -> Fragment:
         """The check's fragment; raises Invalid, PreconditionFailed or a ledger error instead."""

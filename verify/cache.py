@@ -148,7 +148,8 @@ class CachedLedgerView:
             found = self._entries.get(key)
             if found is not None and found[0] > now:
                 self._entries.move_to_end(key)
-                return found[1]
+                kept: T = found[1]
+                return kept
         value = look_up()
         with self._lock:
             self._entries[key] = (now + keep(value), value)

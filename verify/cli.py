@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import click
 
+from infra.settings import Settings
+from ledger.chain import chain_home
 from ledger.errors import LedgerError
-from ledger.runtime import Settings
 from ledger.views import open_view
 from verify.context import MAX_BYTES, Context
 from verify.fragments import Report, Status
@@ -42,8 +43,7 @@ class VerifyCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as error:
-            error.exit_code = EXIT_USAGE
-            raise
+            raise UsageError(error.format_message(), error.ctx) from error
 
 
 @click.command("verify", cls=VerifyCommand)
@@ -84,7 +84,7 @@ def verify_command(
 ) -> None:
     """Verify credential FILEs (- for standard input) against the credit bank ledger."""
     if deployment is None:
-        deployment = str(Settings.from_env().chain_home.deployment_path)
+        deployment = str(chain_home(Settings.from_env()).deployment_path)
     raws = [_read(path, max_bytes, ctx) for path in files]
     try:
         view = open_view(list(ledger_urls), deployment)

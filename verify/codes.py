@@ -1,4 +1,4 @@
-"""Stable reason codes of the verification checks (unique across checks) and revocation reasons."""
+"""Stable reason codes of the verification checks (unique across checks)."""
 
 from __future__ import annotations
 
@@ -57,28 +57,3 @@ class Code(enum.StrEnum):
     LEDGER_UNAVAILABLE = "LEDGER_UNAVAILABLE"
     LEDGER_ERROR = "LEDGER_ERROR"
     UNEXPECTED_ERROR = "UNEXPECTED_ERROR"
-
-
-@enum.unique
-class RevocationReason(enum.IntEnum):
-    """Why an issuer revoked a batch or a credential: the uint16 reason code stored on chain."""
-
-    UNSPECIFIED = 1
-    KEY_COMPROMISE = 2
-    ISSUED_IN_ERROR = 3
-    SUPERSEDED = 4
-    FRAUD = 5
-    WITHDRAWN_BY_ISSUER = 6
-
-    @property
-    def label(self) -> str:
-        """The reason in plain words, e.g. "issued in error"."""
-        return self.name.lower().replace("_", " ")
-
-
-def revocation_reason_label(reason: int) -> str:
-    """Plain words for an on-chain reason code, also for codes this version does not know."""
-    try:
-        return RevocationReason(reason).label
-    except ValueError:
-        return f"unknown reason ({reason})"

@@ -96,4 +96,5 @@ class Context:
         """The cached answer for `key`, looking it up once; a look-up that raises is not cached."""
         if key not in self._cache:
             self._cache[key] = look_up()
-        return self._cache[key]
+        answer: T = self._cache[key]
+        return answer

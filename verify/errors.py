@@ -10,6 +10,8 @@ from verify.codes import Code
 class VerifyError(Exception):
     """Root of every verify error; `message` is safe to show a user."""
 
+    status: int = 422
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

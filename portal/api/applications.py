@@ -3,19 +3,30 @@ the first review, the city centre (operator) the second review, appeals and revo
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import Any
+
+from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
+from bank.applications import (
+    appeal,
+    application_json,
+    application_row,
+    applications_of,
+    apply,
+    decide_appeal,
+    first_review,
+    review_flag,
+    second_review,
+)
 from portal.api.auth import (
     BEARER,
     INSTITUTION,
     LEARNER,
     OPERATOR,
     Principal,
-    bank_error,
     requires,
-    runtime,
 )
 from portal.api.bank_schemas import (
     AppealDecisionSchema,
@@ -27,28 +38,14 @@ from portal.api.bank_schemas import (
     FlagReviewSchema,
     ReviewSchema,
 )
-from portal.bank.applications import (
-    APPEAL_DAYS,
-    appeal,
-    application_json,
-    application_row,
-    applications_of,
-    apply,
-    decide_appeal,
-    first_review,
-    review_flag,
-    second_review,
-)
-from portal.bank.errors import BankError
+from portal.runtime import runtime
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1",
                 description="Applications, two-level review, decisions and appeals")
-blp.errorhandler(BankError)(bank_error)
 
 
 def register(api: Api, app: Flask) -> None:
     """Register the applications API (the learner API creates the tables)."""
-    app.config.setdefault("APPEAL_DAYS", APPEAL_DAYS)
     api.register_blueprint(blp)
 
 
@@ -72,8 +69,9 @@ class Applications(MethodView):
     def post(self, body: dict, principal: Principal) -> dict:
         """Apply for recognition under an approved rule-set version (default: your programme);
         your record is verified and audited now, and the audit goes to review."""
-        return apply(runtime(), principal.record, rule_set_id=body["rule_set_id"],
-                     version=body["version"])
+        opened = runtime()
+        return apply(opened.engine, opened.view, principal.record,
+                     rule_set_id=body["rule_set_id"], version=body["version"])
 
 
 @blp.route("/applications/<application_id>")
@@ -115,7 +113,7 @@ class SecondReview(MethodView):
         """Decide: the credits granted by category, the reasons, the reviewers and the appeal
         deadline are recorded."""
         return second_review(runtime().engine, application_id, principal.id,
-                             appeal_days=current_app.config["APPEAL_DAYS"], **body)
+                             appeal_days=runtime().settings.appeal_days, **body)
 
 
 @blp.route("/applications/<application_id>/appeal")
@@ -141,7 +139,9 @@ class AppealDecision(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, body: dict, application_id: str, principal: Principal) -> dict:
         """Uphold the decision, or amend it on a fresh audit of the learner's record."""
-        return decide_appeal(runtime(), application_id, principal.id, **body)
+        opened = runtime()
+        return decide_appeal(opened.engine, opened.view, application_id,
+                             principal.id, **body)
 
 
 @blp.route("/applications/<application_id>/flag-review")
@@ -155,11 +155,12 @@ class FlagReview(MethodView):
     def post(self, body: dict, application_id: str, principal: Principal) -> dict:
         """Confirm the decision, or amend it on a fresh audit (the revoked credential is then
         refused)."""
-        return review_flag(runtime(), application_id, principal.id,
-                           appeal_days=current_app.config["APPEAL_DAYS"], **body)
+        opened = runtime()
+        return review_flag(opened.engine, opened.view, application_id,
+                           principal.id, appeal_days=opened.settings.appeal_days, **body)
 
 
-def _scope(principal: Principal) -> dict[str, str]:
+def _scope(principal: Principal) -> dict[str, Any]:
     """What the caller may see: a learner their own, an institution its own, an operator all."""
     if principal.role == LEARNER:
         return {"learner_id": principal.id}

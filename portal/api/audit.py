@@ -8,13 +8,12 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from ledger.audit import DEFAULT_LIMIT, MAX_LIMIT, client_address, entries
-from portal.api.auth import BEARER, OPERATOR, Principal, bank_error, requires, runtime
-from portal.bank.errors import BankError
+from infra.audit import DEFAULT_LIMIT, MAX_LIMIT, client_address, entries
+from portal.api.auth import BEARER, OPERATOR, Principal, requires
+from portal.runtime import runtime
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1",
                 description="The audit trail of privileged actions (operators)")
-blp.errorhandler(BankError)(bank_error)
 
 
 class AuditQuerySchema(Schema):

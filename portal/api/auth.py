@@ -1,5 +1,5 @@
-"""Who is calling the credit-bank API: a learner, an institution or an operator, by bearer token;
-and the JSON body of a credit-bank error."""
+"""Who is calling the API: a learner, an institution or an operator, by bearer token; one
+decorator authenticates every role's endpoints (the issuer API's too)."""
 
 from __future__ import annotations
 
@@ -8,40 +8,26 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, request
+from flask import request
+from sqlalchemy import Engine
 
-from issuers.registry import TOKEN_PREFIX as INSTITUTION_TOKEN_PREFIX
-from issuers.registry import issuer_of_token
-from ledger.runtime import Runtime
-from portal.bank.accounts import (
+from bank.accounts import (
     LEARNER_TOKEN_PREFIX,
     OPERATOR_TOKEN_PREFIX,
     learner_of_token,
     operator_of_token,
 )
-from portal.bank.errors import (
-    BankError,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-)
-from portal.errors import error_body
+from infra.errors import Forbidden, Unauthenticated
+from issuers.registry import TOKEN_PREFIX as INSTITUTION_TOKEN_PREFIX
+from issuers.registry import issuer_of_token
+from portal.runtime import runtime
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 LEARNER = "learner"
 INSTITUTION = "institution"
 OPERATOR = "operator"
-BEARER = {"bearerAuth": []}
-STATUS_OF: tuple[tuple[type[BankError], int], ...] = (
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (InvalidInput, 422),
-)
+BEARER: dict[str, list[str]] = {"bearerAuth": []}
 
 
 @dataclass(frozen=True)
@@ -59,7 +45,7 @@ def caller(*roles: str) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send a token as 'Authorization: Bearer <token>'")
-    found = _principal(runtime(), token)
+    found = _principal(runtime().engine, token)
     if found is None:
         raise Unauthenticated("the token is not valid (or has expired)")
     if found.role not in roles:
@@ -80,22 +66,7 @@ def requires(*roles: str) -> Callable[[View], View]:
     return decorate
 
 
-def bank_error(error: BankError) -> Response:
-    """A credit-bank error as the portal's JSON error body, with its field errors."""
-    status = next((code for cls, code in STATUS_OF if isinstance(error, cls)), 400)
-    response = error_body(status, error.message, error.errors or None)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="creditbank"'
-    return response
-
-
-def runtime() -> Runtime:
-    """The runtime the portal runs on."""
-    return current_app.extensions["creditbank"]
-
-
-def _principal(opened: Runtime, token: str) -> Principal | None:
-    engine = opened.engine
+def _principal(engine: Engine, token: str) -> Principal | None:
     if token.startswith(LEARNER_TOKEN_PREFIX):
         learner = learner_of_token(engine, token)
         return Principal(LEARNER, learner["id"], learner) if learner else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from bank.applications import APPEAL_OUTCOMES, FLAG_OUTCOMES, STATUSES, VERDICTS
+from bank.deposits import VERDICTS as DEPOSIT_VERDICTS
+from bank.records import MAX_PAGE_SIZE, PAGE_SIZE
 from credentials.proofs import CRYPTOSUITES
-from portal.bank.applications import APPEAL_OUTCOMES, FLAG_OUTCOMES, STATUSES, VERDICTS
-from portal.bank.deposits import VERDICTS as DEPOSIT_VERDICTS
-from portal.bank.records import MAX_PAGE_SIZE, PAGE_SIZE
 
 TEXT = validate.Length(1, 5000)
 REASONS = fields.List(fields.String(validate=TEXT), load_default=list,
@@ -36,7 +36,7 @@ class TokenSchema(Schema):
     """A learner's bearer token."""
 
     token = fields.String(required=True)
-    expires_at = fields.Float(required=True)
+    expires_at = fields.String(required=True)
     learner = fields.String(required=True)
 
 
@@ -48,7 +48,7 @@ class AccountSchema(Schema):
     display_name = fields.String(allow_none=True)
     opened_by = fields.String(required=True)
     activated = fields.Boolean(required=True)
-    created_at = fields.Float(required=True)
+    created_at = fields.String(required=True)
 
 
 class BulkOpenSchema(Schema):
@@ -139,8 +139,8 @@ class DepositOutSchema(Schema):
     report = fields.Dict(required=True)
     reviewer = fields.String(allow_none=True)
     review_reasons = fields.List(fields.String(), required=True)
-    deposited_at = fields.Float(required=True)
-    reviewed_at = fields.Float(allow_none=True)
+    deposited_at = fields.String(required=True)
+    reviewed_at = fields.String(allow_none=True)
 
 
 class DepositListSchema(Schema):
@@ -177,13 +177,18 @@ class ExclusionSchema(Schema):
     reason = fields.String(required=True, validate=TEXT)
 
 
-class ReviewSchema(Schema):
-    """A first or second review: approve or refuse, reasons, excluded credentials."""
+class ReasonedSchema(Schema):
+    """What every review gives with its verdict or outcome: reasons, excluded credentials."""
 
-    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
     reasons = REASONS
     excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
                            validate=validate.Length(max=500))
+
+
+class ReviewSchema(ReasonedSchema):
+    """A first or second review: approve or refuse, reasons, excluded credentials."""
+
+    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
 
 
 class AppealSchema(Schema):
@@ -192,22 +197,16 @@ class AppealSchema(Schema):
     grounds = fields.String(required=True, validate=TEXT)
 
 
-class AppealDecisionSchema(Schema):
+class AppealDecisionSchema(ReasonedSchema):
     """The city centre's outcome of an appeal."""
 
     outcome = fields.String(required=True, validate=validate.OneOf(APPEAL_OUTCOMES))
-    reasons = REASONS
-    excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
-                           validate=validate.Length(max=500))
 
 
-class FlagReviewSchema(Schema):
+class FlagReviewSchema(ReasonedSchema):
     """The city centre's review of a decision flagged after a revocation."""
 
     outcome = fields.String(required=True, validate=validate.OneOf(FLAG_OUTCOMES))
-    reasons = REASONS
-    excluded = fields.List(fields.Nested(ExclusionSchema), load_default=list,
-                           validate=validate.Length(max=500))
 
 
 class ApplicationSchema(Schema):

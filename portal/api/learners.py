@@ -8,15 +8,19 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import ValidationError
 
+from bank.accounts import learner_json, national_ids_from_file
+from bank.applications import choose_target, progress, target_of
+from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
+from bank.records import record_page
+from bank.transcripts import request_transcript, transcript_json
+from infra.errors import InvalidInput, NotFound
 from portal.api.auth import (
     BEARER,
     INSTITUTION,
     LEARNER,
     OPERATOR,
     Principal,
-    bank_error,
     requires,
-    runtime,
 )
 from portal.api.bank_schemas import (
     AccountSchema,
@@ -38,19 +42,13 @@ from portal.api.bank_schemas import (
     TranscriptSchema,
 )
 from portal.api.verify import record_context
-from portal.bank.accounts import Accounts, learner_json, national_ids_from_file
-from portal.bank.applications import choose_target, progress, target_of
-from portal.bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
-from portal.bank.errors import BankError, InvalidInput, NotFound
-from portal.bank.records import record_page
-from portal.bank.transcripts import request_transcript, transcript_json
 from portal.ratelimit import limited
+from portal.runtime import runtime
 
 ACCOUNT_LIMIT = (30, 60)
 
 blp = Blueprint("learners", __name__, url_prefix="/api/v1",
                 description="Learner accounts, records, deposits and transcripts")
-blp.errorhandler(BankError)(bank_error)
 
 
 def register(api: Api, app: Flask) -> None:
@@ -69,7 +67,7 @@ class Learners(MethodView):
     def post(self, body: dict) -> dict:
         """Open your account with your national id and a password (or activate the account an
         institution opened, with its activation code)."""
-        return _accounts().open(body["national_id"], body["password"],
+        return runtime().accounts.open(body["national_id"], body["password"],
                                 display_name=body["display_name"],
                                 activation_code=body["activation_code"])
 
@@ -83,7 +81,7 @@ class LearnerToken(MethodView):
     @blp.response(201, TokenSchema)
     def post(self, body: dict) -> dict:
         """A bearer token for 12 hours, for your national id and password."""
-        return _accounts().log_in(body["national_id"], body["password"])
+        return runtime().accounts.log_in(body["national_id"], body["password"])
 
 
 @blp.route("/learners/bulk")
@@ -108,7 +106,7 @@ class BulkAccounts(MethodView):
             except ValidationError as error:
                 raise InvalidInput("the request is invalid", error.messages_dict) from None
             national_ids = body["national_ids"]
-        opened = _accounts().open_in_bulk(principal.id, national_ids,
+        opened = runtime().accounts.open_in_bulk(principal.id, national_ids,
                                            actor=f"institution:{principal.id}")
         return {"accounts": [item.to_json() for item in opened]}
 
@@ -149,7 +147,9 @@ class Target(MethodView):
     @blp.response(200, TargetSchema)
     def put(self, body: dict, principal: Principal) -> dict:
         """Choose a programme: an approved version of its rule set."""
-        return choose_target(runtime(), principal.record, body["rule_set_id"], body["version"])
+        opened = runtime()
+        return choose_target(opened.engine, opened.view, principal.record,
+                             body["rule_set_id"], body["version"])
 
 
 @blp.route("/learners/me/progress")
@@ -162,7 +162,9 @@ class Progress(MethodView):
     def get(self, principal: Principal) -> dict:
         """The audit of your record against your programme today: what counts, what does not
         and why, and what is still missing."""
-        return progress(runtime(), principal.record, record_context())
+        opened = runtime()
+        return progress(opened.engine, opened.view, principal.record,
+                        record_context())
 
 
 @blp.route("/learners/me/deposits")
@@ -183,7 +185,9 @@ class Deposits(MethodView):
     def post(self, body: dict, principal: Principal) -> dict:
         """Deposit an external credential: verified now; if it does not verify (or names
         someone else) it waits for a reviewer, with your evidence."""
-        return deposit(runtime(), principal.record, body["credential"], evidence=body["evidence"],
+        opened = runtime()
+        return deposit(opened.engine, opened.view, principal.record,
+                       body["credential"], evidence=body["evidence"],
                        max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"])
 
 
@@ -209,7 +213,9 @@ class Transcripts(MethodView):
     @blp.response(202, TranscriptSchema)
     def post(self, body: dict, principal: Principal) -> dict:
         """Sign your record as a CLR 2.0 transcript; it is anchored with the bank's next batch."""
-        return request_transcript(runtime(), principal.record, cryptosuite=body["cryptosuite"])
+        opened = runtime()
+        return request_transcript(opened.engine, opened.chain, principal.record,
+                                  settings=opened.settings, cryptosuite=body["cryptosuite"])
 
 
 @blp.route("/learners/me/transcripts/<transcript_id>")
@@ -221,7 +227,7 @@ class Transcript(MethodView):
     @blp.response(200, TranscriptSchema)
     def get(self, transcript_id: str, principal: Principal) -> dict:
         """The transcript: signed, and once anchored, with its anchor proof."""
-        return transcript_json(runtime(), principal.record, transcript_id)
+        return transcript_json(runtime().engine, principal.record, transcript_id)
 
 
 @blp.route("/deposits")
@@ -250,8 +256,3 @@ class DepositReview(MethodView):
         return review_deposit(runtime().engine, deposit_id, f"operator:{principal.id}",
                               body["verdict"], body["reasons"])
 
-
-def _accounts() -> Accounts:
-    if "bank_accounts" not in current_app.extensions:
-        current_app.extensions["bank_accounts"] = Accounts.of(runtime())
-    return current_app.extensions["bank_accounts"]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ledger.runtime import Runtime
 from portal import csrf, sessions
 from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
 from portal.pages import citizen, institutions, operator, staff_sign_in
 from portal.pages.views import bp
+from portal.runtime import Runtime
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
     """Register the pages and CSRF protection."""
     app.config.setdefault("RESULT_LINK_DAYS", 30)
     csrf.init_app(app)
-    sessions.init_app(app)
+    sessions.init_app(app, runtime.settings)
     app.jinja_env.globals.update(
         SYMBOLS=SYMBOLS, VERDICTS=VERDICTS, VERDICT_EXPLANATIONS=VERDICT_EXPLANATIONS
     )

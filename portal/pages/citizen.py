@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,11 +29,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from ledger.runtime import Runtime
-from portal import oidc, sessions
-from portal.api.verify import record_context
-from portal.bank.accounts import Accounts
-from portal.bank.applications import (
+from bank.applications import (
     appeal,
     application_json,
     application_row,
@@ -45,17 +40,21 @@ from portal.bank.applications import (
     progress,
     target_of,
 )
-from portal.bank.deposits import deposit, deposits_of
-from portal.bank.errors import BankError, Conflict, Forbidden, InvalidInput, NotFound
-from portal.bank.records import (
+from bank.deposits import deposit, deposits_of
+from bank.pdf import Sheet, cjk_font, credential_pdf
+from bank.records import (
     Held,
     credential_summary,
     held_credentials,
     record_overview,
     verify_held,
 )
-from portal.bank.transcripts import request_transcript, transcript_json, transcripts_of
-from portal.engine.codes import Code as RuleCode
+from bank.sharing import OwnLink, link_of, links_of, share, shared, withdraw
+from bank.transcripts import request_transcript, transcript_json, transcripts_of
+from infra.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from infra.times import parse_iso
+from portal import oidc, sessions
+from portal.api.verify import record_context
 from portal.errors import SignOnFailed
 from portal.explain import (
     APPLICATION_STATUSES,
@@ -68,9 +67,9 @@ from portal.explain import (
 from portal.i18n import current_language
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
-from portal.pdf import Sheet, cjk_font, credential_pdf
 from portal.ratelimit import limited
-from portal.sharing import OwnLink, link_of, links_of, share, shared, withdraw
+from portal.runtime import runtime
+from rules.codes import Code as RuleCode
 from verify.codes import Code
 from verify.fragments import Status
 
@@ -97,22 +96,27 @@ def sign_up() -> BaseResponse | tuple[str, int] | str:
         return render_template("learner/sign_up.html", errors={}, form={})
     form = request.form
     errors: dict[str, str] = {}
+    status = InvalidInput.status
     if form.get("password", "") != form.get("password_again", ""):
         errors["password_again"] = _("The two passwords are not the same.")
     if not errors:
         try:
-            opened = _accounts().open(form.get("national_id", ""), form.get("password", ""),
+            opened = runtime().accounts.open(form.get("national_id", ""), form.get("password", ""),
                              display_name=form.get("display_name", "").strip() or None,
                              activation_code=form.get("activation_code", "").strip() or None)
         except InvalidInput as error:
             errors = _sign_up_errors(error)
-        except (Conflict, Forbidden):
+        except (Conflict, Forbidden) as error:
+            status = error.status
             errors["national_id"] = _(
                 "An account cannot be opened with these details. If you already have one, sign "
                 "in; if your institution gave you an activation code, enter it below.")
     if errors:
-        return render_template("learner/sign_up.html", errors=errors, form=form), 400
-    _open_session(_accounts().by_did(opened["did"]))
+        return render_template("learner/sign_up.html", errors=errors, form=form), status
+    learner = runtime().accounts.by_did(opened["did"])
+    if learner is None:
+        raise NotFound("the account just opened cannot be found")
+    _open_session(learner)
     return redirect(url_for("citizen.dashboard"), 303)
 
 
@@ -130,12 +134,12 @@ def sign_in() -> BaseResponse | tuple[str, int] | str:
 @bp.post("/sign-out")
 def sign_out() -> BaseResponse:
     """End the session on the server and go home."""
-    sessions.sign_out(_runtime().engine)
+    sessions.sign_out(runtime().engine)
     return redirect(url_for("pages.home"), 303)
 
 
 @bp.get("/sign-in/city")
-def city_sign_in() -> BaseResponse:
+def city_sign_in() -> BaseResponse | tuple[str, int]:
     """Send the person to the city's OpenID provider (PKCE, state and nonce kept in the session)."""
     provider = _provider()
     if provider is None:
@@ -178,7 +182,7 @@ def city_callback() -> BaseResponse | tuple[str, int]:
 def dashboard() -> str:
     """The lifelong learning record: by institution, kind, level, credits and year."""
     learner = _learner()
-    held = held_credentials(_runtime().engine, learner)
+    held = held_credentials(runtime().engine, learner)
     reports = verify_held(record_context(), held)
     rows = [{**credential_summary(item), "ref": credential_ref(item.id), "status": report.verdict,
              "issuer_name": _issuer_name(item.credential)}
@@ -239,7 +243,7 @@ def credential_pdf_link(ref: str) -> BaseResponse:
 def shares() -> str:
     """The learner's share links: live, expired or withdrawn."""
     now = time.time()
-    links = links_of(_runtime().engine, _learner()["id"])
+    links = links_of(runtime().engine, _learner()["id"])
     return render_template("learner/shares.html", links=links, now=now, when=_date)
 
 
@@ -259,7 +263,7 @@ def share_detail(token: str) -> str:
 def share_pdf(token: str) -> Response:
     """A printable PDF of the shared credential, whose QR code opens its verification."""
     link = _own_link(token)
-    found = shared(_runtime().engine, token, now=time.time())
+    found = shared(runtime().engine, token, now=time.time())
     if found is None:
         abort(404, description=_("This share link has expired or was withdrawn."))
     document = json.loads(found.credential_json)
@@ -273,7 +277,7 @@ def share_pdf(token: str) -> Response:
 @signed_in_learner
 def withdraw_share(token: str) -> BaseResponse:
     """Withdraw a share link: it stops opening at once."""
-    if not withdraw(_runtime().engine, _learner()["id"], token):
+    if not withdraw(runtime().engine, _learner()["id"], token):
         abort(404)
     return redirect(url_for("citizen.shares"), 303)
 
@@ -286,25 +290,26 @@ def withdraw_share(token: str) -> BaseResponse:
 def progress_page() -> BaseResponse | tuple[str, int] | str:
     """Progress toward the chosen programme: a bar per requirement and what is still missing."""
     learner = _learner()
-    runtime = _runtime()
-    programmes = approved_programmes(runtime.engine)
+    opened = runtime()
+    programmes = approved_programmes(opened.engine)
     if request.method == "POST":
         choice = request.form.get("programme", "")
         rule_set_id, _sep, version = choice.rpartition("@")
         try:
-            choose_target(runtime, learner, rule_set_id, int(version))
-        except (ValueError, BankError):
+            choose_target(opened.engine, opened.view, learner, rule_set_id,
+                          int(version))
+        except (ValueError, ServiceError) as error:
             return render_template("learner/progress.html", programmes=programmes, target=None,
                                    errors={"programme": _("Choose one of the programmes.")},
-                                   state=None), 400
+                                   state=None), _status_of(error)
         return redirect(url_for("citizen.progress_page"), 303)
     try:
-        target = target_of(runtime.engine, learner)
-        state = progress(runtime, learner, record_context())
+        target = target_of(opened.engine, learner)
+        state = progress(opened.engine, opened.view, learner, record_context())
     except NotFound:
         target, state = None, None
     except Conflict:
-        target, state = target_of(runtime.engine, learner), None
+        target, state = target_of(opened.engine, learner), None
     return render_template("learner/progress.html", programmes=programmes, target=target,
                            state=state and _readable_audit(state["audit"]),
                            set_aside=state["set_aside"] if state else [], errors={})
@@ -315,28 +320,29 @@ def progress_page() -> BaseResponse | tuple[str, int] | str:
 def applications() -> BaseResponse | tuple[str, int] | str:
     """The learner's applications; applying audits the record now and sends it to review."""
     learner = _learner()
-    runtime = _runtime()
-    error = None
+    opened = runtime()
+    error, status = None, 200
     if request.method == "POST":
         rule_set_id, _sep, version = request.form.get("programme", "").rpartition("@")
         try:
-            made = apply(runtime, learner, rule_set_id=rule_set_id, version=int(version))
-        except ValueError:
-            error = _("Choose one of the programmes.")
-        except Conflict:
-            error = _("You already have an application for this programme under review, or the "
-                      "programme's rules are not in force today.")
-        except BankError:
-            error = _("Your record holds no credential that verifies: there is nothing to "
-                      "recognise yet.")
+            made = apply(opened.engine, opened.view, learner,
+                         rule_set_id=rule_set_id, version=int(version))
+        except ValueError as refusal:
+            error, status = _("Choose one of the programmes."), _status_of(refusal)
+        except Conflict as refusal:
+            error, status = _("You already have an application for this programme under review, "
+                              "or the programme's rules are not in force today."), refusal.status
+        except ServiceError as refusal:
+            error, status = _("Your record holds no credential that verifies: there is nothing "
+                              "to recognise yet."), refusal.status
         else:
             return redirect(url_for("citizen.application", application_id=made["id"]), 303)
-    listed = applications_of(runtime.engine, learner_id=learner["id"])
-    programmes = approved_programmes(runtime.engine)
+    listed = applications_of(opened.engine, learner_id=learner["id"])
+    programmes = approved_programmes(opened.engine)
     page = render_template("learner/applications.html", applications=listed,
                            programmes=programmes, titles=_titles(programmes), error=error,
                            STATUSES=APPLICATION_STATUSES, when=_iso_date)
-    return (page, 400) if error else page
+    return page, status
 
 
 @bp.get("/me/applications/<application_id>")
@@ -353,15 +359,15 @@ def appeal_decision(application_id: str) -> BaseResponse | tuple[str, int]:
     learner = _learner()
     grounds = request.form.get("grounds", "")
     try:
-        appeal(_runtime().engine, application_id, learner, grounds)
+        appeal(runtime().engine, application_id, learner, grounds)
     except NotFound:
         abort(404)
-    except InvalidInput:
+    except InvalidInput as error:
         return _application_page(application_id, errors={
-            "grounds": _("Say why the decision should change.")}), 400
-    except Conflict:
+            "grounds": _("Say why the decision should change.")}), error.status
+    except Conflict as error:
         return _application_page(application_id, errors={
-            "grounds": _("This decision cannot be appealed any more.")}), 400
+            "grounds": _("This decision cannot be appealed any more.")}), error.status
     return redirect(url_for("citizen.application", application_id=application_id), 303)
 
 
@@ -373,8 +379,8 @@ def appeal_decision(application_id: str) -> BaseResponse | tuple[str, int]:
 def deposits() -> BaseResponse | tuple[str, int] | str:
     """Deposit a credential from elsewhere: verified now, or sent to review with evidence."""
     learner = _learner()
-    runtime = _runtime()
-    error = None
+    opened = runtime()
+    error, status = None, 200
     if request.method == "POST":
         limit = current_app.config["MAX_CREDENTIAL_BYTES"]
         upload = request.files.get("file")
@@ -384,24 +390,25 @@ def deposits() -> BaseResponse | tuple[str, int] | str:
         except ValueError:
             document = None
         if document is None:
-            error = _("Choose a credential file (JSON) of at most %(size)d KB.",
-                      size=limit // 1024)
+            error, status = _("Choose a credential file (JSON) of at most %(size)d KB.",
+                              size=limit // 1024), InvalidInput.status
         else:
             try:
-                deposit(runtime, learner, document,
+                deposit(opened.engine, opened.view, learner, document,
                         evidence=request.form.get("evidence", "").strip() or None,
                         max_bytes=limit)
-            except Conflict:
-                error = _("This credential is already in your record.")
-            except BankError:
+            except Conflict as refusal:
+                error, status = _("This credential is already in your record."), refusal.status
+            except ServiceError as refusal:
                 error = _("This file is not a credential the bank can read.")
+                status = refusal.status
             else:
                 return redirect(url_for("citizen.deposits"), 303)
-    listed = deposits_of(runtime.engine, learner_id=learner["id"])
+    listed = deposits_of(opened.engine, learner_id=learner["id"])
     page = render_template("learner/deposits.html", deposits=listed, error=error,
                            STATUSES=DEPOSIT_STATUSES, reason_of=_deposit_reason,
-                           when=_date)
-    return (page, 400) if error else page
+                           when=_iso_date)
+    return page, status
 
 
 @bp.route("/me/transcripts", methods=["GET", "POST"])
@@ -409,20 +416,20 @@ def deposits() -> BaseResponse | tuple[str, int] | str:
 def transcripts() -> BaseResponse | tuple[str, int] | str:
     """Request a transcript (a CLR signed by the bank) and share it once it is recorded."""
     learner = _learner()
-    runtime = _runtime()
-    error = None
+    opened = runtime()
+    error, status = None, 200
     if request.method == "POST":
         try:
-            request_transcript(runtime, learner)
-        except BankError:
-            error = _("Your record holds no credential that verifies: a transcript would be "
-                      "empty.")
+            request_transcript(opened.engine, opened.chain, learner, settings=opened.settings)
+        except ServiceError as refusal:
+            error, status = _("Your record holds no credential that verifies: a transcript would "
+                              "be empty."), refusal.status
         else:
             return redirect(url_for("citizen.transcripts"), 303)
-    listed = transcripts_of(runtime, learner)
+    listed = transcripts_of(opened.engine, learner)
     page = render_template("learner/transcripts.html", transcripts=listed, error=error,
                            days=SHARE_DAYS)
-    return (page, 400) if error else page
+    return page, status
 
 
 @bp.post("/me/transcripts/<transcript_id>/share")
@@ -430,7 +437,7 @@ def transcripts() -> BaseResponse | tuple[str, int] | str:
 def share_transcript(transcript_id: str) -> BaseResponse:
     """Share a transcript recorded on the ledger by an expiring link."""
     try:
-        found = transcript_json(_runtime(), _learner(), transcript_id)
+        found = transcript_json(runtime().engine, _learner(), transcript_id)
     except NotFound:
         abort(404)
     if found["status"] != "anchored":
@@ -448,18 +455,14 @@ def credential_ref(credential_id: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the citizen's pages; city sign-on settings come from the config, else the
-    environment (`OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `OIDC_REDIRECT_URI`,
-    `OIDC_NATIONAL_ID_CLAIM`)."""
-    for name in oidc.SETTINGS:
-        app.config.setdefault(name, os.environ.get(name))
+    """Register the citizen's pages."""
     app.register_blueprint(bp)
 
 
 def _start_session(national_id: str, password: str) -> BaseResponse | tuple[str, int]:
     """Check national id and password under the lockout rules; sign in or say why not."""
-    engine = _runtime().engine
-    accounts = _accounts()
+    engine = runtime().engine
+    accounts = runtime().accounts
     try:
         did, _hash = accounts.identity(national_id)
     except InvalidInput:
@@ -472,7 +475,7 @@ def _start_session(national_id: str, password: str) -> BaseResponse | tuple[str,
         return _sign_in_page({"national_id": message}, 429)
     try:
         learner = accounts.authenticate(national_id, password)
-    except (InvalidInput, BankError):
+    except ServiceError:
         for scope, key in keys:
             if key:
                 sessions.record_failure(engine, scope, key)
@@ -489,15 +492,15 @@ def _sign_in_page(errors: dict[str, str], status: int) -> tuple[str, int]:
 
 
 def _open_session(learner: dict) -> None:
-    sessions.sign_in(_runtime().engine, role=ROLE, subject=learner["id"],
+    sessions.sign_in(runtime().engine, role=ROLE, subject=learner["id"],
                      label=learner["display_name"] or shorten(learner["did"]) or "",
                      username=learner["did"])
 
 
 def _city_learner(provider: oidc.Provider, claims: dict) -> dict | None:
     """The learner a verified city identity signs in: linked, being linked, or by national id."""
-    engine = _runtime().engine
-    accounts = _accounts()
+    engine = runtime().engine
+    accounts = runtime().accounts
     learner_id = oidc.linked_learner(engine, provider.issuer, claims["sub"])
     if learner_id is not None:
         return accounts.by_id(learner_id)
@@ -523,8 +526,8 @@ def _city_failed() -> tuple[str, int]:
 
 def _learner() -> dict:
     """The signed-in learner's account row."""
-    current = sessions.current(_runtime().engine)
-    learner = _accounts().by_did(current.username) if current else None
+    current = sessions.current(runtime().engine)
+    learner = runtime().accounts.by_did(current.username) if current else None
     if learner is None:
         abort(403)
     return learner
@@ -532,21 +535,21 @@ def _learner() -> dict:
 
 def _held(ref: str) -> Held:
     """The signed-in learner's credential with this reference; 404 for anyone else's."""
-    for item in held_credentials(_runtime().engine, _learner()):
+    for item in held_credentials(runtime().engine, _learner()):
         if credential_ref(item.id) == ref:
             return item
     abort(404)
 
 
 def _own_link(token: str) -> OwnLink:
-    link = link_of(_runtime().engine, _learner()["id"], token)
+    link = link_of(runtime().engine, _learner()["id"], token)
     if link is None:
         abort(404)
     return link
 
 
 def _share(document: dict, kind: str, subject_id: str, days: int) -> str:
-    return share(_runtime().engine, json.dumps(document, ensure_ascii=False), kind,
+    return share(runtime().engine, json.dumps(document, ensure_ascii=False), kind,
                  now=time.time(), lifetime=days * DAY, learner_id=_learner()["id"],
                  subject_id=subject_id)
 
@@ -564,17 +567,16 @@ def _days() -> int:
 
 def _application_page(application_id: str, errors: dict[str, str]) -> str:
     learner = _learner()
-    engine = _runtime().engine
+    engine = runtime().engine
     try:
         found = application_json(engine, application_row(engine, application_id,
                                                          learner_id=learner["id"]))
     except NotFound:
         abort(404)
     decision = next((item for item in found["decisions"] if item["in_force"]), None)
-    deadline = decision and decision.get("appeal_deadline")
-    appealable = (found["status"] == "decided" and bool(deadline)
-                  and datetime.fromisoformat(deadline.replace("Z", "+00:00")).timestamp()
-                  >= time.time())
+    deadline: str | None = decision.get("appeal_deadline") if decision else None
+    appealable = (found["status"] == "decided" and deadline is not None
+                  and parse_iso(deadline).timestamp() >= time.time())
     return render_template("learner/application.html", application=found, decision=decision,
                            audit=_readable_audit(found["audit"]), appealable=appealable,
                            errors=errors, STATUSES=APPLICATION_STATUSES, when=_iso_date,
@@ -666,7 +668,7 @@ def _date(seconds: float) -> str:
 def _iso_date(value: str | None) -> str:
     if not value:
         return ""
-    return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "long")
+    return format_datetime(parse_iso(value), "long")
 
 
 def _next() -> str:
@@ -681,17 +683,9 @@ def _safe_next(value: str | None) -> str | None:
 
 
 def _provider() -> oidc.Provider | None:
-    return oidc.Provider.from_config(current_app.config)
+    return oidc.Provider.of(runtime().settings.city_sign_on)
 
 
-def _accounts() -> Accounts:
-    if "bank_accounts" not in current_app.extensions:
-        current_app.extensions["bank_accounts"] = Accounts.of(_runtime())
-    return current_app.extensions["bank_accounts"]
-
-
-def _runtime() -> Runtime:
-    return current_app.extensions["creditbank"]
 
 
 def _sign_up_errors(error: InvalidInput) -> dict[str, str]:
@@ -702,3 +696,8 @@ def _sign_up_errors(error: InvalidInput) -> dict[str, str]:
     }
     return {field: messages[field]() for field in error.errors if field in messages} or {
         "national_id": _("An account cannot be opened with these details.")}
+
+
+def _status_of(error: Exception) -> int:
+    """The status of a refused form: the error's own, else that of invalid input."""
+    return error.status if isinstance(error, ServiceError) else InvalidInput.status

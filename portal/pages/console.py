@@ -3,19 +3,19 @@ a form (a notice and a redirect, or the page again with the error), and form fie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
 
-from issuers.errors import IssuerError
-from ledger.runtime import Runtime
-from portal.bank.errors import BankError
+from infra.errors import ServiceError
+from infra.times import parse_iso
 from portal.explain import APPLICATION_STATUSES, KINDS, REASONS, explain_rule
+from portal.runtime import runtime
 from portal.sessions import WebSession, current
 
-DomainError = IssuerError | BankError
 NOTICE = "notice"
 PROBLEM = "problem"
 REFUSED = _l("This could not be done:")
@@ -35,10 +35,6 @@ def console_values() -> dict:
             "VERIFY_REASONS": REASONS}
 
 
-def runtime() -> Runtime:
-    """The runtime the app was built around."""
-    return current_app.extensions["creditbank"]
-
 
 def staff() -> WebSession:
     """The staff member signed in for this request (views are guarded by `require`)."""
@@ -53,35 +49,20 @@ def actor() -> str:
     return f"{signed_in.role}:{signed_in.subject}"
 
 
-def done(message: str, endpoint: str, **values: object) -> Response:
+def done(message: str, endpoint: str, **values: Any) -> BaseResponse:
     """Say what was done and go back to a page (303, so reloading does not repeat it)."""
     flash(message, NOTICE)
     return redirect(url_for(endpoint, **values), 303)
 
 
-def refused(error: DomainError, endpoint: str, **values: object) -> Response:
+def refused(error: ServiceError, endpoint: str, **values: Any) -> BaseResponse:
     """Say why an action was refused and go back to a page."""
     flash(f"{REFUSED} {error.message}", PROBLEM)
     return redirect(url_for(endpoint, **values), 303)
 
 
-def status_of(error: DomainError) -> int:
-    """The HTTP status of a page refused for this error: 404, 403, 400, else 409 (a conflict)."""
-    if isinstance(error, LookupError):
-        return 404
-    if isinstance(error, PermissionError):
-        return 403
-    return 400 if isinstance(error, ValueError) else 409
-
-
-def error_page(error: DomainError) -> tuple[str, int]:
-    """A domain error raised by a console page (no such batch, application…) as an error page."""
-    code = status_of(error)
-    return render_template("error.html", code=code, message=error.message), code
-
-
-def field_errors(error: DomainError) -> list[str]:
-    """A domain error's field errors as lines `field: message` for an error summary."""
+def field_errors(error: ServiceError) -> list[str]:
+    """A refusal's field errors as lines `field: message` for an error summary."""
     return [f"{path}: {message}" for path, message in _flatten(error.errors)]
 
 
@@ -103,11 +84,12 @@ def page_number() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
-def when(seconds: float | None) -> str:
-    """A unix time as a medium date and time in the page's language ('' for None)."""
-    if seconds is None:
+def when(value: str | None) -> str:
+    """An ISO 8601 time as the API shows it, as a medium date and time in the page's language
+    ('' for None)."""
+    if not value:
         return ""
-    return format_datetime(datetime.fromtimestamp(seconds, UTC), "medium")
+    return format_datetime(parse_iso(value), "medium")
 
 
 def _flatten(errors: object, path: str = "") -> list[tuple[str, str]]:

@@ -5,41 +5,43 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
 
+from bank.applications import SUBMITTED, application_json, application_row, first_review
+from bank.applications import applications_of as applications_list
+from infra.errors import InvalidInput, ServiceError
 from issuers.catalogue import add_units, list_units
-from issuers.errors import InvalidInput, IssuerError
 from issuers.publication import publish_rule_set
-from issuers.records import batch_record, credential_record
+from issuers.records import (
+    PAGE_SIZE,
+    batch_credentials,
+    batch_page,
+    batch_record,
+    credential_record,
+    rule_set_list,
+)
 from issuers.registry import issuer_record
 from issuers.revocation import request_revocation
 from issuers.schemas import REASONS, UNIT_KINDS, reason_code
 from portal import sessions
-from portal.bank.applications import SUBMITTED, application_json, application_row, first_review
-from portal.bank.applications import applications_of as applications_list
-from portal.bank.errors import BankError
 from portal.pages.console import (
     actor,
     console_values,
     done,
-    error_page,
     excluded,
     field_errors,
     lines,
     page_number,
     refused,
-    runtime,
     staff,
-    status_of,
 )
-from portal.registers import PAGE_SIZE, batch_credentials, batch_page, rule_set_list
+from portal.runtime import runtime
 
 bp = Blueprint("institution", __name__, url_prefix="/institution")
 sessions.guard_blueprint(bp, "institution", sign_in_endpoint="staff.sign_in_form")
-bp.register_error_handler(IssuerError, error_page)
-bp.register_error_handler(BankError, error_page)
 
 BATCH_LABELS = {
     "open": _l("Open"),
@@ -92,7 +94,7 @@ def batches() -> str:
     """The institution's batches, newest first: status, root, transaction and block."""
     status = request.args.get("status", "")
     page = page_number()
-    rows, total = batch_page(runtime().engine, staff().subject, page=page,
+    rows, total = batch_page(runtime().engine, staff().subject, runtime().deployment, page=page,
                              status=status if status in BATCH_LABELS else None)
     return render_template("institution/batches.html", batches=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), status=status)
@@ -108,7 +110,7 @@ def batch(batch_id: str) -> str:
 
 
 @bp.post("/batches/<batch_id>/revocation")
-def revoke_batch(batch_id: str) -> Response:
+def revoke_batch(batch_id: str) -> BaseResponse:
     """Revoke a whole batch with a reason (the anchoring worker puts it on chain)."""
     return _revoke("institution.batch", {"batch_id": batch_id}, batch_id=batch_id)
 
@@ -121,9 +123,9 @@ def credential_search() -> str | tuple[str, int]:
         return render_template("institution/credential.html", credential_id="", record=None)
     try:
         record = credential_record(runtime().engine, staff().subject, credential_id)
-    except IssuerError as error:
+    except ServiceError as error:
         return render_template("institution/credential.html", credential_id=credential_id,
-                               record=None, error=error.message), status_of(error)
+                               record=None, error=error.message), error.status
     return render_template("institution/credential.html", credential_id=credential_id,
                            record=record,
                            credential_json=json.dumps(record["credential"], ensure_ascii=False,
@@ -131,7 +133,7 @@ def credential_search() -> str | tuple[str, int]:
 
 
 @bp.post("/credentials/revocation")
-def revoke_credential() -> Response:
+def revoke_credential() -> BaseResponse:
     """Revoke one credential with a reason (the anchoring worker puts it on chain)."""
     credential_id = request.form.get("credential_id", "").strip()
     return _revoke("institution.credential_search", {"id": credential_id},
@@ -145,16 +147,16 @@ def units() -> str:
 
 
 @bp.post("/units")
-def add_unit() -> Response | tuple[str, int]:
+def add_unit() -> BaseResponse | tuple[str, int]:
     """Add a unit, or a new version of one (an unchanged unit keeps its version)."""
     document = _unit_document()
     issuer = issuer_record(runtime().engine, staff().subject)
     try:
         with runtime().engine.begin() as connection:
             (stored,) = add_units(connection, issuer, [document])
-    except IssuerError as error:
+    except ServiceError as error:
         form = {name: request.form.get(name, "") for name in (*UNIT_FIELDS, "learning_outcomes")}
-        return _units_page(form, [error.message, *field_errors(error)]), status_of(error)
+        return _units_page(form, [error.message, *field_errors(error)]), error.status
     return done(_("Unit %(code)s is in the catalogue as version %(version)d.",
                   code=stored["code"], version=stored["version"]), "institution.units")
 
@@ -166,7 +168,7 @@ def rules() -> str:
 
 
 @bp.post("/rules")
-def publish_rules() -> Response | tuple[str, int]:
+def publish_rules() -> BaseResponse | tuple[str, int]:
     """Publish a version of a rule set from its JSON; the operator then approves it."""
     text = request.form.get("document", "")
     try:
@@ -175,9 +177,11 @@ def publish_rules() -> Response | tuple[str, int]:
         return _rules_page(text, [_("The rule set is not valid JSON: %(error)s", error=error)]), 400
     issuer = issuer_record(runtime().engine, staff().subject)
     try:
-        published = publish_rule_set(runtime(), issuer, document)
-    except IssuerError as error:
-        return _rules_page(text, [error.message, *field_errors(error)]), status_of(error)
+        rt = runtime()
+        published = publish_rule_set(rt.engine, rt.ledger, issuer, document,
+                                     master_key=rt.settings.master_key())
+    except ServiceError as error:
+        return _rules_page(text, [error.message, *field_errors(error)]), error.status
     return done(_("Version %(version)d of %(rule_set)s is published and waits for approval.",
                   version=published["version"], rule_set=published["rule_set_id"]),
                 "institution.rules")
@@ -204,20 +208,20 @@ def application(application_id: str) -> str:
 
 
 @bp.post("/applications/<application_id>/first-review")
-def review(application_id: str) -> Response:
+def review(application_id: str) -> BaseResponse:
     """Record the first review: approve or refuse with reasons, excluding credentials."""
     try:
         first_review(runtime().engine, application_id, staff().subject,
                      verdict=request.form.get("verdict", ""), reasons=lines("reasons"),
                      excluded=excluded())
-    except BankError as error:
+    except ServiceError as error:
         return refused(error, "institution.application", application_id=application_id)
     return done(_("Your first review is recorded; the city centre does the second review."),
                 "institution.application", application_id=application_id)
 
 
 def _revoke(endpoint: str, values: dict, *, credential_id: str | None = None,
-            batch_id: str | None = None) -> Response:
+            batch_id: str | None = None) -> BaseResponse:
     reason = request.form.get("reason", "")
     try:
         if reason not in REASONS:
@@ -226,7 +230,7 @@ def _revoke(endpoint: str, values: dict, *, credential_id: str | None = None,
             request_revocation(connection, staff().subject, reason=reason_code(reason),
                                credential_id=credential_id, batch_id=batch_id,
                                note=request.form.get("note", "").strip() or None, actor=actor())
-    except IssuerError as error:
+    except ServiceError as error:
         return refused(error, endpoint, **values)
     return done(_("The revocation is recorded; it is put on the ledger once the batch is "
                   "anchored."), endpoint, **values)

@@ -6,16 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
 
-from issuers import registry
-from issuers.errors import InvalidInput, IssuerError
-from issuers.publication import approve_rule_set
-from issuers.schemas import UNIT_KINDS
-from portal import sessions
-from portal.bank.applications import (
+from bank.applications import (
     APPEALED,
     FIRST_REVIEWED,
     application_json,
@@ -26,8 +22,15 @@ from portal.bank.applications import (
     review_flag,
     second_review,
 )
-from portal.bank.deposits import REVIEW, deposits_of, review_deposit
-from portal.bank.errors import BankError
+from bank.deposits import REVIEW, deposits_of, review_deposit
+from bank.staff import INSTITUTION, add_staff
+from bank.statistics import statistics
+from infra.errors import InvalidInput, ServiceError
+from issuers import registry
+from issuers.publication import approve_rule_set
+from issuers.records import issuer_list, rule_set_list
+from issuers.schemas import UNIT_KINDS
+from portal import sessions
 from portal.pages.charts import bar_chart, line_chart
 from portal.pages.console import (
     APPLICATION_STATUSES,
@@ -35,23 +38,16 @@ from portal.pages.console import (
     actor,
     console_values,
     done,
-    error_page,
     excluded,
     field_errors,
     lines,
     refused,
-    runtime,
     staff,
-    status_of,
 )
-from portal.registers import issuer_list, rule_set_list
-from portal.staff import INSTITUTION, add_staff
-from portal.statistics import statistics
+from portal.runtime import runtime
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 sessions.guard_blueprint(bp, "operator", sign_in_endpoint="staff.sign_in_form")
-bp.register_error_handler(IssuerError, error_page)
-bp.register_error_handler(BankError, error_page)
 
 APPEAL_OUTCOMES = {"upheld": _l("Uphold the decision"),
                    "amended": _l("Amend it on a fresh audit")}
@@ -112,18 +108,20 @@ def accredit() -> str | tuple[str, int]:
             valid_until=registry.unix_day(_date(form, "valid_until")))
         if not form["name"]:
             raise InvalidInput(_("Enter the institution's name."), {"name": ["is required"]})
+        rt = runtime()
         accreditation = registry.accredit(
-            runtime(), name=form["name"], scope=scope, slug=form["slug"] or None,
-            name_zh=form["name_zh"] or None, url=form["url"] or None, actor=actor())
-    except IssuerError as error:
+            rt.engine, rt.chain, settings=rt.settings, name=form["name"], scope=scope,
+            slug=form["slug"] or None, name_zh=form["name_zh"] or None, url=form["url"] or None,
+            actor=actor())
+    except ServiceError as error:
         return _issuers_page({**form, "kinds": kinds},
-                             [error.message, *field_errors(error)]), status_of(error)
+                             [error.message, *field_errors(error)]), error.status
     password = staff_error = None
     if form["staff_username"]:
         try:
             password = add_staff(engine, form["staff_username"], role=INSTITUTION,
                                  issuer_id=accreditation.issuer_id, actor=actor())
-        except BankError as error:
+        except ServiceError as error:
             staff_error = error.message
     return render_template("operator/accredited.html", accreditation=accreditation,
                            staff_username=form["staff_username"], password=password,
@@ -138,21 +136,23 @@ def confirm_suspension(issuer_id: str) -> str:
 
 
 @bp.post("/issuers/<issuer_id>/suspension")
-def suspend(issuer_id: str) -> Response:
+def suspend(issuer_id: str) -> BaseResponse:
     """Suspend an issuer on the ledger: its credentials stop verifying."""
     try:
-        registry.suspend(runtime(), issuer_id, actor=actor())
-    except IssuerError as error:
+        rt = runtime()
+        registry.suspend(rt.engine, rt.chain, issuer_id, actor=actor())
+    except ServiceError as error:
         return refused(error, "operator.issuers")
     return done(_("%(issuer)s is suspended.", issuer=issuer_id), "operator.issuers")
 
 
 @bp.post("/issuers/<issuer_id>/reinstatement")
-def reinstate(issuer_id: str) -> Response:
+def reinstate(issuer_id: str) -> BaseResponse:
     """Lift an issuer's suspension."""
     try:
-        registry.reinstate(runtime(), issuer_id, actor=actor())
-    except IssuerError as error:
+        rt = runtime()
+        registry.reinstate(rt.engine, rt.chain, issuer_id, actor=actor())
+    except ServiceError as error:
         return refused(error, "operator.issuers")
     return done(_("%(issuer)s is reinstated.", issuer=issuer_id), "operator.issuers")
 
@@ -167,15 +167,16 @@ def rules() -> str:
 
 
 @bp.post("/rules/approval")
-def approve() -> Response:
+def approve() -> BaseResponse:
     """Approve a published rule-set version on the ledger."""
     rule_set_id = request.form.get("rule_set_id", "")
     version = request.form.get("version", "")
     try:
         if not version.isdigit():
             raise InvalidInput(_("Choose a published version."), {"version": [version]})
-        approve_rule_set(runtime(), rule_set_id, int(version), actor=actor())
-    except IssuerError as error:
+        rt = runtime()
+        approve_rule_set(rt.engine, rt.chain, rule_set_id, int(version), actor=actor())
+    except ServiceError as error:
         return refused(error, "operator.rules")
     return done(_("Version %(version)s of %(rule_set)s is approved.", version=version,
                   rule_set=rule_set_id), "operator.rules")
@@ -202,29 +203,32 @@ def application(application_id: str) -> str:
 
 
 @bp.post("/applications/<application_id>/second-review")
-def decide(application_id: str) -> Response:
+def decide(application_id: str) -> BaseResponse:
     """Record the second review, which decides the application."""
     return _step(application_id, _("The decision is recorded."), lambda: second_review(
         runtime().engine, application_id, staff().username,
         verdict=request.form.get("verdict", ""), reasons=lines("reasons"),
-        excluded=excluded(), appeal_days=current_app.config["APPEAL_DAYS"]))
+        excluded=excluded(), appeal_days=runtime().settings.appeal_days))
 
 
 @bp.post("/applications/<application_id>/appeal-decision")
-def decide_on_appeal(application_id: str) -> Response:
+def decide_on_appeal(application_id: str) -> BaseResponse:
     """Uphold the decision under appeal, or amend it on a fresh audit."""
+    rt = runtime()
     return _step(application_id, _("The appeal is decided."), lambda: decide_appeal(
-        runtime(), application_id, staff().username, outcome=request.form.get("outcome", ""),
-        reasons=lines("reasons"), excluded=excluded()))
+        rt.engine, rt.view, application_id, staff().username,
+        outcome=request.form.get("outcome", ""), reasons=lines("reasons"),
+        excluded=excluded()))
 
 
 @bp.post("/applications/<application_id>/flag-review")
-def review_flagged(application_id: str) -> Response:
+def review_flagged(application_id: str) -> BaseResponse:
     """Confirm a decision flagged after a revocation, or amend it."""
+    rt = runtime()
     return _step(application_id, _("The flagged decision is reviewed."), lambda: review_flag(
-        runtime(), application_id, staff().username, outcome=request.form.get("outcome", ""),
-        reasons=lines("reasons"), excluded=excluded(),
-        appeal_days=current_app.config["APPEAL_DAYS"]))
+        rt.engine, rt.view, application_id, staff().username,
+        outcome=request.form.get("outcome", ""), reasons=lines("reasons"),
+        excluded=excluded(), appeal_days=rt.settings.appeal_days))
 
 
 @bp.get("/deposits")
@@ -235,20 +239,20 @@ def deposits() -> str:
 
 
 @bp.post("/deposits/<deposit_id>/review")
-def review_deposit_page(deposit_id: str) -> Response:
+def review_deposit_page(deposit_id: str) -> BaseResponse:
     """Accept or reject a deposit waiting for review."""
     try:
         review_deposit(runtime().engine, deposit_id, f"operator:{staff().username}",
                        request.form.get("verdict", ""), lines("reasons"))
-    except BankError as error:
+    except ServiceError as error:
         return refused(error, "operator.deposits")
     return done(_("The deposit is reviewed."), "operator.deposits")
 
 
-def _step(application_id: str, message: str, action: Callable[[], object]) -> Response:
+def _step(application_id: str, message: str, action: Callable[[], object]) -> BaseResponse:
     try:
         action()
-    except BankError as error:
+    except ServiceError as error:
         return refused(error, "operator.application", application_id=application_id)
     return done(message, "operator.application", application_id=application_id)
 

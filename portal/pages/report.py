@@ -10,9 +10,9 @@ from typing import Any
 from flask_babel import format_date, format_datetime
 from flask_babel.speaklater import LazyString
 
-from portal.api.verify import chain_facts
 from portal.explain import ACCREDITED, CHECK_NAMES, STATUSES, SYMBOLS, explain
 from portal.i18n import current_language
+from portal.runtime import runtime
 from verify import Context, verify_credential
 from verify.fragments import Status
 
@@ -84,7 +84,7 @@ class PageResult:
 
 def verify_for_page(raw: str | bytes, max_bytes: int) -> PageResult:
     """Verify a credential against the ledger (cached chain facts) and describe it for a page."""
-    report = verify_credential(raw, Context(chain_facts(), max_bytes=max_bytes))
+    report = verify_credential(raw, Context(runtime().chain_facts, max_bytes=max_bytes))
     body = report.to_json()
     checks = {check["name"]: check for check in body["checks"]}
     document = _document(raw) if checks["parse"]["status"] == Status.VALID else {}

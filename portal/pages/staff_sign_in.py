@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
+from bank.staff import INSTITUTION, authenticate
 from portal import sessions
-from portal.pages.console import runtime
-from portal.staff import INSTITUTION, authenticate
+from portal.runtime import runtime
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -16,7 +17,7 @@ HOMES = {"institution": "institution.batches", "operator": "operator.statistics_
 
 
 @bp.get("/sign-in")
-def sign_in_form() -> str | Response:
+def sign_in_form() -> str | BaseResponse:
     """The staff sign-in form (a signed-in staff member goes straight to their console)."""
     signed_in = sessions.current(runtime().engine)
     if signed_in is not None and signed_in.role in HOMES:
@@ -25,7 +26,7 @@ def sign_in_form() -> str | Response:
 
 
 @bp.post("/sign-in")
-def sign_in() -> Response | tuple[str, int]:
+def sign_in() -> BaseResponse | tuple[str, int]:
     """Check the user name and password (with a lockout after repeated failures)."""
     engine = runtime().engine
     username = request.form.get("username", "").strip().lower()
@@ -57,7 +58,7 @@ def sign_in() -> Response | tuple[str, int]:
 
 
 @bp.post("/sign-out")
-def sign_out() -> Response:
+def sign_out() -> BaseResponse:
     """End the session and return to the home page."""
     sessions.sign_out(runtime().engine)
     return redirect(url_for("pages.home"), 303)

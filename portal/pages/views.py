@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import segno
@@ -20,11 +21,19 @@ from flask import (
 from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
-from ledger.runtime import Runtime
+from bank.sharing import (
+    SHARE_PATH,
+    SharedCredential,
+    save_result,
+    saved_result,
+    share_token,
+    shared,
+)
 from portal.pages.report import PageResult, verify_for_page
 from portal.ratelimit import limited
-from portal.sharing import SHARE_PATH, save_result, saved_result, share_token, shared
+from portal.runtime import runtime
 
 bp = Blueprint("pages", __name__)
 
@@ -38,7 +47,7 @@ def home() -> str:
 
 
 @bp.get("/verify")
-def verify_form() -> Response | tuple[str, int] | str:
+def verify_form() -> BaseResponse | tuple[str, int] | str:
     """The verification form; `?url=<share link>` opens a share link of this portal."""
     url = request.args.get("url", "").strip()
     if not url:
@@ -47,7 +56,7 @@ def verify_form() -> Response | tuple[str, int] | str:
     if token is None:
         message = _(
             "Only share links of this portal can be opened here; they look like %(example)s.",
-            example=current_app.config["PUBLIC_URL"] + SHARE_PATH + "…",
+            example=runtime().settings.public_url + SHARE_PATH + "…",
         )
         return render_template("verify.html", errors={"url": message}, url=url), 400
     return redirect(url_for("pages.shared_credential", token=token), 303)
@@ -55,7 +64,7 @@ def verify_form() -> Response | tuple[str, int] | str:
 
 @bp.post("/verify")
 @limited("verify")
-def verify_submit() -> Response | tuple[str, int]:
+def verify_submit() -> BaseResponse | tuple[str, int]:
     """Keep an uploaded or pasted credential and send the visitor to its result link."""
     limit = current_app.config["MAX_CREDENTIAL_BYTES"]
     source = "file" if request.form.get("source") == "file" else "credential"
@@ -76,7 +85,7 @@ def verify_submit() -> Response | tuple[str, int]:
     if error is not None:
         return render_template("verify.html", errors={source: error}), 400
     token = save_result(
-        _runtime().engine,
+        runtime().engine,
         raw.decode("utf-8", errors="replace"),
         now=time.time(),
         lifetime=current_app.config["RESULT_LINK_DAYS"] * DAY,
@@ -87,7 +96,7 @@ def verify_submit() -> Response | tuple[str, int]:
 @bp.get("/verify/result/<token>")
 def result(token: str) -> str:
     """A shareable verification result, verified again now (so a later revocation shows)."""
-    credential = saved_result(_runtime().engine, token, now=time.time())
+    credential = saved_result(runtime().engine, token, now=time.time())
     if credential is None:
         abort(404, description=_("This result link is unknown or has expired."))
     return render_template(
@@ -101,9 +110,7 @@ def result(token: str) -> str:
 @bp.get("/s/<token>")
 def shared_credential(token: str) -> str:
     """A credential or transcript a learner shared, with its live verification and a QR code."""
-    link = shared(_runtime().engine, token, now=time.time())
-    if link is None:
-        abort(404, description=_("This share link is unknown, has expired or was withdrawn."))
+    link = _live_share(token)
     url = public_link("pages.shared_credential", token=token)
     return render_template(
         "shared.html",
@@ -118,9 +125,7 @@ def shared_credential(token: str) -> str:
 @bp.get("/s/<token>/credential.json")
 def shared_download(token: str) -> Response:
     """The shared credential itself, as a JSON file to keep or check elsewhere."""
-    link = shared(_runtime().engine, token, now=time.time())
-    if link is None:
-        abort(404, description=_("This share link is unknown, has expired or was withdrawn."))
+    link = _live_share(token)
     return Response(
         link.credential_json,
         mimetype="application/json",
@@ -128,9 +133,9 @@ def shared_download(token: str) -> Response:
     )
 
 
-def public_link(endpoint: str, **values: str) -> str:
+def public_link(endpoint: str, **values: Any) -> str:
     """The absolute link to a page at the portal's public address."""
-    return current_app.config["PUBLIC_URL"] + url_for(endpoint, **values)
+    return runtime().settings.public_url + url_for(endpoint, **values)
 
 
 def qr_svg(url: str, title: str) -> Markup:
@@ -139,17 +144,21 @@ def qr_svg(url: str, title: str) -> Markup:
     return Markup(code.svg_inline(scale=5, border=2, dark="#000", light="#fff", title=title))
 
 
+def _live_share(token: str) -> SharedCredential:
+    """The credential shared under a live token; 404 for an unknown, expired or withdrawn one."""
+    link = shared(runtime().engine, token, now=time.time())
+    if link is None:
+        abort(404, description=_("This share link is unknown, has expired or was withdrawn."))
+    return link
+
+
 def _verified(credential: str) -> PageResult:
     """The credential verified now against the ledger, ready for a page."""
     return verify_for_page(credential, current_app.config["MAX_CREDENTIAL_BYTES"])
 
 
-def _runtime() -> Runtime:
-    """The runtime the app was built around."""
-    return current_app.extensions["creditbank"]
-
 
 def _origins() -> set[str]:
     """The origins share links of this portal may have: its public address and this request's."""
-    public = urlsplit(current_app.config["PUBLIC_URL"])
+    public = urlsplit(runtime().settings.public_url)
     return {f"{public.scheme}://{public.netloc}".lower(), request.host_url.rstrip("/").lower()}

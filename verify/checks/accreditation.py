@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from credentials.model import kind_bit
-from verify.checks.anchor import iso_time, required_anchor
+from infra.times import iso_utc
+from verify.checks.anchor import required_anchor
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
@@ -44,9 +45,9 @@ def run(subject: Subject, context: Context) -> Fragment:
         )
     anchored_at = required_anchor(subject, context).record.timestamp
     details = {
-        "accredited_from": iso_time(issuer.valid_from),
-        "accredited_until": iso_time(issuer.valid_until) if issuer.valid_until else None,
-        "anchored_at": iso_time(anchored_at),
+        "accredited_from": iso_utc(issuer.valid_from),
+        "accredited_until": iso_utc(issuer.valid_until) if issuer.valid_until else None,
+        "anchored_at": iso_utc(anchored_at),
     }
     if anchored_at < issuer.valid_from:
         raise Invalid(

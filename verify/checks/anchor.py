@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from credentials.anchoring import anchor_proof_of
 from credentials.errors import CredentialError
 from credentials.merkle import credential_digest, root_from_proof
+from infra.times import iso_utc
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid, PreconditionFailed
@@ -20,7 +19,7 @@ REQUIRES = ("format",)
 def run(subject: Subject, context: Context) -> Fragment:
     """Confirm the credential's anchor and report its block."""
     anchoring = confirmed_anchor(subject, context)
-    block_time = iso_time(anchoring.record.timestamp)
+    block_time = iso_utc(anchoring.record.timestamp)
     return Fragment(
         NAME,
         Status.VALID,
@@ -36,11 +35,6 @@ def run(subject: Subject, context: Context) -> Fragment:
             "block_time": block_time,
         },
     )
-
-
-def iso_time(timestamp: int) -> str:
-    """A unix time as ISO 8601 UTC, e.g. 2026-07-01T08:00:00Z."""
-    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 def required_anchor(subject: Subject, context: Context) -> Anchoring:

@@ -133,7 +133,9 @@ def _integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
                 f"The credential carries a proof of unknown type {str(proof.get('type'))[:80]!r}.",
                 field="proof.type",
             )
-    integrity_proofs = [proof for proof in proofs if proof["type"] == INTEGRITY_PROOF_TYPE]
+    integrity_proofs: list[dict[str, Any]] = [
+        proof for proof in proofs if proof["type"] == INTEGRITY_PROOF_TYPE
+    ]
     if not integrity_proofs:
         raise Invalid(Code.PROOF_MISSING, "The credential is not signed.", field="proof")
     if len(integrity_proofs) > 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from credentials import dids, proofs
 from credentials.errors import CredentialError
 from verify.codes import Code
@@ -38,21 +40,12 @@ def run(subject: Subject, context: Context) -> Fragment:
             issuer=facts.issuer,
         )
     memo = context.signatures
-    seen = memo.digest(document, public_key) if memo is not None else None
-    if memo is None or seen not in memo:
-        try:
-            signed = proofs.verify(document, proof, public_key)
-        except CredentialError as error:
-            raise Invalid(
-                Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
-            ) from error
-        if not signed:
-            raise Invalid(
-                Code.SIGNATURE_INVALID,
-                "The issuer's signature does not match the credential: it was altered or forged.",
-                field="proof.proofValue",
-            )
-        if memo is not None:
+    if memo is None:
+        _check_signature(document, proof, public_key)
+    else:
+        seen = memo.digest(document, public_key)
+        if seen not in memo:
+            _check_signature(document, proof, public_key)
             memo.add(seen)
     subject.public_key = public_key
     return Fragment(
@@ -62,3 +55,19 @@ def run(subject: Subject, context: Context) -> Fragment:
         "The issuer's signature is valid.",
         {"verification_method": method, "cryptosuite": proof["cryptosuite"]},
     )
+
+
+def _check_signature(document: dict[str, Any], proof: dict[str, Any], public_key: bytes) -> None:
+    """Raise Invalid unless `proof` is a valid signature of `document` by `public_key`."""
+    try:
+        signed = proofs.verify(document, proof, public_key)
+    except CredentialError as error:
+        raise Invalid(
+            Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
+        ) from error
+    if not signed:
+        raise Invalid(
+            Code.SIGNATURE_INVALID,
+            "The issuer's signature does not match the credential: it was altered or forged.",
+            field="proof.proofValue",
+        )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ledger.records import Revocation
+from ledger.records import Revocation, revocation_reason_label
 from verify.checks.anchor import confirmed_anchor
-from verify.codes import Code, revocation_reason_label
+from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
 from verify.fragments import Fragment, Status

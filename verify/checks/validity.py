@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infra.times import iso_utc
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
@@ -17,9 +18,11 @@ def run(subject: Subject, context: Context) -> Fragment:
     facts = known(subject.facts, "format")
     now = context.now()
     details = {
-        "valid_from": facts.valid_from.isoformat(),
-        "valid_until": None if facts.valid_until is None else facts.valid_until.isoformat(),
-        "checked_at": now.isoformat(),
+        "valid_from": iso_utc(facts.valid_from.timestamp()),
+        "valid_until": (
+            None if facts.valid_until is None else iso_utc(facts.valid_until.timestamp())
+        ),
+        "checked_at": iso_utc(now.timestamp()),
     }
     if now < facts.valid_from:
         raise Invalid(Code.NOT_YET_VALID, "The credential is not valid yet.", **details)

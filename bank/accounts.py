@@ -1,0 +1,296 @@
+"""Learner accounts (个人学习账户): opened by the learner or in bulk by an institution, holding
+the real-name identity only as a peppered hash beside the learner's DID; and the bearer tokens
+of learners and operators."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bank.tables import learner_tokens, learners, operator_tokens
+from infra.audit import record
+from infra.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from infra.settings import Settings
+from infra.times import iso_utc
+from issuers.learners import learner_pepper, learner_ref
+
+SELF = "self"
+LEARNER_TOKEN_PREFIX = "cbl_"
+OPERATOR_TOKEN_PREFIX = "cbo_"
+TOKEN_SECONDS = 12 * 3600
+MIN_PASSWORD = 10
+MAX_BULK = 10_000
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+SCRYPT_MAXMEM = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Opened:
+    """One account of a bulk opening: its DID, and the activation code for a new one."""
+
+    did: str
+    activation_code: str | None
+
+    def to_json(self) -> dict:
+        """The account as the bulk-opening response lists it."""
+        return {"did": self.did, "activation_code": self.activation_code}
+
+
+class Accounts:
+    """Opens learner accounts and logs learners in, with the bank's pepper and DID host."""
+
+    def __init__(self, engine: Engine, *, master_key: bytes, did_host: str) -> None:
+        self.engine = engine
+        self.pepper = learner_pepper(master_key)
+        self.did_host = did_host
+
+    @classmethod
+    def of(cls, engine: Engine, settings: Settings) -> Accounts:
+        """Accounts over a database, with the settings' master key and DID host."""
+        return cls(engine, master_key=settings.master_key(), did_host=settings.did_host)
+
+    def identity(self, national_id: str) -> tuple[str, str]:
+        """The learner's (DID, identity hash) for a national id; never stores the id itself."""
+        ref = learner_ref(national_id, self.pepper, self.did_host)
+        return ref.did, ref.identifiers[0]["identityHash"]
+
+    def open(self, national_id: str, password: str, *, display_name: str | None = None,
+             activation_code: str | None = None) -> dict:
+        """Open the learner's own account, or activate one an institution opened with its code."""
+        _check_password(password)
+        did, identity_hash = self.identity(national_id)
+        existing = self.by_did(did)
+        if existing is None:
+            row = _learner_row(did, identity_hash, SELF, display_name)
+            row["password_hash"] = hash_password(password)
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(learners).values(**row))
+            except IntegrityError:
+                raise Conflict("an account for this learner already exists") from None
+            return learner_json(row)
+        if existing["password_hash"] is not None:
+            raise Conflict("an account for this learner already exists; log in instead")
+        if activation_code is None or not hmac.compare_digest(
+            _sha256(activation_code), existing["activation_sha256"] or ""
+        ):
+            raise Forbidden(
+                "an institution opened this account: activate it with the code it gave you",
+                {"activation_code": ["is missing or wrong"]},
+            )
+        values = {"password_hash": hash_password(password), "activation_sha256": None}
+        if display_name:
+            values["display_name"] = display_name
+        with self.engine.begin() as connection:
+            connection.execute(update(learners).where(learners.c.id == existing["id"])
+                               .values(**values))
+        return learner_json({**existing, **values})
+
+    def open_in_bulk(self, institution_id: str, national_ids: Sequence[str], *,
+                     actor: str) -> list[Opened]:
+        """Open accounts for an institution's learners; existing accounts are listed unchanged."""
+        if not national_ids:
+            raise InvalidInput("send at least one national id",
+                               {"national_ids": ["must not be empty"]})
+        if len(national_ids) > MAX_BULK:
+            raise InvalidInput(f"at most {MAX_BULK} accounts per request",
+                               {"national_ids": [f"at most {MAX_BULK} entries"]})
+        identities: list[tuple[str, str]] = []
+        errors: dict[str, object] = {}
+        seen: dict[str, int] = {}
+        for index, national_id in enumerate(national_ids):
+            try:
+                did, identity_hash = self.identity(national_id)
+            except InvalidInput as error:
+                errors[str(index)] = error.errors
+                continue
+            if did in seen:
+                errors[str(index)] = {"national_id": [f"repeats entry {seen[did]}"]}
+            seen.setdefault(did, index)
+            identities.append((did, identity_hash))
+        if errors:
+            raise InvalidInput(f"{len(errors)} national ids are invalid; no account was opened",
+                               {"national_ids": errors})
+        opened = []
+        try:
+            with self.engine.begin() as connection:
+                known = set(connection.execute(select(learners.c.did).where(
+                    learners.c.did.in_(list(seen)))).scalars())
+                for did, identity_hash in identities:
+                    if did in known:
+                        opened.append(Opened(did, None))
+                        continue
+                    code = secrets.token_urlsafe(12)
+                    row = _learner_row(did, identity_hash, institution_id, None)
+                    row["activation_sha256"] = _sha256(code)
+                    connection.execute(insert(learners).values(**row))
+                    opened.append(Opened(did, code))
+                record(connection, actor=actor, action="learners.open", subject=institution_id,
+                       details={"opened": sum(1 for item in opened if item.activation_code),
+                                "existing": sum(1 for item in opened if not item.activation_code)})
+        except IntegrityError:
+            raise Conflict("another request opened one of these accounts meanwhile; "
+                           "send the file again") from None
+        return opened
+
+    def authenticate(self, national_id: str, password: str) -> dict:
+        """The account whose national id and password these are; `Unauthenticated` otherwise.
+
+        An unknown or unactivated account costs the same password check, so the answer's timing
+        does not tell whether the account exists.
+        """
+        did, _ = self.identity(national_id)
+        learner = self.by_did(did)
+        stored = learner["password_hash"] if learner is not None else None
+        if (
+            not check_password(password, stored or _decoy_hash())
+            or learner is None
+            or stored is None
+        ):
+            raise Unauthenticated("the national id or the password is wrong")
+        return learner
+
+    def log_in(self, national_id: str, password: str) -> dict:
+        """A bearer token for the learner whose national id and password these are."""
+        learner = self.authenticate(national_id, password)
+        token = LEARNER_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = time.time() + TOKEN_SECONDS
+        with self.engine.begin() as connection:
+            connection.execute(insert(learner_tokens).values(
+                token_sha256=_sha256(token), learner_id=learner["id"], expires_at=expires_at))
+        return {"token": token, "expires_at": iso_utc(expires_at), "learner": learner["did"]}
+
+    def by_id(self, learner_id: str) -> dict | None:
+        """The learner's account row by its id, or None."""
+        with self.engine.connect() as connection:
+            found = connection.execute(select(learners).where(
+                learners.c.id == learner_id)).mappings().first()
+        return dict(found) if found is not None else None
+
+    def by_did(self, did: str) -> dict | None:
+        """The learner's account row, or None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(learners).where(learners.c.did == did)).mappings()
+            found = row.first()
+        return dict(found) if found is not None else None
+
+
+def learner_of_token(engine: Engine, token: str) -> dict | None:
+    """The learner whose unexpired token this is, or None."""
+    query = (select(learners).join(learner_tokens, learner_tokens.c.learner_id == learners.c.id)
+             .where(learner_tokens.c.token_sha256 == _sha256(token),
+                    learner_tokens.c.expires_at > time.time()))
+    with engine.connect() as connection:
+        row = connection.execute(query).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def new_operator_token(engine: Engine, name: str, *, actor: str) -> str:
+    """Create a token for an operator of the city centre (only its hash is stored)."""
+    token = OPERATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with engine.begin() as connection:
+        connection.execute(insert(operator_tokens).values(
+            token_sha256=_sha256(token), name=name, created_at=time.time()))
+        record(connection, actor=actor, action="operator.token", subject=f"operator:{name}")
+    return token
+
+
+def operator_of_token(engine: Engine, token: str) -> str | None:
+    """The name of the operator whose token this is, or None."""
+    with engine.connect() as connection:
+        return connection.execute(select(operator_tokens.c.name).where(
+            operator_tokens.c.token_sha256 == _sha256(token))).scalar_one_or_none()
+
+
+def national_ids_from_file(data: bytes, filename: str) -> list[str]:
+    """National ids from a CSV file with a `national_id` column, or a JSON list."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text", {"file": ["is not UTF-8 text"]}) from None
+    if filename.lower().endswith(".json"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise InvalidInput("the file is not JSON", {"file": ["is not JSON"]}) from None
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InvalidInput("send a JSON list of national ids",
+                               {"file": ["must be a list of strings"]})
+        return value
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if "national_id" not in (reader.fieldnames or []):
+        raise InvalidInput("the CSV file needs a national_id column",
+                           {"file": {"line 1": ["missing column 'national_id'"]}})
+    return [row["national_id"] or "" for row in reader]
+
+
+def learner_json(row: dict) -> dict:
+    """An account as its learner sees it (no identity, no secrets)."""
+    return {
+        "id": row["id"],
+        "did": row["did"],
+        "display_name": row["display_name"],
+        "opened_by": row["opened_by"],
+        "activated": row["password_hash"] is not None,
+        "created_at": iso_utc(row["created_at"]),
+    }
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$hash` of a password (hex), with a fresh salt: memory-hard (32 MiB)."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether a password matches its stored scrypt hash (with the parameters it was made with)."""
+    _scheme, n, r, p, salt, digest = stored.split("$")
+    candidate = _scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                          maxmem=SCRYPT_MAXMEM, dklen=32)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash no password matches, checked for unknown accounts (made once, on first use)."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput("the password is too short",
+                           {"password": [f"must be at least {MIN_PASSWORD} characters"]})
+
+
+def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str | None) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "did": did,
+        "identity_hash": identity_hash,
+        "display_name": display_name,
+        "password_hash": None,
+        "activation_sha256": None,
+        "opened_by": opened_by,
+        "created_at": time.time(),
+    }
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,207 @@
+"""The credit bank's SQL tables (Core, on the shared metadata); times are unix seconds.
+
+JSON documents (credentials, verification reports, audits, decisions) are stored as text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from infra.database import metadata
+from issuers.tables import issuers
+
+SHARE_KINDS = ("credential", "transcript")
+STAFF_ROLES = ("institution", "operator")
+
+learners = Table(
+    "bank_learners",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("did", String(200), nullable=False, unique=True),
+    Column("identity_hash", String(80), nullable=False, unique=True),
+    Column("display_name", String(200)),
+    Column("password_hash", Text),
+    Column("activation_sha256", String(64)),
+    Column("opened_by", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+learner_tokens = Table(
+    "bank_learner_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False),
+)
+
+operator_tokens = Table(
+    "bank_operator_tokens",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+deposits = Table(
+    "bank_deposits",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("credential_id", String(300), nullable=False),
+    Column("credential", Text, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("report", Text, nullable=False),
+    Column("evidence", Text),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(64)),
+    Column("reviewer", String(100)),
+    Column("review_reasons", Text),
+    Column("deposited_at", Float, nullable=False),
+    Column("reviewed_at", Float),
+    UniqueConstraint("learner_id", "credential_id", name="uq_bank_deposits_credential"),
+    Index("ix_bank_deposits_status", "status"),
+)
+
+targets = Table(
+    "bank_targets",
+    metadata,
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), primary_key=True),
+    Column("rule_set_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("chosen_at", Float, nullable=False),
+)
+
+SUBMITTED = "submitted"
+FIRST_REVIEWED = "first_reviewed"
+DECIDED = "decided"
+APPEALED = "appealed"
+OPEN_STATUSES = (SUBMITTED, FIRST_REVIEWED, APPEALED)
+
+applications = Table(
+    "bank_applications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("rule_set_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", LargeBinary(32), nullable=False),
+    Column("institution_id", String(64), ForeignKey(issuers.c.id), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("audit", Text, nullable=False),
+    Column("credentials", Text, nullable=False),
+    Column("set_aside", Text, nullable=False),
+    Column("submitted_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+_open = applications.c.status.in_(OPEN_STATUSES)
+Index("uq_bank_applications_open", applications.c.learner_id, applications.c.rule_set_id,
+      unique=True, sqlite_where=_open, postgresql_where=_open)
+
+reviews = Table(
+    "bank_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", String(36), ForeignKey("bank_applications.id"), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("reviewer", String(100), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("excluded", Text, nullable=False),
+    Column("reviewed_at", Float, nullable=False),
+    UniqueConstraint("application_id", "stage", name="uq_bank_reviews_stage"),
+)
+
+decisions = Table(
+    "bank_decisions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), ForeignKey("bank_applications.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("decided_at", Float, nullable=False),
+    Column("appeal_deadline", Float),
+    Column("in_force", Boolean, nullable=False),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("flag_reason", Text),
+    Column("flagged_at", Float),
+    UniqueConstraint("application_id", "sequence", name="uq_bank_decisions_sequence"),
+    Index("ix_bank_decisions_flagged", "flagged", "in_force"),
+)
+
+decision_credentials = Table(
+    "bank_decision_credentials",
+    metadata,
+    Column("decision_id", String(36), ForeignKey("bank_decisions.id"), primary_key=True),
+    Column("credential_id", String(300), primary_key=True),
+    Column("root", LargeBinary(32), index=True),
+    Column("digest", LargeBinary(32)),
+)
+
+appeals = Table(
+    "bank_appeals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("decision_id", String(36), ForeignKey("bank_decisions.id"), nullable=False,
+           unique=True),
+    Column("grounds", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reasons", Text),
+    Column("reviewer", String(100)),
+    Column("filed_at", Float, nullable=False),
+    Column("decided_at", Float),
+)
+
+transcripts = Table(
+    "bank_transcripts",
+    metadata,
+    Column("id", String(64), ForeignKey("credentials.id"), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("requested_at", Float, nullable=False),
+)
+
+verification_results = Table(
+    "verification_results",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("credential", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+shared_links = Table(
+    "shared_links",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("credential_json", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("learner_id", String(36), index=True),
+    Column("subject_id", String(300)),
+    CheckConstraint(f"kind IN {SHARE_KINDS!r}", name="kind"),
+)
+
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("issuer_id", String(64)),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    CheckConstraint(f"role IN {STAFF_ROLES!r}", name="staff_role"),
+)

@@ -1,0 +1,57 @@
+"""Secrets at rest: the master key (environment or data dir), owner-only files, derived secrets."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from infra.errors import MasterKeyError
+
+MASTER_KEY_ENV = "CREDITBANK_MASTER_KEY"
+MASTER_KEY_FILE = "master.key"
+
+
+def parse_master_key(text: str) -> bytes:
+    """A 32-byte master key from its hex or base64 text."""
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        try:
+            key = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+    if len(key) != 32:
+        raise MasterKeyError(f"{MASTER_KEY_ENV} must be 32 bytes, as hex or base64")
+    return key
+
+
+def master_key(data_dir: Path, *, create: bool = False) -> bytes:
+    """The master key: `CREDITBANK_MASTER_KEY` if set, else the data dir's own (laptop) key file."""
+    if os.environ.get(MASTER_KEY_ENV):
+        return parse_master_key(os.environ[MASTER_KEY_ENV])
+    path = Path(data_dir) / MASTER_KEY_FILE
+    if not path.exists():
+        if not create:
+            raise MasterKeyError(f"no master key: set {MASTER_KEY_ENV} or run `creditbank init`")
+        write_private(path, secrets.token_hex(32) + "\n")
+    return parse_master_key(path.read_text("utf-8"))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mode 0600), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def derive_secret(master_key: bytes, purpose: bytes) -> bytes:
+    """A 32-byte secret for one purpose, derived from the master key (HKDF-SHA256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)

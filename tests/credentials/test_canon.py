@@ -1,0 +1,173 @@
+"""JCS (RFC 8785) and RDFC-1.0 canonical forms, cross-checked against pyld."""
+
+import json
+import struct
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyld import jsonld as pyld_jsonld
+
+from credentials.canon import jcs, rdfc
+from credentials.contexts import context_document
+from credentials.errors import CanonicalizationError, UnknownContext
+from credentials.jsonld import to_quads
+from credentials.rdfc import canonicalize
+from tests.support.paths import VECTORS
+
+EXAMPLES_URL = "https://www.w3.org/ns/credentials/examples/v2"
+EXAMPLES = json.loads((VECTORS / "credentials-examples-v2.jsonld").read_text())
+
+
+def loader(url: str) -> dict:
+    """Bundled contexts plus the W3C examples context used by the spec vectors."""
+    return EXAMPLES if url == EXAMPLES_URL else context_document(url)
+
+
+def pyld_rdfc(document: dict) -> str:
+    """Reference canonical N-Quads from pyld (URDNA2015 = RDFC-1.0 for these inputs)."""
+    def load(url: str, options: dict | None = None) -> dict:
+        return {"contextUrl": None, "documentUrl": url, "document": loader(url)}
+
+    return pyld_jsonld.normalize(
+        document, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                   "documentLoader": load}
+    )
+
+
+def test_rfc8785_primitive_example() -> None:
+    source = ('{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+              ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
+              ' "literals": [null, true, false]}')
+    expected = ('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+                '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')
+    assert jcs(json.loads(source)) == expected.encode("utf-8")
+
+
+def test_rfc8785_sorts_keys_by_utf16_code_units() -> None:
+    value = {"€": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
+             "1": "One", "😀": "Emoji: Grinning Face", "\u0080": "Control",
+             "ö": "Latin Small Letter O With Diaeresis"}
+    expected = ('{"\\r":"Carriage Return","1":"One","\u0080":"Control",'
+                '"ö":"Latin Small Letter O With Diaeresis","€":"Euro Sign",'
+                '"😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}')
+    assert jcs(value) == expected.encode("utf-8")
+
+
+RFC8785_NUMBERS = [
+    ("0000000000000000", "0"), ("8000000000000000", "0"), ("0000000000000001", "5e-324"),
+    ("8000000000000001", "-5e-324"), ("7fefffffffffffff", "1.7976931348623157e+308"),
+    ("ffefffffffffffff", "-1.7976931348623157e+308"), ("4340000000000000", "9007199254740992"),
+    ("c340000000000000", "-9007199254740992"), ("4430000000000000", "295147905179352830000"),
+    ("44b52d02c7e14af5", "9.999999999999997e+22"), ("44b52d02c7e14af6", "1e+23"),
+    ("44b52d02c7e14af7", "1.0000000000000001e+23"), ("444b1ae4d6e2ef4e", "999999999999999700000"),
+    ("444b1ae4d6e2ef4f", "999999999999999900000"), ("444b1ae4d6e2ef50", "1e+21"),
+    ("3eb0c6f7a0b5ed8c", "9.999999999999997e-7"), ("3eb0c6f7a0b5ed8d", "0.000001"),
+    ("41b3de4355555553", "333333333.3333332"), ("41b3de4355555554", "333333333.33333325"),
+    ("41b3de4355555555", "333333333.3333333"), ("41b3de4355555556", "333333333.3333334"),
+    ("41b3de4355555557", "333333333.33333343"), ("becbf647612f3696", "-0.0000033333333333333333"),
+    ("43143ff3c1cb0959", "1424953923781206.2"),
+]
+
+
+@pytest.mark.parametrize(("ieee", "expected"), RFC8785_NUMBERS)
+def test_rfc8785_number_serialisation(ieee: str, expected: str) -> None:
+    (value,) = struct.unpack(">d", bytes.fromhex(ieee))
+    assert jcs(value) == expected.encode()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {1: "x"}, {"s": "\ud800"}, b"x"])
+def test_jcs_rejects_what_json_cannot_carry(value: object) -> None:
+    with pytest.raises(CanonicalizationError):
+        jcs(value)
+
+
+def test_jcs_large_integers_follow_ieee_doubles() -> None:
+    expected = b"[9007199254740992,1152921504606847000,-1152921504606847000]"
+    assert jcs([2**53, 2**60, -(2**60)]) == expected
+
+
+def test_rdfc_reproduces_the_spec_proof_configuration() -> None:
+    config = json.loads((VECTORS / "eddsa-rdfc-2022" / "proofConfigDataInt.json").read_text())
+    expected = (VECTORS / "eddsa-rdfc-2022" / "proofCanonDataInt.txt").read_text()
+    assert rdfc(config, loader=loader) == expected
+
+
+def test_rdfc_matches_pyld_on_the_spec_credential() -> None:
+    signed = json.loads((VECTORS / "eddsa-rdfc-2022" / "signedDataInt.json").read_text())
+    assert rdfc(signed, loader=loader) == pyld_rdfc(signed)
+
+
+def test_undefined_terms_are_refused_not_dropped() -> None:
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"], "issuer": "did:example:1",
+                "credentialSubject": {"id": "did:example:2", "nickname": "x"}}
+    with pytest.raises(CanonicalizationError, match="nickname"):
+        rdfc(document)
+    document["credentialSubject"] = {"id": "relative/path"}
+    with pytest.raises(CanonicalizationError, match="relative"):
+        rdfc(document)
+
+
+def test_unbundled_contexts_are_refused() -> None:
+    with pytest.raises(UnknownContext):
+        rdfc({"@context": "https://example.com/other", "name": "x"})
+
+
+def test_features_outside_the_fast_subset_fall_back_to_pyld() -> None:
+    document = {"@context": {"@language": "zh", "name": "https://schema.org/name"},
+                "@id": "https://example.com/u", "name": "示范大学"}
+    assert rdfc(document) == pyld_rdfc(document)
+
+
+def test_blank_node_ties_need_n_degree_hashing() -> None:
+    ring = {
+        "@context": EXAMPLES_URL,
+        "@id": "urn:ex:root",
+        "links": [
+            {"@id": "_:a", "next": {"@id": "_:b"}, "tag": "x"},
+            {"@id": "_:b", "next": {"@id": "_:c"}, "tag": "x"},
+            {"@id": "_:c", "next": {"@id": "_:a"}, "tag": "x"},
+            {"@id": "_:d", "next": {"@id": "_:e"}, "tag": "x"},
+            {"@id": "_:e", "next": {"@id": "_:d"}, "tag": "x"},
+            {"tag": "x"},
+            {"tag": "x"},
+        ],
+    }
+    expected = pyld_rdfc(ring)
+    assert rdfc(ring, loader=loader) == expected
+    assert "_:c14n6" in expected
+
+
+SAFE_TEXT = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs")), max_size=12
+)
+KEYS = st.sampled_from(["alpha", "beta", "gamma", "delta", "score", "items"])
+SCALARS = st.one_of(
+    SAFE_TEXT,
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+)
+
+
+def node_objects(depth: int):
+    """Generic JSON-LD node objects under the examples @vocab (blank nodes, ids, nesting)."""
+    values = SCALARS if depth == 0 else st.one_of(SCALARS, node_objects(depth - 1))
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "id": st.sampled_from(["_:x", "_:y", "urn:ex:1", "urn:ex:2"]),
+            "type": st.sampled_from(["Thing", "Other"]),
+            "alpha": st.one_of(values, st.lists(values, max_size=3)),
+            "beta": st.one_of(values, st.lists(values, max_size=3)),
+            "gamma": values,
+        },
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(node_objects(2), min_size=1, max_size=4))
+def test_rdfc_agrees_with_pyld_on_generated_graphs(nodes: list) -> None:
+    document = {"@context": EXAMPLES_URL, "id": "urn:ex:root", "items": nodes}
+    assert canonicalize(to_quads(document, loader)) == pyld_rdfc(document)

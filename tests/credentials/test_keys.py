@@ -1,0 +1,80 @@
+"""Ed25519 keys, Multikey multibase values and sealed secrets."""
+
+import json
+
+import pytest
+
+from credentials.base58 import b58decode, b58encode
+from credentials.errors import CredentialError, InvalidKey, SealError
+from credentials.keys import (
+    SigningKey,
+    multibase_of,
+    open_secret,
+    public_key_from_multibase,
+    seal_secret,
+    verify_signature,
+)
+from tests.support.paths import VECTORS
+
+KEY_PAIR = json.loads((VECTORS / "keyPair.json").read_text())
+
+
+def test_spec_key_pair_round_trips_through_multibase() -> None:
+    secret = b58decode(KEY_PAIR["privateKeyMultibase"][1:])
+    assert secret[:2] == b"\x80\x26"
+    key = SigningKey.from_seed(secret[2:])
+    assert key.multibase == KEY_PAIR["publicKeyMultibase"]
+    assert public_key_from_multibase(key.multibase) == key.public_key
+    assert multibase_of(key.public_key) == KEY_PAIR["publicKeyMultibase"]
+
+
+def test_sign_and_verify() -> None:
+    key = SigningKey.generate()
+    signature = key.sign(b"credit")
+    assert (len(signature), len(key.public_key), len(key.seed)) == (64, 32, 32)
+    assert verify_signature(key.public_key, signature, b"credit") is True
+    assert verify_signature(key.public_key, signature, b"credit!") is False
+    assert verify_signature(key.public_key, signature[:-1] + bytes([signature[-1] ^ 1]),
+                            b"credit") is False
+    assert SigningKey.from_seed(key.seed).public_key == key.public_key
+
+
+def test_base58_keeps_leading_zeros() -> None:
+    for data in (b"", b"\0", b"\0\0\x01", bytes(range(40))):
+        assert b58decode(b58encode(data)) == data
+    assert b58encode(b"hello world") == "StV1DL6CwTryKyV"
+
+
+@pytest.mark.parametrize("value", ["", "abc", "z", "z0OIl",
+                                   "z" + b58encode(b"\xed\x01" + bytes(31)),
+                                   "z" + b58encode(b"\xec\x01" + bytes(32))])
+def test_bad_multibase_is_rejected(value: str) -> None:
+    with pytest.raises(InvalidKey):
+        public_key_from_multibase(value)
+
+
+def test_bad_seed_is_rejected() -> None:
+    with pytest.raises(InvalidKey, match="32 bytes"):
+        SigningKey.from_seed(b"short")
+
+
+def test_seal_and_open_secret() -> None:
+    master = bytes(range(32))
+    sealed = seal_secret(b"seed bytes", master)
+    assert sealed.startswith("cbseal1.")
+    assert sealed != seal_secret(b"seed bytes", master)
+    assert open_secret(sealed, master) == b"seed bytes"
+
+
+def test_wrong_master_key_or_tampering_fails_cleanly() -> None:
+    sealed = seal_secret(b"seed bytes", bytes(32))
+    with pytest.raises(SealError):
+        open_secret(sealed, bytes(31) + b"\x01")
+    version, nonce, body = sealed.split(".")
+    flipped = body[:-2] + ("A" if body[-2] != "A" else "B") + body[-1]
+    with pytest.raises(SealError):
+        open_secret(".".join((version, nonce, flipped)), bytes(32))
+    with pytest.raises(CredentialError):
+        open_secret("v0.x.y", bytes(32))
+    with pytest.raises(InvalidKey):
+        seal_secret(b"x", b"short")

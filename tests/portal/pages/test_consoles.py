@@ -1,0 +1,584 @@
+"""The institution and operator consoles, staff sign-in and the demo data, on both databases.
+
+Most tests share one demo bank per database (`seed_demo`, seeded once per module); each acts on
+objects no other test touches, and the statistics are read right after seeding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from eth_hash.auto import keccak
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from bank.accounts import Accounts
+from bank.applications import applications_of
+from bank.deposits import REVIEW, deposits_of
+from bank.seed import DEMO_ACCOUNTS, RULE_SET, STAFF_PASSWORD, rule_set_document, seed_demo
+from bank.staff import add_staff
+from bank.statistics import Statistics, last_months, statistics
+from infra.audit import entries
+from infra.settings import Settings
+from issuers.anchoring import AnchoringWorker
+from issuers.publication import publish_rule_set
+from issuers.records import rule_set_list
+from issuers.registry import issuer_record
+from issuers.tables import batches, credentials
+from ledger.genesis import initialise
+from ledger.views import ChainView
+from portal import sessions
+from portal.app import create_app
+from portal.cli import cli
+from portal.explain import REASONS
+from portal.pages.charts import bar_chart, line_chart, nice_step
+from portal.runtime import Runtime
+from portal.tables import sign_in_failures, web_sessions
+from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.portal import at_localhost, form_token
+from verify import Context, Status, verify_credential
+from verify.codes import Code
+
+MONTHS = last_months(datetime.now(UTC), 12)
+
+
+@dataclass
+class Bank:
+    """A seeded demo bank: its runtime, the portal app, and the statistics right after seeding."""
+
+    runtime: Runtime
+    app: Flask
+    figures: Statistics
+
+    def client(self, username: str | None = None) -> FlaskClient:
+        """A test client, signed in as a console user when one is named."""
+        client = self.app.test_client()
+        if username is not None:
+            response = sign_in(client, username, STAFF_PASSWORD)
+            assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    def credential_of(self, issuer_id: str, unit_code: str, name: str) -> str:
+        """The id of the credential a demo learner holds for a unit."""
+        national_id = next(nid for nid, full in DEMO_ACCOUNTS.learners if name in full)
+        did, _ = Accounts.of(self.runtime.engine, self.runtime.settings).identity(national_id)
+        with self.runtime.engine.connect() as connection:
+            return connection.execute(select(credentials.c.id).where(
+                credentials.c.issuer_id == issuer_id, credentials.c.unit_code == unit_code,
+                credentials.c.learner_did == did)).scalar_one()
+
+    def batch_of(self, issuer_id: str) -> str:
+        """The id of an institution's (only) demo batch."""
+        with self.runtime.engine.connect() as connection:
+            return connection.execute(select(batches.c.id).where(
+                batches.c.issuer_id == issuer_id)).scalar_one()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def bank(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
+    """The demo bank, seeded once per database for this module."""
+    data_dir = tmp_path_factory.mktemp("consoles") / "data"
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
+        initialise(data_dir)
+        with Runtime(Settings(data_dir=data_dir, database_url=url, block_period=0.05)) as runtime:
+            assert seed_demo(runtime.engine, runtime.chain, settings=runtime.settings) == (
+                DEMO_ACCOUNTS)
+            figures = statistics(runtime.engine)
+            app = create_app(at_localhost(runtime), {"TESTING": True})
+            yield Bank(runtime, app, figures)
+
+
+def sign_in(client: FlaskClient, username: str, password: str) -> object:
+    """Post the staff sign-in form."""
+    return client.post("/staff/sign-in", data={
+        "csrf_token": form_token(client), "username": username,
+        "password": password})
+
+
+def post(client: FlaskClient, path: str, data: dict) -> object:
+    """Post a console form with the session's CSRF token."""
+    return client.post(path, data={"csrf_token": form_token(client), **data})
+
+
+def html(response: object) -> str:
+    """A response's HTML."""
+    return response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def notices(client: FlaskClient, path: str) -> list[str]:
+    """The notices a console page shows (after a redirect)."""
+    return [unescape(text) for text in re.findall(
+        r'<div class="notice notice-\w+" role="\w+"><p>([^<]*)</p>', html(client.get(path)))]
+
+
+def month_series(value: float) -> list[tuple[str, float]]:
+    """A monthly series with `value` this month and nothing before."""
+    return [(month, value if month == MONTHS[-1] else 0.0) for month in MONTHS]
+
+
+# -- the demo data and the statistics ------------------------------------------------------------
+
+
+def test_the_demo_statistics_count_learners_credentials_and_conversions(bank: Bank) -> None:
+    assert bank.figures == Statistics(
+        months=MONTHS,
+        learners=8, activated=7, learners_by_month=month_series(8),
+        issuers=4, suspended=0, credentials=28, anchored_batches=4,
+        credentials_by_kind=[("course", 13), ("certificate", 6), ("mooc", 7), ("training", 2)],
+        credentials_by_month=month_series(28),
+        applications_by_status=[("submitted", 1), ("first_reviewed", 1), ("decided", 1)],
+        decisions_by_month=month_series(1), credits_by_month=month_series(19),
+        credits_granted=19,
+    )
+
+
+def test_seeding_again_changes_nothing(bank: Bank) -> None:
+    with bank.runtime.engine.connect() as connection:
+        before = connection.execute(select(credentials.c.id).order_by(credentials.c.id)).all()
+    rt = bank.runtime
+    assert seed_demo(rt.engine, rt.chain, settings=rt.settings) == DEMO_ACCOUNTS
+    with bank.runtime.engine.connect() as connection:
+        assert connection.execute(select(credentials.c.id).order_by(credentials.c.id)).all() \
+            == before
+
+
+def test_every_printed_demo_account_can_sign_in(bank: Bank) -> None:
+    homes = {username: sign_in(bank.app.test_client(), username, DEMO_ACCOUNTS.staff_password)
+             for username, _ in DEMO_ACCOUNTS.staff}
+    institution = (303, "/institution/batches")
+    assert {name: (response.status_code, response.location) for name, response in homes.items()} \
+        == {"bjou-admin": institution, "hdvc-admin": institution, "jingxue-admin": institution,
+            "bjskills-admin": institution, "city-centre": (303, "/operator/statistics")}
+    client = bank.app.test_client()
+    tokens = [client.post("/api/v1/learners/token", json={
+        "national_id": national_id, "password": DEMO_ACCOUNTS.learner_password}).status_code
+        for national_id, _ in DEMO_ACCOUNTS.learners]
+    assert tokens == [201] * 7
+    assert [line for line in DEMO_ACCOUNTS.lines() if "city-centre" in line] == [
+        "    city-centre     city credit bank centre (operator)"]
+
+
+def test_the_statistics_page_draws_six_charts_with_their_figures(bank: Bank) -> None:
+    page = html(bank.client("city-centre").get("/operator/statistics"))
+    titles = re.findall(r'<figcaption id="chart-[\w-]+-title"><h2>([^<]+)</h2>', page)
+    assert titles == ["New learner accounts by month", "Credentials by kind",
+                      "Credentials issued by month", "Applications by status",
+                      "Decisions by month", "Credits granted by month"]
+    assert re.findall(r'<title id="chart-kinds-svg-title">([^<]+)</title>', page) == [
+        "Credentials by kind: Course 13; Certificate 6; Online course (MOOC) 7; Training 2"]
+    assert (page.count('<rect class="bar"'), page.count('<polyline class="line"')) == (
+        12 + 4 + 3 + 12, 2)
+
+
+def test_a_chart_scales_its_bars_to_a_round_maximum() -> None:
+    chart = bar_chart("Credentials by kind", [("Course", 13), ("MOOC", 7), ("Training", 0)])
+    assert [(mark.label, mark.value, mark.height) for mark in chart.marks] == [
+        ("Course", 13, 119.6), ("MOOC", 7, 64.4), ("Training", 0, 0.0)]
+    assert [label for _, label in chart.ticks] == ["0", "5", "10", "15", "20"]
+    months = line_chart("Credits", [("2025-12", 2), ("2026-01", 1), ("2026-02", 0)], monthly=True)
+    assert [(mark.axis_label, mark.axis_note) for mark in months.marks] == [
+        ("12", "2025"), ("01", "2026"), ("02", "")]
+    assert [label for _, label in months.ticks] == ["0", "1", "2", "3", "4"]
+    assert (chart.empty, line_chart("Nothing", [("2026-01", 0)]).empty) == (False, True)
+    assert [nice_step(value) for value in (0, 0.25, 3, 3.25, 7, 60, 240)] == [
+        1, 1, 5, 5, 10, 100, 500]
+
+
+# -- authorisation and CSRF ----------------------------------------------------------------------
+
+INSTITUTION_PAGES = ("/institution/", "/institution/batches", "/institution/credentials",
+                     "/institution/units", "/institution/rules", "/institution/applications")
+OPERATOR_PAGES = ("/operator/", "/operator/statistics", "/operator/issuers", "/operator/rules",
+                  "/operator/applications", "/operator/deposits",
+                  "/operator/issuers/hdvc/suspension")
+
+
+def learner_client(bank: Bank) -> FlaskClient:
+    """A client with a learner's web session (as the learner pages' sign-in makes one)."""
+    client = bank.app.test_client()
+    with bank.app.test_request_context():
+        sessions.sign_in(bank.runtime.engine, role="learner", subject="learner-1",
+                         label="Wang Fang", username="110108199503120024")
+        token = sessions.session[sessions.COOKIE_KEY]
+    with client.session_transaction() as cookie:
+        cookie[sessions.COOKIE_KEY] = token
+    return client
+
+
+def test_each_console_admits_only_its_role(bank: Bank) -> None:
+    clients = {"anonymous": bank.app.test_client(), "learner": learner_client(bank),
+               "institution": bank.client("hdvc-admin"), "operator": bank.client("city-centre")}
+    seen = {role: {path: client.get(path).status_code
+                   for path in (*INSTITUTION_PAGES, *OPERATOR_PAGES)}
+            for role, client in clients.items()}
+    assert seen == {
+        "anonymous": dict.fromkeys((*INSTITUTION_PAGES, *OPERATOR_PAGES), 302),
+        "learner": dict.fromkeys((*INSTITUTION_PAGES, *OPERATOR_PAGES), 403),
+        "institution": {**dict.fromkeys(INSTITUTION_PAGES, 200),
+                        **dict.fromkeys(OPERATOR_PAGES, 403)},
+        "operator": {**dict.fromkeys(INSTITUTION_PAGES, 403), **dict.fromkeys(OPERATOR_PAGES, 200)},
+    }
+    redirect = clients["anonymous"].get("/operator/rules")
+    assert redirect.location == "/staff/sign-in?next=/operator/rules"
+
+
+def test_an_institution_cannot_see_or_touch_another_institutions_records(bank: Bank) -> None:
+    hdvc = bank.client("hdvc-admin")
+    credential = bank.credential_of("bjou", "LOG301", "Wang Fang")
+    batch = bank.batch_of("bjou")
+    application = applications_of(bank.runtime.engine, institution_id="bjou",
+                                  status="submitted")[0]["id"]
+    seen = (
+        hdvc.get(f"/institution/batches/{batch}").status_code,
+        hdvc.get(f"/institution/credentials?id={credential}").status_code,
+        hdvc.get(f"/institution/applications/{application}").status_code,
+        batch in html(hdvc.get("/institution/batches")),
+    )
+    assert seen == (404, 404, 404, False)
+    revoke = post(hdvc, "/institution/credentials/revocation",
+                  {"credential_id": credential, "reason": "fraud"})
+    refused = notices(hdvc, "/institution/batches")
+    review = post(hdvc, f"/institution/applications/{application}/first-review",
+                  {"verdict": "refuse", "reasons": "no"})
+    refused += notices(hdvc, "/institution/batches")
+    assert (revoke.status_code, review.status_code) == (303, 303)
+    assert refused == [f"This could not be done: no credential {credential}",
+                       f"This could not be done: no application {application}"]
+    assert applications_of(bank.runtime.engine, institution_id="bjou",
+                           status="submitted")[0]["id"] == application
+
+
+def test_a_form_without_its_csrf_token_is_refused(bank: Bank) -> None:
+    operator = bank.client("city-centre")
+    responses = [
+        operator.post("/operator/issuers/hdvc/suspension"),
+        operator.post("/operator/rules/approval", data={"rule_set_id": RULE_SET, "version": "1",
+                                                        "csrf_token": "forged"}),
+        bank.app.test_client().post("/staff/sign-in", data={
+            "username": "city-centre", "password": STAFF_PASSWORD}),
+    ]
+    assert [response.status_code for response in responses] == [400, 400, 400]
+    assert issuer_record(bank.runtime.engine, "hdvc")["suspended"] is False
+
+
+# -- the institution console ---------------------------------------------------------------------
+
+
+def test_the_batches_page_shows_status_root_transaction_and_block(bank: Bank) -> None:
+    page = html(bank.client("jingxue-admin").get("/institution/batches"))
+    with bank.runtime.engine.connect() as connection:
+        row = connection.execute(select(batches).where(batches.c.issuer_id == "jingxue")).one()
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page.split("<tbody>")[1], re.S)
+    assert [re.sub(r"<[^>]+>", "", cell).split() for cell in cells[1:]] == [
+        ["Anchored"], ["7"], [f"0x{bytes(row.root).hex()[:8]}…{bytes(row.root).hex()[-6:]}"],
+        [f"{row.transaction_hash[:10]}…{row.transaction_hash[-6:]}"], [str(row.block)]]
+
+
+def test_staff_revoke_a_credential_and_the_worker_puts_it_on_chain(bank: Bank) -> None:
+    bjskills = bank.client("bjskills-admin")
+    credential = bank.credential_of("bjskills", "CERT-WH-3", "Yang Fan")
+    page = f"/institution/credentials?id={credential}"
+    assert "Anchored" in html(bjskills.get(page))
+    response = post(bjskills, "/institution/credentials/revocation", {
+        "credential_id": credential, "reason": "issued-in-error", "note": "wrong candidate"})
+    assert (response.status_code, response.location) == (303, page)
+    assert notices(bjskills, page) == [
+        "The revocation is recorded; it is put on the ledger once the batch is anchored."]
+    worker = AnchoringWorker(bank.runtime.engine, bank.runtime.ledger,
+                             settings=bank.runtime.settings)
+    assert worker.revoke_pending() == 1
+    shown = html(bjskills.get(page))
+    assert re.findall(r'<span class="badge badge-(\w+)">', shown) == ["revoked"]
+    assert "Issued in error · Revoked on the ledger" in shown
+    with bank.runtime.engine.connect() as connection:
+        anchored = json.loads(connection.execute(select(credentials.c.anchored).where(
+            credentials.c.id == credential)).scalar_one())
+    report = verify_credential(anchored, Context(ChainView(bank.runtime.ledger)))
+    assert (report.verdict, [str(f.code) for f in report.fragments if f.name == "status"]) == (
+        Status.INVALID, ["REVOKED_CREDENTIAL"])
+    again = post(bjskills, "/institution/credentials/revocation", {
+        "credential_id": credential, "reason": "fraud"})
+    assert again.status_code == 303
+    assert notices(bjskills, page) == [f"This could not be done: {credential} is already revoked"]
+
+
+def test_staff_revoke_a_whole_batch_with_a_reason(bank: Bank) -> None:
+    hdvc = bank.client("hdvc-admin")
+    batch = bank.batch_of("hdvc")
+    path = f"/institution/batches/{batch}"
+    unknown = post(hdvc, f"{path}/revocation", {"reason": "because"})
+    assert notices(hdvc, path) == ["This could not be done: Choose why it is revoked."]
+    response = post(hdvc, f"{path}/revocation", {"reason": "key-compromise"})
+    assert (unknown.status_code, response.status_code) == (303, 303)
+    AnchoringWorker(bank.runtime.engine, bank.runtime.ledger,
+                    settings=bank.runtime.settings).revoke_pending()
+    page = html(hdvc.get(path))
+    assert re.findall(r"<dd>([^<]+)</dd>", page.split("id=\"revocation-title\"")[1])[:2] == [
+        "Signing key compromised", "Revoked on the ledger"]
+    assert 'action="/institution/batches/' not in page
+
+
+def test_staff_add_a_new_version_of_a_unit_and_see_field_errors(bank: Bank) -> None:
+    bjou = bank.client("bjou-admin")
+    form = html(bjou.get("/institution/units?code=GEN202"))
+    assert re.findall(r'id="unit-(\w+)" name="\w+" value="([^"]*)"', form)[:3] == [
+        ("code", "GEN202"), ("title", "思想道德与法治 Ethics and Law"), ("category", "general")]
+    fields = {"code": "GEN202", "title": "思想道德与法治 Ethics and Law", "kind": "course",
+              "framework": "CQF", "level": "6", "eqf_level": "6", "credit_value": "2",
+              "credit_scheme": "CN-NCB", "hours": "36", "category": "general",
+              "valid_from": "2026-09-01", "learning_outcomes": "Apply the basics of law\n"}
+    response = post(bjou, "/institution/units", fields)
+    assert (response.status_code, notices(bjou, "/institution/units")) == (
+        303, ["Unit GEN202 is in the catalogue as version 2."])
+    bad = post(bjou, "/institution/units", {**fields, "kind": "certificate", "credit_value": "x"})
+    errors = re.findall(r"<li>([^<]+)</li>", html(bad).split("id=\"error-summary-title\"")[1])
+    assert (bad.status_code, errors) == (422, [
+        "some units are invalid; none was added", "units.0.credit_value: Not a valid number."])
+
+
+def test_staff_publish_a_new_rule_set_version_and_the_operator_approves_it(bank: Bank) -> None:
+    bjou, operator = bank.client("bjou-admin"), bank.client("city-centre")
+    start = html(bjou.get(f"/institution/rules?from={RULE_SET}"))
+    document = json.loads(re.search(r'<textarea id="document"[^>]*>(.*?)</textarea>', start,
+                                    re.S).group(1).replace("&#34;", '"'))
+    assert document["version"] == 2
+    document["programme"]["total_credits"] = 150
+    invalid = post(bjou, "/institution/rules", {"document": "{not json"})
+    published = post(bjou, "/institution/rules", {"document": json.dumps(document)})
+    assert (invalid.status_code, published.status_code) == (400, 303)
+    assert notices(bjou, "/institution/rules") == [
+        f"Version 2 of {RULE_SET} is published and waits for approval."]
+    waiting = html(operator.get("/operator/rules")).split("Waiting for approval</caption>")[1]
+    assert re.findall(r'name="version" value="(\d+)"', waiting.split("</table>")[0]) == ["2"]
+    approved = post(operator, "/operator/rules/approval", {"rule_set_id": RULE_SET,
+                                                           "version": "2"})
+    assert (approved.status_code, notices(operator, "/operator/rules")) == (
+        303, [f"Version 2 of {RULE_SET} is approved."])
+    on_chain = ChainView(bank.runtime.ledger).rule_set(keccak(RULE_SET.encode()), 2)
+    block = on_chain.approved_block if on_chain is not None else 0
+    approvals = {item["version"]: item["approved_block"]
+                 for item in rule_set_list(bank.runtime.engine, "bjou")}
+    assert (block > 0, approvals[2], approvals[1] is not None) == (True, block, True)
+
+
+# -- reviews, deposits and issuers (operator) ------------------------------------------------------
+
+
+def test_first_review_then_second_review_decide_an_application(bank: Bank) -> None:
+    bjou, operator = bank.client("bjou-admin"), bank.client("city-centre")
+    (waiting,) = applications_of(bank.runtime.engine, institution_id="bjou", status="submitted")
+    path = f"/institution/applications/{waiting['id']}"
+    assert waiting["id"][:8] in html(bjou.get("/institution/applications")).split(
+        "Reviewed</caption>")[0]
+    mooc = bank.credential_of("jingxue", "JX-LOG01", "Wang Fang")
+    first = post(bjou, f"{path}/first-review", {
+        "verdict": "approve", "reasons": "符合转换规则\nRecognised under v1\n",
+        "exclude": mooc, "exclusion_reason": "MOOC outcomes differ substantially"})
+    assert (first.status_code, notices(bjou, path)) == (303, [
+        "Your first review is recorded; the city centre does the second review."])
+    operator_path = f"/operator/applications/{waiting['id']}"
+    queue = html(operator.get("/operator/applications")).split("Appeals</caption>")[0]
+    assert waiting["id"][:8] in queue
+    refused = post(operator, f"{operator_path}/second-review", {"verdict": "refuse"})
+    assert notices(operator, operator_path) == [
+        "This could not be done: the review is invalid"]
+    decided = post(operator, f"{operator_path}/second-review", {
+        "verdict": "approve", "reasons": "复审通过"})
+    assert (refused.status_code, decided.status_code) == (303, 303)
+    (application,) = [item for item in applications_of(bank.runtime.engine, status="decided")
+                      if item["id"] == waiting["id"]]
+    decision = application["decisions"][0]
+    assert [(review["stage"], review["reviewer"], review["reasons"])
+            for review in application["reviews"]] == [
+        ("first", "institution:bjou", ["符合转换规则", "Recognised under v1"]),
+        ("second", "operator:city-centre", ["复审通过"])]
+    assert [(item["credential"], item["reason"]) for item in decision["excluded"]] == [
+        (mooc, "MOOC outcomes differ substantially")]
+    assert "Decision 1 · in force" in html(operator.get(operator_path))
+
+
+def test_the_operator_rejects_a_deposit_with_reasons(bank: Bank) -> None:
+    operator = bank.client("city-centre")
+    (waiting,) = deposits_of(bank.runtime.engine, status=REVIEW)
+    page = html(operator.get("/operator/deposits"))
+    reason = unescape(str(REASONS[Code.SIGNATURE_INVALID]))
+    assert (waiting["credential_id"] in page, reason in unescape(page)) == (True, True)
+    response = post(operator, f"/operator/deposits/{waiting['id']}/review", {
+        "verdict": "reject", "reasons": "成绩被篡改 the grade was altered"})
+    assert (response.status_code, notices(operator, "/operator/deposits")) == (
+        303, ["The deposit is reviewed."])
+    assert deposits_of(bank.runtime.engine, status=REVIEW) == []
+    assert [(item["status"], item["reviewer"], item["review_reasons"])
+            for item in deposits_of(bank.runtime.engine) if item["id"] == waiting["id"]] == [
+        ("rejected", "operator:city-centre", ["成绩被篡改 the grade was altered"])]
+
+
+def test_the_operator_suspends_and_reinstates_an_issuer_on_chain(bank: Bank) -> None:
+    operator = bank.client("city-centre")
+    did = issuer_record(bank.runtime.engine, "bjskills")["did"]
+    view = ChainView(bank.runtime.ledger)
+    confirm = html(operator.get("/operator/issuers/bjskills/suspension"))
+    assert re.findall(r"<h1>([^<]+)</h1>", confirm) == [
+        "Suspend Beijing Vocational Skills Testing Centre?"]
+    suspended = post(operator, "/operator/issuers/bjskills/suspension", {})
+    states = [view.issuer_by_did(did).suspended]
+    row = html(operator.get("/operator/issuers")).split("<code class=\"muted\">bjskills")[1]
+    assert ">Suspended<" in row.split("</tr>")[0]
+    again = post(operator, "/operator/issuers/bjskills/suspension", {})
+    assert notices(operator, "/operator/issuers") == [
+        "This could not be done: issuer 'bjskills' is already suspended"]
+    reinstated = post(operator, "/operator/issuers/bjskills/reinstatement", {})
+    states.append(view.issuer_by_did(did).suspended)
+    assert ([r.status_code for r in (suspended, again, reinstated)], states) == (
+        [303, 303, 303], [True, False])
+    assert notices(operator, "/operator/issuers") == ["bjskills is reinstated."]
+
+
+# -- accreditation, sign-in and sessions (each on a fresh bank) ----------------------------------
+
+
+@pytest.fixture
+def portal(runtime: Runtime) -> Flask:
+    """The portal over an empty bank with one operator account."""
+    app = create_app(at_localhost(runtime), {"TESTING": True})
+    add_staff(runtime.engine, "operator-li", role="operator", password=STAFF_PASSWORD,
+              actor="cli:test")
+    return app
+
+
+def test_the_operator_accredits_an_institution_and_its_staff_can_sign_in(
+        portal: Flask, runtime: Runtime) -> None:
+    operator = portal.test_client()
+    sign_in(operator, "operator-li", STAFF_PASSWORD)
+    missing = post(operator, "/operator/issuers", {"name": "", "levels": "9-2"})
+    errors = re.findall(r"<li>([^<]+)</li>", html(missing).split("id=\"error-summary-title\"")[1])
+    assert (missing.status_code, errors) == (422, [
+        "scope must name kinds from course, module, certificate, mooc, training, degree, "
+        "transcript", "scope: no kind given"])
+    response = post(operator, "/operator/issuers", {
+        "name": "Chaoyang Community College", "name_zh": "朝阳社区学院", "slug": "chaoyang",
+        "kinds": ["course", "training"], "levels": "2-5", "valid_from": "2026-01-01",
+        "staff_username": "chaoyang-admin"})
+    page = html(response)
+    token = re.search(r'<dt>API token</dt><dd><code class="secret">(cbk_[\w-]+)</code>', page)
+    password = re.search(r'<dt>Console password</dt><dd><code class="secret">([^<]+)</code>',
+                         page)
+    assert (response.status_code, token is not None, password is not None) == (200, True, True)
+    issuer = issuer_record(runtime.engine, "chaoyang")
+    assert (issuer["name_zh"], issuer["kinds"], json.loads(issuer["levels"]),
+            issuer["valid_from"]) == ("朝阳社区学院", "course,training", [2, 3, 4, 5],
+                                      int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()))
+    staff = portal.test_client()
+    assert sign_in(staff, "chaoyang-admin", password.group(1)).location == "/institution/batches"
+    assert "朝阳社区学院" in html(staff.get("/institution/batches?lang=zh"))
+    listed = portal.test_client().get("/api/v1/units",
+                                      headers={"Authorization": f"Bearer {token.group(1)}"})
+    assert (listed.status_code, listed.get_json()) == (200, {"units": []})
+    assert [(item["actor"], item["action"], item["subject"])
+            for item in entries(runtime.engine, actor="operator:operator-li")] == [
+        ("operator:operator-li", "staff.add", "chaoyang-admin"),
+        ("operator:operator-li", "issuer.accredit", "chaoyang")]
+
+
+def test_sign_in_locks_after_five_failures_and_sign_out_ends_the_session(
+        portal: Flask, runtime: Runtime) -> None:
+    client = portal.test_client()
+    wrong = [sign_in(client, "operator-li", "not the password").status_code for _ in range(5)]
+    locked = sign_in(client, "operator-li", STAFF_PASSWORD)
+    assert (wrong, locked.status_code) == ([401] * 5, 400)
+    assert "Too many failed attempts: this account is locked for 15 minutes." in html(locked)
+    with runtime.engine.begin() as connection:
+        connection.execute(update(sign_in_failures).values(locked_until=time.time() - 1))
+    signed_in = sign_in(client, "operator-li", STAFF_PASSWORD)
+    assert (signed_in.status_code, client.get("/operator/issuers").status_code) == (303, 200)
+    with client.session_transaction() as cookie:
+        stolen = dict(cookie)
+    post(client, "/staff/sign-out", {})
+    thief = portal.test_client()
+    with thief.session_transaction() as cookie:
+        cookie.update(stolen)
+    assert (client.get("/operator/issuers").status_code,
+            thief.get("/operator/issuers").status_code) == (302, 302)
+
+
+def test_an_idle_session_expires_and_the_next_page_is_kept(
+        portal: Flask, runtime: Runtime) -> None:
+    client = portal.test_client()
+    sign_in(client, "operator-li", STAFF_PASSWORD)
+    with runtime.engine.begin() as connection:
+        connection.execute(update(web_sessions).values(
+            last_seen=time.time() - sessions.IDLE_SECONDS - 1))
+    expired = client.get("/operator/deposits")
+    assert expired.location == "/staff/sign-in?next=/operator/deposits"
+    response = client.post("/staff/sign-in", data={
+        "csrf_token": form_token(client), "username": "operator-li",
+        "password": STAFF_PASSWORD, "next": "/operator/deposits"})
+    outside = client.post("/staff/sign-in", data={
+        "csrf_token": form_token(client), "username": "operator-li",
+        "password": STAFF_PASSWORD, "next": "https://evil.example/"})
+    assert (response.location, outside.location) == ("/operator/deposits", "/operator/statistics")
+
+
+def test_staff_add_creates_accounts_and_prints_a_password_once(tmp_path: Path) -> None:
+    data = tmp_path / "cli"
+    initialise(data)
+    runner = CliRunner()
+    operator = runner.invoke(cli, ["staff", "add", "--operator", "zhao.min", "--data", str(data)])
+    unknown = runner.invoke(cli, ["staff", "add", "--issuer", "nowhere", "x-admin",
+                                  "--data", str(data)])
+    both = runner.invoke(cli, ["staff", "add", "--issuer", "a", "--operator", "y",
+                               "--data", str(data)])
+    password = re.fullmatch(r"user:     zhao\.min\npassword: (\S+)   \(shown once: hand it over "
+                            r"safely\)\n", operator.output)
+    assert (operator.exit_code, password is not None) == (0, True)
+    assert (unknown.exit_code, both.exit_code) == (1, 2)
+    assert "give --issuer ID or --operator (one of them)" in both.output
+
+
+# -- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bank", ["sqlite"], indirect=True)
+def test_operator_and_institution_journeys_in_a_browser(bank: Bank) -> None:
+    reason = missing_browser()
+    if reason is not None:
+        pytest.fail(reason) if in_ci() else pytest.skip(reason)
+    bjou = issuer_record(bank.runtime.engine, "bjou")
+    version = max(item["version"] for item in rule_set_list(bank.runtime.engine, "bjou")) + 1
+    document = {**rule_set_document({key: issuer_record(bank.runtime.engine, key)["did"]
+                                     for key in ("bjou", "hdvc", "bjskills")}),
+                "version": version}
+    publish_rule_set(bank.runtime.engine, bank.runtime.ledger, bjou, document,
+                     master_key=bank.runtime.settings.master_key())
+    figures = statistics(bank.runtime.engine)
+    bars = 2 * 12 + len(figures.credentials_by_kind) + len(figures.applications_by_status)
+    with ServedPortal(create_app(bank.runtime)) as portal:
+        seen = portal.run("consoles", operator="city-centre", institution="bjou-admin",
+                          password=STAFF_PASSWORD, rule_set=RULE_SET, version=version)
+    assert (seen["operator_home"], seen["charts"], seen["bars"]) == (
+        {"path": "/operator/statistics", "title": "Statistics"}, 6, bars)
+    assert (seen["approved_notice"], seen["waiting_after"]) == (
+        f"Version {version} of {RULE_SET} is approved.", 0)
+    assert seen["institution_home"] == {"path": "/institution/batches", "title": "Batches"}
+    assert (seen["credential_status_before"], seen["credential_status_after"]) == (
+        "Anchored", "Being revoked")
+    assert seen["revoked_notice"] == (
+        "The revocation is recorded; it is put on the ledger once the batch is anchored.")
+    assert (seen["violations"], seen["problems"]) == ([], [])
