@@ -1,6 +1,7 @@
-"""Learner accounts (个人学习账户): opened by the learner or in bulk by an institution, holding
-the real-name identity only as a peppered hash beside the learner's DID; and the bearer tokens
-of learners and operators."""
+"""Learner accounts (个人学习账户): opened by the learner, in bulk by an institution for the
+learners it issued to, or by the city centre after a check in person; each holds the real-name
+identity only as a peppered hash beside the learner's DID. Activation codes, what proves who a
+learner is (`bank.identity`), and the bearer tokens of learners and operators."""
 
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bank.tables import learner_tokens, learners, operator_tokens
+from bank.identity import ACTIVATION, CITY, IN_PERSON, add_proof, disclosure
+from bank.tables import activation_codes, learner_tokens, learners, operator_tokens
 from infra.audit import record
 from infra.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.learners import learner_pepper, learner_ref
+from issuers.tables import credentials
 
 SELF = "self"
+CENTRE = "centre"
 LEARNER_TOKEN_PREFIX = "cbl_"
 OPERATOR_TOKEN_PREFIX = "cbo_"
 TOKEN_SECONDS = 12 * 3600
@@ -38,10 +42,11 @@ SCRYPT_MAXMEM = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Opened:
-    """One account of a bulk opening: its DID, and the activation code for a new one."""
+    """An account an institution or the centre opened or found: its DID and the activation code
+    handed out for it."""
 
     did: str
-    activation_code: str | None
+    activation_code: str
 
     def to_json(self) -> dict:
         """The account as the bulk-opening response lists it."""
@@ -68,7 +73,8 @@ class Accounts:
 
     def open(self, national_id: str, password: str, *, display_name: str | None = None,
              activation_code: str | None = None) -> dict:
-        """Open the learner's own account, or activate one an institution opened with its code."""
+        """Open the learner's own account (which proves nothing about who they are), or activate
+        one an institution or the centre opened, with the code it handed out."""
         _check_password(password)
         did, identity_hash = self.identity(national_id)
         existing = self.by_did(did)
@@ -83,24 +89,35 @@ class Accounts:
             return learner_json(row)
         if existing["password_hash"] is not None:
             raise Conflict("an account for this learner already exists; log in instead")
-        if activation_code is None or not hmac.compare_digest(
-            _sha256(activation_code), existing["activation_sha256"] or ""
-        ):
-            raise Forbidden(
-                "an institution opened this account: activate it with the code it gave you",
-                {"activation_code": ["is missing or wrong"]},
-            )
-        values = {"password_hash": hash_password(password), "activation_sha256": None}
+        values = {"password_hash": hash_password(password)}
         if display_name:
             values["display_name"] = display_name
         with self.engine.begin() as connection:
+            code = _code_of(connection, existing["id"], activation_code)
+            if code is None or (code.institution_id is not None
+                                and disclosure(connection, existing["id"]).real_name):
+                raise Forbidden(
+                    "an institution or the centre opened this account: activate it with the "
+                    "code it gave you", {"activation_code": ["is missing or wrong"]})
+            _use_code(connection, existing["id"], code)
             connection.execute(update(learners).where(learners.c.id == existing["id"])
                                .values(**values))
         return learner_json({**existing, **values})
 
+    def redeem(self, learner: dict, activation_code: str) -> None:
+        """Unlock what an institution issued to the signed-in learner, with the code it gave."""
+        with self.engine.begin() as connection:
+            code = _code_of(connection, learner["id"], activation_code)
+            if code is None:
+                raise InvalidInput("this is not an activation code for your account",
+                                   {"activation_code": ["is not a code for this account"]})
+            _use_code(connection, learner["id"], code)
+
     def open_in_bulk(self, institution_id: str, national_ids: Sequence[str], *,
                      actor: str) -> list[Opened]:
-        """Open accounts for an institution's learners; existing accounts are listed unchanged."""
+        """Open accounts for learners the institution issued credentials to, with an activation
+        code for each (an existing account gets one too: it unlocks what this institution issued).
+        A national id the institution issued nothing to is refused: it may only name its own."""
         if not national_ids:
             raise InvalidInput("send at least one national id",
                                {"national_ids": ["must not be empty"]})
@@ -123,27 +140,68 @@ class Accounts:
         if errors:
             raise InvalidInput(f"{len(errors)} national ids are invalid; no account was opened",
                                {"national_ids": errors})
+        strangers = seen.keys() - _issued_to(self.engine, institution_id, list(seen))
+        if strangers:
+            raise InvalidInput(
+                f"{len(strangers)} national ids name learners this institution issued no "
+                "credential to; no account was opened",
+                {"national_ids": {str(seen[did]): {"national_id": [
+                    "this institution issued no credential to this learner"]}
+                    for did in sorted(strangers, key=seen.__getitem__)}})
         opened = []
         try:
             with self.engine.begin() as connection:
-                known = set(connection.execute(select(learners.c.did).where(
-                    learners.c.did.in_(list(seen)))).scalars())
+                known = dict(connection.execute(select(learners.c.did, learners.c.id).where(
+                    learners.c.did.in_(list(seen)))).all())
                 for did, identity_hash in identities:
-                    if did in known:
-                        opened.append(Opened(did, None))
-                        continue
-                    code = secrets.token_urlsafe(12)
-                    row = _learner_row(did, identity_hash, institution_id, None)
-                    row["activation_sha256"] = _sha256(code)
-                    connection.execute(insert(learners).values(**row))
+                    learner_id = known.get(did)
+                    if learner_id is None:
+                        row = _learner_row(did, identity_hash, institution_id, None)
+                        connection.execute(insert(learners).values(**row))
+                        learner_id = row["id"]
+                    code = _new_code(connection, learner_id, institution_id)
                     opened.append(Opened(did, code))
                 record(connection, actor=actor, action="learners.open", subject=institution_id,
-                       details={"opened": sum(1 for item in opened if item.activation_code),
-                                "existing": sum(1 for item in opened if not item.activation_code)})
+                       details={"opened": len(identities) - len(known), "existing": len(known)})
         except IntegrityError:
             raise Conflict("another request opened one of these accounts meanwhile; "
                            "send the file again") from None
         return opened
+
+    def check_in_person(self, national_id: str, *, operator: str, actor: str) -> Opened:
+        """An operator checked the learner's identity papers at the centre: the account (opened
+        now if there is none) is proven in real name, its password and tokens end (whoever set
+        them proved nothing), and a fresh activation code lets the learner set a new password."""
+        did, identity_hash = self.identity(national_id)
+        with self.engine.begin() as connection:
+            learner_id = connection.execute(select(learners.c.id).where(
+                learners.c.did == did)).scalar_one_or_none()
+            if learner_id is None:
+                row = _learner_row(did, identity_hash, CENTRE, None)
+                connection.execute(insert(learners).values(**row))
+                learner_id = row["id"]
+            add_proof(connection, learner_id, IN_PERSON, vouched_by=operator)
+            _withdraw_password(connection, learner_id)
+            code = _new_code(connection, learner_id, None)
+            record(connection, actor=actor, action="learners.check_in_person", subject=did,
+                   details={"operator": operator})
+        return Opened(did, code)
+
+    def prove_by_city(self, learner_id: str, provider: str, *, holds_password: bool) -> bool:
+        """The city's single sign-on vouched for the learner's national id: their account is proven
+        in real name. Unless the person also signed in with the account's password, a password set
+        before any real-name proof ends with its tokens (whoever set it proved nothing); True then.
+        """
+        with self.engine.begin() as connection:
+            if disclosure(connection, learner_id).real_name:
+                return False
+            add_proof(connection, learner_id, CITY, vouched_by=provider)
+            password = connection.execute(select(learners.c.password_hash).where(
+                learners.c.id == learner_id)).scalar_one()
+            if holds_password or password is None:
+                return False
+            _withdraw_password(connection, learner_id)
+        return True
 
     def authenticate(self, national_id: str, password: str) -> dict:
         """The account whose national id and password these are; `Unauthenticated` otherwise.
@@ -162,9 +220,8 @@ class Accounts:
             raise Unauthenticated("the national id or the password is wrong")
         return learner
 
-    def log_in(self, national_id: str, password: str) -> dict:
-        """A bearer token for the learner whose national id and password these are."""
-        learner = self.authenticate(national_id, password)
+    def new_token(self, learner: dict) -> dict:
+        """A bearer token for a learner who signed in."""
         token = LEARNER_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires_at = time.time() + TOKEN_SECONDS
         with self.engine.begin() as connection:
@@ -195,6 +252,20 @@ def learner_of_token(engine: Engine, token: str) -> dict | None:
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return dict(row) if row is not None else None
+
+
+def revoke_token(engine: Engine, token: str) -> None:
+    """End one learner token (its holder signs out of the API)."""
+    with engine.begin() as connection:
+        connection.execute(delete(learner_tokens).where(
+            learner_tokens.c.token_sha256 == _sha256(token)))
+
+
+def revoke_tokens(engine: Engine, learner_id: str) -> None:
+    """End every API token of a learner (they signed out of the web)."""
+    with engine.begin() as connection:
+        connection.execute(delete(learner_tokens).where(
+            learner_tokens.c.learner_id == learner_id))
 
 
 def new_operator_token(engine: Engine, name: str, *, actor: str) -> str:
@@ -286,10 +357,56 @@ def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str
         "identity_hash": identity_hash,
         "display_name": display_name,
         "password_hash": None,
-        "activation_sha256": None,
         "opened_by": opened_by,
         "created_at": time.time(),
     }
+
+
+def _issued_to(engine: Engine, institution_id: str, dids: list[str]) -> set[str]:
+    """The DIDs among `dids` the institution issued a credential to."""
+    with engine.connect() as connection:
+        return set(connection.execute(select(credentials.c.learner_did).distinct().where(
+            credentials.c.issuer_id == institution_id,
+            credentials.c.learner_did.in_(dids))).scalars())
+
+
+def _new_code(connection: Connection, learner_id: str, institution_id: str | None) -> str:
+    """A fresh activation code of an institution (None: the centre) for a learner; it replaces
+    the one that institution handed out before."""
+    code = secrets.token_urlsafe(12)
+    connection.execute(delete(activation_codes).where(
+        activation_codes.c.learner_id == learner_id,
+        activation_codes.c.institution_id.is_(None) if institution_id is None
+        else activation_codes.c.institution_id == institution_id))
+    connection.execute(insert(activation_codes).values(
+        code_sha256=_sha256(code), learner_id=learner_id, institution_id=institution_id,
+        created_at=time.time()))
+    return code
+
+
+def _code_of(connection: Connection, learner_id: str, code: str | None) -> Row | None:
+    """The learner's pending activation code with this text, or None."""
+    if not code:
+        return None
+    return connection.execute(select(activation_codes).where(
+        activation_codes.c.code_sha256 == _sha256(code.strip()),
+        activation_codes.c.learner_id == learner_id)).first()
+
+
+def _use_code(connection: Connection, learner_id: str, code: Row) -> None:
+    """Spend a code: an institution's proves the learner is the one it issued to."""
+    connection.execute(delete(activation_codes).where(
+        activation_codes.c.code_sha256 == code.code_sha256))
+    if code.institution_id is not None:
+        add_proof(connection, learner_id, ACTIVATION, vouched_by=code.institution_id,
+                  institution_id=code.institution_id)
+
+
+def _withdraw_password(connection: Connection, learner_id: str) -> None:
+    """End the account's password and API tokens (the portal ends its web sessions)."""
+    connection.execute(update(learners).where(learners.c.id == learner_id)
+                       .values(password_hash=None))
+    connection.execute(delete(learner_tokens).where(learner_tokens.c.learner_id == learner_id))
 
 
 def _sha256(text: str) -> str:

@@ -38,6 +38,7 @@ from infra.audit import record
 from infra.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from infra.settings import Settings
 from infra.times import iso_utc
+from issuers.publication import MAX_VERSION
 from issuers.tables import issuers, rule_sets
 from ledger.views import ChainView
 from rules.audit import audit
@@ -92,10 +93,12 @@ class Review:
 def approved_rule_set(engine: Engine, view: ChainView, rule_set_id: str,
                       version: int) -> tuple[RuleSet, dict]:
     """A published version approved for use, checked against its hash on RuleRegistry."""
-    with engine.connect() as connection:
-        row = connection.execute(select(rule_sets).where(
-            rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version)
-        ).mappings().first()
+    row = None
+    if 1 <= version <= MAX_VERSION:
+        with engine.connect() as connection:
+            row = connection.execute(select(rule_sets).where(
+                rule_sets.c.rule_set_id == rule_set_id, rule_sets.c.version == version)
+            ).mappings().first()
     if row is None:
         raise NotFound(f"no rule set {rule_set_id!r} version {version}",
                        {"rule_set_id": ["unknown rule set or version"]})

@@ -30,8 +30,8 @@ def learners_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @data_option
 def open_accounts(institution_id: str, file: Path, data_dir: Path | None) -> None:
-    """Open accounts for the national ids in FILE (CSV with a national_id column, or a JSON
-    list); prints line, DID and activation code (empty for an existing account) as CSV."""
+    """Open accounts for the learners in FILE the institution issued to (CSV with a national_id
+    column, or a JSON list); prints line, DID and activation code as CSV."""
     settings = settings_of(data_dir)
     with database(settings) as engine:
         issuer_record(engine, institution_id)

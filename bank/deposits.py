@@ -10,7 +10,9 @@ import uuid
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.identity import disclosure
 from bank.tables import deposits
+from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
 from infra.audit import record
 from infra.errors import Conflict, InvalidInput, NotFound
 from infra.times import iso_utc
@@ -32,13 +34,22 @@ def deposit(engine: Engine, view: LedgerView, learner: dict, credential: object,
     if not isinstance(credential, dict):
         raise InvalidInput("send the credential as a JSON object",
                            {"credential": ["must be an object"]})
+    where = unsafe_number(credential)
+    if where is not None:
+        raise InvalidInput(
+            "the credential holds a number JSON cannot carry exactly",
+            {"credential": {where: [SAFE_NUMBER_RULE]}})
     credential_id = credential.get("id")
     if not isinstance(credential_id, str) or not 1 <= len(credential_id) <= 300:
         raise InvalidInput("the credential has no usable id",
                            {"credential": {"id": ["must be a string of 1–300 characters"]}})
+    delivered = select(credentials.c.id).where(
+        credentials.c.id == credential_id, credentials.c.learner_did == learner["did"])
+    shown = disclosure(engine, learner["id"]).issuers()
+    if shown is not None:
+        delivered = delivered.where(credentials.c.issuer_id.in_(list(shown)))
     with engine.connect() as connection:
-        issued = connection.execute(select(credentials.c.id).where(
-            credentials.c.id == credential_id, credentials.c.learner_did == learner["did"])).first()
+        issued = connection.execute(delivered).first()
     if issued is not None:
         raise Conflict(f"{credential_id} is already in your record: its issuer delivered it")
     report = verify_credential(credential, Context(view, max_bytes=max_bytes))

@@ -13,3 +13,13 @@ class InvalidShare(BankError, ValueError):
     """A share link cannot be created as asked."""
 
     status = 422
+
+
+class TooManyAttempts(BankError):
+    """Too many failed sign-ins: the account or the client address waits `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-ins: try again in {retry_after} s")
+        self.retry_after = retry_after

@@ -1,5 +1,6 @@
-"""A learner's record: the credentials issuers delivered and the deposits the bank accepted,
-verified and read into the engine's outcomes."""
+"""A learner's record: the credentials issuers delivered (as far as the learner proved who they
+are, `bank.identity`) and the deposits the bank accepted, verified and read into the engine's
+outcomes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select, tuple_
 
+from bank.identity import disclosure
 from bank.tables import deposits
 from credentials.anchoring import anchor_proof_of
 from credentials.errors import CredentialError
@@ -64,9 +66,12 @@ class Verified:
 
 
 def held_credentials(engine: Engine, learner: dict) -> list[Held]:
-    """Every credential in the learner's record: delivered ones, then accepted deposits."""
-    held = [Held(ISSUED, credential)
-            for credential in credentials_of_learner(engine, learner["did"])
+    """Every credential in the learner's record: delivered ones they may see, then accepted
+    deposits."""
+    issuer_ids = disclosure(engine, learner["id"]).issuers()
+    delivered = (credentials_of_learner(engine, learner["did"], issuer_ids=issuer_ids)
+                 if issuer_ids is None or issuer_ids else [])
+    held = [Held(ISSUED, credential) for credential in delivered
             if "ClrCredential" not in credential.get("type", ())]
     query = (select(deposits.c.credential, deposits.c.reviewer)
              .where(deposits.c.learner_id == learner["id"], deposits.c.status == "accepted")
@@ -118,9 +123,11 @@ def record_page(engine: Engine, learner: dict, *, limit: int = PAGE_SIZE,
     phase, position = _read_cursor(after)
     entries: list[tuple[str, float, str, dict]] = []
     if phase == ISSUED:
-        entries += [(ISSUED, row["issued_at"], row["id"], _delivered_summary(row))
-                    for row in delivered_summaries(engine, learner["did"], after=position,
-                                                   limit=limit + 1)]
+        issuer_ids = disclosure(engine, learner["id"]).issuers()
+        if issuer_ids is None or issuer_ids:
+            entries += [(ISSUED, row["issued_at"], row["id"], _delivered_summary(row))
+                        for row in delivered_summaries(engine, learner["did"], after=position,
+                                                       limit=limit + 1, issuer_ids=issuer_ids)]
         position = None
     if len(entries) <= limit:
         query = (select(deposits.c.id, deposits.c.deposited_at, deposits.c.credential,

@@ -3,8 +3,10 @@ varied records, Beijing Open University's conversion rules for its Logistics Man
 bachelor, applications at every stage, a deposit to review, and console accounts.
 
 Everything goes through the real paths (accreditation on the ledger, issuance, anchoring,
-publication and approval, accounts, applications, reviews). It runs once, on an empty bank;
-a bank that already has issuers is left as it is.
+publication and approval, accounts, applications, reviews). The learners who set a password are
+proven in real name as the city's unified identity (北京通) would vouch for them, so their records
+show what was issued to them. It runs once, on an empty bank; a bank that already has issuers is
+left as it is.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ ACTOR = "system:demo"
 LEARNER_PASSWORD = "xuefen-demo-2026"
 STAFF_PASSWORD = "console-demo-2026"
 OPERATOR_USER = "city-centre"
+CITY_SIGN_ON = "北京通 (demo)"
 RULE_SET = "bjou:LOG-BA"
 VALID_FROM = "2022-09-01"
 
@@ -278,6 +281,8 @@ def seed_demo(engine: Engine, chain: Chain, *, settings: Settings) -> DemoAccoun
     for learner in LEARNERS:
         if learner.activated:
             accounts.open(learner.national_id, LEARNER_PASSWORD, display_name=learner.name)
+            accounts.prove_by_city(_account(accounts, learner.national_id)["id"], CITY_SIGN_ON,
+                                   holds_password=True)
     accounts.open_in_bulk("hdvc", [learner.national_id for learner in LEARNERS
                                    if not learner.activated], actor=ACTOR)
     publish_rule_set(engine, chain.ledger, issuer_record(engine, "bjou"),

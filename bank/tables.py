@@ -25,6 +25,7 @@ from issuers.tables import issuers
 
 SHARE_KINDS = ("credential", "transcript")
 STAFF_ROLES = ("institution", "operator")
+PROOF_METHODS = ("activation", "city", "in_person")
 
 learners = Table(
     "bank_learners",
@@ -34,10 +35,44 @@ learners = Table(
     Column("identity_hash", String(80), nullable=False, unique=True),
     Column("display_name", String(200)),
     Column("password_hash", Text),
-    Column("activation_sha256", String(64)),
     Column("opened_by", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+activation_codes = Table(
+    "bank_activation_codes",
+    metadata,
+    Column("code_sha256", String(64), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("institution_id", String(64), ForeignKey(issuers.c.id)),
+    Column("created_at", Float, nullable=False),
+)
+"""One-time codes handed to a learner: an institution's (it unlocks what that institution
+issued), or the city centre's after an in-person check (`institution_id` null)."""
+
+identity_proofs = Table(
+    "bank_identity_proofs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("institution_id", String(64), ForeignKey(issuers.c.id)),
+    Column("vouched_by", String(300), nullable=False),
+    Column("proved_at", Float, nullable=False),
+    CheckConstraint(f"method IN {PROOF_METHODS!r}", name="proof_method"),
+)
+"""What proved who a learner is: an institution's activation code, the city's single sign-on
+vouching for the national id, or an operator's check in person."""
+
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key_sha256", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("wait_until", Float, nullable=False),
+    Column("last_failure", Float, nullable=False),
+)
+"""Failed sign-ins per account, per browser that signed in before, and per client address."""
 
 learner_tokens = Table(
     "bank_learner_tokens",

@@ -112,6 +112,7 @@ def main() -> None:
                  "|---|---:|---:|---:|---:|", row("GET /healthz (trivial)", healthz, None)]
         for size in args.sizes:
             learner = accounts.open(national_id(size), PASSWORD)
+            accounts.prove_by_city(learner["id"], "bench", holds_password=True)
             client = app.test_client()
             token = TOKEN.search(client.get("/sign-in").get_data(as_text=True)).group(1)
             signed_in = client.post("/sign-in", data={

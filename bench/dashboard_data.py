@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from bank.tables import learner_tokens, learners
+from bank.tables import identity_proofs, learner_tokens, learners
 from infra.schema import upgrade
 from issuers.learners import learner_pepper, learner_ref
 from issuers.tables import batches, credentials, issuer_keys
@@ -32,7 +32,8 @@ TOKEN_SECONDS = 30 * 24 * 3600
 def fill(engine: Engine, template: dict, *, issuer_id: str, master_key: bytes, did_host: str,
          learners_with_tokens: int, per_learner: int, filler: int = 0) -> list[str]:
     """Give `learners_with_tokens + filler` learners `per_learner` credentials each; the first
-    ones get accounts and bearer tokens, which are returned."""
+    ones get accounts (proven in person, so their records show what was issued to them) and
+    bearer tokens, which are returned."""
     upgrade(engine)
     pepper = learner_pepper(master_key)
     with engine.connect() as connection:
@@ -47,6 +48,9 @@ def fill(engine: Engine, template: dict, *, issuer_id: str, master_key: bytes, d
             connection.execute(insert(learners).values(
                 id=learner_id, did=ref.did, identity_hash=ref.identifiers[0]["identityHash"],
                 opened_by="self", created_at=time.time()))
+            connection.execute(insert(identity_proofs).values(
+                learner_id=learner_id, method="in_person", vouched_by="bench",
+                proved_at=time.time()))
             token = "cbl_" + secrets.token_urlsafe(32)
             connection.execute(insert(learner_tokens).values(
                 token_sha256=hashlib.sha256(token.encode()).hexdigest(), learner_id=learner_id,

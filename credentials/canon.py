@@ -3,25 +3,16 @@
 import json
 import math
 from collections.abc import Callable
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 from credentials import jsonld
-from credentials.contexts import RAW, RemoteDocument, context_document
-from credentials.errors import CanonicalizationError, UnknownContext
+from credentials.contexts import RAW, context_document
+from credentials.errors import CanonicalizationError
 from credentials.jsontypes import JsonObject, Loader
 from credentials.rdfc import canonicalize
 
 _encode_string = json.encoder.encode_basestring
-_MAX_SAFE = 2**53
-
-
-class _PyldTerm(TypedDict):
-    """One RDF term of a pyld dataset."""
-
-    type: str
-    value: str
-    datatype: NotRequired[str]
-    language: NotRequired[str]
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def jcs(value: Any) -> bytes:
@@ -71,11 +62,39 @@ def _serialise(value: Any, out: Callable[[str], None]) -> None:
     elif value is None:
         out("null")
     elif isinstance(value, int):
-        out(str(value) if -_MAX_SAFE <= value <= _MAX_SAFE else es6_number(float(value)))
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalizationError(_UNSAFE_INTEGER)
+        out(str(value))
     elif isinstance(value, float):
         out(es6_number(value))
     else:
         raise CanonicalizationError(f"JCS cannot serialise a {type(value).__name__}")
+
+
+_UNSAFE_INTEGER = ("JCS cannot keep integers beyond ±(2^53−1) apart (they become the same "
+                   "IEEE double); send such a number as a string")
+SAFE_NUMBER_RULE = "must be an integer within ±(2^53−1) or a finite number"
+
+
+def unsafe_number(value: Any) -> str | None:
+    """Where `value` holds a number JSON cannot carry exactly, as a path like `a.b[0]` ("" for
+    `value` itself): an integer beyond ±(2^53−1) or a float that is not finite; None if none."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((item, f"{path}.{name}" if path else str(name))
+                         for name, item in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node))
+        elif isinstance(node, bool):
+            continue
+        elif isinstance(node, int):
+            if not -MAX_SAFE_INTEGER <= node <= MAX_SAFE_INTEGER:
+                return path
+        elif isinstance(node, float) and not math.isfinite(node):
+            return path
+    return None
 
 
 def _utf16(key: str) -> bytes:
@@ -118,52 +137,10 @@ for _url in RAW:
 
 
 def rdfc(document: JsonObject, *, loader: Loader | None = None) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document (contexts from `loader`, default bundled).
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document in compacted form (contexts from
+    `loader`, default bundled).
 
-    Uses the built-in JSON-LD subset converter; documents using JSON-LD features outside that
-    subset are converted by pyld instead. Undefined terms raise CanonicalizationError.
+    Only the built-in converter reads the document, so the quads mean exactly what the JSON
+    says; anything it does not convert exactly raises a `jsonld.JsonLdError` subclass.
     """
-    fetch = loader or context_document
-    try:
-        quads = jsonld.to_quads(document, fetch)
-    except jsonld.Unsupported:
-        quads = _pyld_quads(document, fetch)
-    return canonicalize(quads)
-
-
-def _pyld_quads(document: JsonObject, fetch: Loader) -> list[jsonld.Quad]:
-    from pyld import jsonld as pyld_jsonld
-
-    def load(url: str, options: JsonObject | None = None) -> RemoteDocument:
-        return {"contextUrl": None, "documentUrl": url, "document": fetch(url)}
-
-    try:
-        dataset = pyld_jsonld.to_rdf(document, {"documentLoader": load, "base": ""})
-    except pyld_jsonld.JsonLdError as exc:
-        cause = exc
-        while cause is not None and not isinstance(cause, UnknownContext):
-            cause = cause.__cause__ or getattr(cause, "cause", None)
-        if cause is not None:
-            raise cause from None
-        raise CanonicalizationError(f"JSON-LD processing failed: {exc}") from None
-    quads = []
-    for graph_name, triples in dataset.items():
-        graph = "" if graph_name == "@default" else _pyld_term({"type": _kind(graph_name),
-                                                                "value": graph_name})
-        for triple in triples:
-            quads.append((_pyld_term(triple["subject"]), _pyld_term(triple["predicate"]),
-                          _pyld_term(triple["object"]), graph))
-    return quads
-
-
-def _kind(name: str) -> str:
-    return "blank node" if name.startswith("_:") else "IRI"
-
-
-def _pyld_term(term: _PyldTerm) -> str:
-    if term["type"] == "IRI":
-        return "<" + term["value"] + ">"
-    if term["type"] == "blank node":
-        return term["value"]
-    return jsonld.literal(term["value"], term.get("datatype"), term.get("language"))
-
+    return canonicalize(jsonld.to_quads(document, loader or context_document, compacted=True))

@@ -3,7 +3,6 @@
 import json
 from importlib import resources
 from types import MappingProxyType
-from typing import TypedDict
 
 from credentials.errors import UnknownContext
 from credentials.jsontypes import JsonObject
@@ -50,16 +49,3 @@ def context_document(url: str) -> JsonObject:
         raise UnknownContext(
             f"JSON-LD context {url!r} is not bundled; remote loading is off"
         ) from None
-
-
-class RemoteDocument(TypedDict):
-    """What a pyld document loader returns for a URL."""
-
-    contextUrl: str | None
-    documentUrl: str
-    document: JsonObject
-
-
-def document_loader(url: str, options: JsonObject | None = None) -> RemoteDocument:
-    """A pyld-compatible loader serving only bundled contexts; others raise UnknownContext."""
-    return {"contextUrl": None, "documentUrl": url, "document": context_document(url)}

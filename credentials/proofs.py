@@ -40,14 +40,17 @@ def verify(document: JsonObject, proof: JsonObject, public_key: bytes, *,
            loader: Loader | None = None) -> bool:
     """Check ONE DataIntegrityProof of `document` against `public_key`.
 
-    The proof must be one of the document's proofs. Each proof signs the document without
-    any `proof` member, so entries of a proof set verify independently.
+    The proof must be one of the document's proofs. A proof signs the document without any
+    `proof` member, so entries of a proof set verify independently; a chained proof signs it
+    with the proofs its `previousProof` names as the `proof` member (Data Integrity 1.0 §4.5).
     """
     if not isinstance(document, dict):
         raise InvalidCredential("only a JSON object can be verified")
-    _check_member(document, proof)
+    proofs = _check_member(document, proof)
     signature = _check_shape(proof)
     unsecured = {name: value for name, value in document.items() if name != "proof"}
+    if "previousProof" in proof:
+        unsecured["proof"] = _previous_proofs(proofs, proof["previousProof"])
     options = {name: value for name, value in proof.items() if name != "proofValue"}
     if "@context" in options:
         if not _starts_with(unsecured.get("@context"), options["@context"]):
@@ -69,11 +72,30 @@ def _hash_data(unsecured: JsonObject, options: JsonObject, cryptosuite: str,
     return hashlib.sha256(proof_bytes).digest() + hashlib.sha256(document_bytes).digest()
 
 
-def _check_member(document: JsonObject, proof: JsonObject) -> None:
+def _check_member(document: JsonObject, proof: JsonObject) -> list[object]:
+    """The document's proofs, checking that `proof` is one of them."""
     proofs = document.get("proof")
     candidates = proofs if isinstance(proofs, list) else [proofs]
     if not any(candidate is proof or candidate == proof for candidate in candidates):
         raise MalformedProof("the proof under test is not one of the document's proofs")
+    return candidates
+
+
+def _previous_proofs(proofs: list[object], previous: str | list[str]) -> list[object]:
+    """The proofs a chained proof's `previousProof` names, in the order it names them."""
+    names = previous if isinstance(previous, list) else [previous]
+    chained: list[object] = []
+    for name in names:
+        matching = [candidate for candidate in proofs
+                    if isinstance(candidate, dict) and candidate.get("id") == name]
+        if not matching:
+            raise MalformedProof(f"proof.previousProof names {name[:200]!r}, which is not one "
+                                 "of the document's proofs")
+        if len(matching) > 1:
+            raise MalformedProof(f"more than one of the document's proofs has the id "
+                                 f"{name[:200]!r}")
+        chained.append(matching[0])
+    return chained
 
 
 def _check_shape(proof: JsonObject) -> bytes:
@@ -89,9 +111,11 @@ def _check_shape(proof: JsonObject) -> bytes:
         raise MalformedProof(f"proof.type must be {PROOF_TYPE}")
     if proof["cryptosuite"] not in CRYPTOSUITES:
         raise MalformedProof(f"proof.cryptosuite must be one of {', '.join(CRYPTOSUITES)}")
-    for name in ("verificationMethod", "proofPurpose", "created", "expires"):
+    for name in ("id", "verificationMethod", "proofPurpose", "created", "expires"):
         if name in proof and not isinstance(proof[name], str):
             raise MalformedProof(f"proof.{name} must be a string")
+    if "previousProof" in proof and not _names_proofs(proof["previousProof"]):
+        raise MalformedProof("proof.previousProof must be a proof id or a non-empty list of them")
     value = proof["proofValue"]
     if not isinstance(value, str) or not value.startswith("z"):
         raise MalformedProof("proof.proofValue must be a base58btc multibase string ('z…')")
@@ -102,6 +126,15 @@ def _check_shape(proof: JsonObject) -> bytes:
     if len(signature) != 64:
         raise MalformedProof("proof.proofValue must hold a 64-byte Ed25519 signature")
     return signature
+
+
+def _names_proofs(previous: object) -> bool:
+    """Whether `previous` is a proof id or a non-empty list of distinct proof ids."""
+    if isinstance(previous, str):
+        return True
+    return (isinstance(previous, list) and bool(previous)
+            and all(isinstance(name, str) for name in previous)
+            and len(set(previous)) == len(previous))
 
 
 def _starts_with(context: object, prefix: object) -> bool:

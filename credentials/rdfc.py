@@ -2,17 +2,34 @@
 
 First-degree hashes label most blank nodes; ties are broken with the Hash N-Degree Quads
 algorithm. Output is canonical N-Quads: one line per unique quad, sorted by code point.
+The hash is SHA-256 unless another is asked for (RDFC-1.0 §4.2 allows SHA-384). Poison graphs
+(RDFC-1.0 §4.4.1) abort with CanonicalizationError once the Hash N-Degree Quads has done
+MAX_WORK units of work (a quad hashed, a permutation tried) or recursed MAX_DEPTH deep.
 """
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from itertools import permutations
+from typing import Protocol
 
 from credentials.errors import CanonicalizationError
 
-MAX_DEEP_ITERATIONS = 10_000
 Quad = tuple[str, str, str, str]
+
+
+class _HashObject(Protocol):
+    """What RDFC-1.0 needs of a hashlib object."""
+
+    def hexdigest(self) -> str: ...
+
+
+HASH_ALGORITHMS: dict[str, Callable[[bytes], _HashObject]] = {
+    "SHA256": hashlib.sha256,
+    "SHA384": hashlib.sha384,
+}
+MAX_WORK = 100_000
+MAX_DEPTH = 256
 
 
 class _Issuer:
@@ -41,14 +58,14 @@ def _line(quad: Quad) -> str:
     return f"{subject} {predicate} {obj} .\n"
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class _Canonicalizer:
-    __slots__ = ("budget", "canonical", "first_degree", "quads_of")
+    """One run of RDFC-1.0; `budget` counts down the work the Hash N-Degree Quads may do, `depth`
+    is how deep its recursion is."""
 
-    def __init__(self, quads: list[Quad]) -> None:
+    __slots__ = ("budget", "canonical", "depth", "digest", "first_degree", "quads_of")
+
+    def __init__(self, quads: list[Quad], digest: Callable[[bytes], _HashObject]) -> None:
+        self.digest = digest
         self.quads_of: dict[str, list[Quad]] = defaultdict(list)
         for quad in quads:
             subject, _, obj, graph = quad
@@ -60,7 +77,18 @@ class _Canonicalizer:
                 self.quads_of[graph].append(quad)
         self.canonical = _Issuer("_:c14n")
         self.first_degree: dict[str, str] = {}
-        self.budget = MAX_DEEP_ITERATIONS
+        self.budget = MAX_WORK
+        self.depth = 0
+
+    def hash(self, text: str) -> str:
+        return self.digest(text.encode("utf-8")).hexdigest()
+
+    def spend(self, work: int) -> None:
+        self.budget -= work
+        if self.budget < 0:
+            raise CanonicalizationError(
+                "RDF canonicalization exceeded its work limit: the data has too many "
+                "interlinked blank nodes that look alike")
 
     def hash_first_degree(self, node: str) -> str:
         found = self.first_degree.get(node)
@@ -76,7 +104,7 @@ class _Canonicalizer:
                 graph = "_:a" if graph == node else "_:z"
             lines.append(_line((subject, predicate, obj, graph)))
         lines.sort()
-        found = self.first_degree[node] = _sha256("".join(lines))
+        found = self.first_degree[node] = self.hash("".join(lines))
         return found
 
     def hash_related(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
@@ -86,12 +114,15 @@ class _Canonicalizer:
         text = position
         if position != "g":
             text += quad[1]
-        return _sha256(text + identifier)
+        return self.hash(text + identifier)
 
     def hash_n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
-        self.budget -= 1
-        if self.budget < 0:
-            raise CanonicalizationError("RDF canonicalization exceeded its work limit")
+        self.spend(len(self.quads_of[node]))
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise CanonicalizationError(
+                "RDF canonicalization exceeded its depth limit: the data chains too many blank "
+                "nodes that look alike")
         related_by_hash: dict[str, list[str]] = defaultdict(list)
         for quad in self.quads_of[node]:
             for position, term in (("s", quad[0]), ("o", quad[2]), ("g", quad[3])):
@@ -103,6 +134,7 @@ class _Canonicalizer:
             chosen_path = ""
             chosen_issuer = None
             for permutation in permutations(related_by_hash[related_hash]):
+                self.spend(1)
                 issuer_copy = issuer.copy()
                 path = ""
                 recursion = []
@@ -135,9 +167,11 @@ class _Canonicalizer:
             data.append(chosen_path)
             assert chosen_issuer is not None, "the first permutation is never skipped"
             issuer = chosen_issuer
-        return _sha256("".join(data)), issuer
+        self.depth -= 1
+        return self.hash("".join(data)), issuer
 
-    def run(self, quads: Iterable[Quad]) -> str:
+    def labels(self) -> dict[str, str]:
+        """The canonical label of every blank node."""
         by_hash: dict[str, list[str]] = defaultdict(list)
         for node in self.quads_of:
             by_hash[self.hash_first_degree(node)].append(node)
@@ -160,7 +194,11 @@ class _Canonicalizer:
             for _, issuer in results:
                 for existing in issuer.issued:
                     self.canonical.issue(existing)
-        labels = self.canonical.issued
+        return self.canonical.issued
+
+    def serialise(self, quads: list[Quad]) -> str:
+        """Canonical N-Quads of `quads`, blank nodes relabelled."""
+        labels = self.labels()
         lines = set()
         for subject, predicate, obj, graph in quads:
             if subject[0] == "_":
@@ -173,7 +211,22 @@ class _Canonicalizer:
         return "".join(sorted(lines))
 
 
-def canonicalize(quads: list[Quad]) -> str:
+def canonicalize(quads: list[Quad], *, hash_algorithm: str = "SHA256") -> str:
     """Canonical N-Quads of a dataset given as (possibly repeated) quads."""
     unique = list(dict.fromkeys(quads))
-    return _Canonicalizer(unique).run(unique)
+    return _Canonicalizer(unique, _digest(hash_algorithm)).serialise(unique)
+
+
+def canonical_labels(quads: list[Quad], *, hash_algorithm: str = "SHA256") -> dict[str, str]:
+    """The issued identifiers map: each blank node of the dataset to its canonical label."""
+    unique = list(dict.fromkeys(quads))
+    return dict(_Canonicalizer(unique, _digest(hash_algorithm)).labels())
+
+
+def _digest(hash_algorithm: str) -> Callable[[bytes], _HashObject]:
+    """The hash function named by `hash_algorithm`."""
+    digest = HASH_ALGORITHMS.get(hash_algorithm)
+    if digest is None:
+        raise CanonicalizationError(
+            f"RDF canonicalization supports the hash algorithms {', '.join(HASH_ALGORITHMS)}")
+    return digest

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Select, create_engine, event
 
 from infra.schema import upgrade
+from infra.secrets import keep_private
 
 metadata = MetaData(
     naming_convention={
@@ -20,7 +21,8 @@ metadata = MetaData(
 
 
 def open_engine(url: str, **options: Any) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or any other SQLAlchemy URL."""
+    """An engine for SQLite (owner-only files, WAL, foreign keys, busy timeout) or any other
+    SQLAlchemy URL."""
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **options)
@@ -31,7 +33,11 @@ def open_engine(url: str, **options: Any) -> Engine:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """Keep the database's files (WAL and shared memory too) owner-only, then set the pragmas."""
     cursor = connection.cursor()
+    for _number, _name, file in cursor.execute("PRAGMA database_list").fetchall():
+        if file:
+            keep_private(file, f"{file}-wal", f"{file}-shm")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -17,6 +17,10 @@ class InfraError(Exception):
         self.errors = errors or {}
 
 
+class SettingsError(InfraError, ValueError):
+    """A setting in the environment has a value that cannot be used (the message names it)."""
+
+
 class MasterKeyError(InfraError, ValueError):
     """The master key is missing or malformed."""
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -45,11 +46,28 @@ def master_key(data_dir: Path, *, create: bool = False) -> bytes:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (mode 0600), creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file only its owner can read (mode 0600), creating its folder (mode 0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def keep_private(*paths: Path | str) -> None:
+    """Take group and other permissions off those of `paths` that exist and this process owns."""
+    for path in paths:
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            continue
+        if status.st_mode & 0o077 and status.st_uid == os.geteuid():
+            os.chmod(path, stat.S_IMODE(status.st_mode) & 0o700)
+
+
+def private_dir(path: Path) -> None:
+    """Create a folder (and its parents) that only its owner can enter (mode 0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keep_private(path)
 
 
 def derive_secret(master_key: bytes, purpose: bytes) -> bytes:

@@ -10,10 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from infra.errors import SettingsError
 from infra.secrets import master_key
+
+_Number = TypeVar("_Number", int, float)
 
 DEFAULT_DATA_DIR = "creditbank-data"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
@@ -50,6 +53,8 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     did_host: str = ""
     block_period: float = 1.0
+    call_gas_cap: int = 3_000_000
+    call_seconds: float = 1.0
     batch_size: int = 1_000
     batch_seconds: float = 2.0
     verify_cache_seconds: float = 5.0
@@ -75,13 +80,15 @@ class Settings:
             deployment_path=Path(deployment) if deployment else None,
             public_url=env.get("CREDITBANK_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/"),
             did_host=env.get("CREDITBANK_DID_HOST", ""),
-            block_period=float(env.get("CREDITBANK_BLOCK_PERIOD", cls.block_period)),
-            batch_size=int(env.get("CREDITBANK_BATCH_SIZE", cls.batch_size)),
-            batch_seconds=float(env.get("CREDITBANK_BATCH_SECONDS", cls.batch_seconds)),
-            verify_cache_seconds=float(
-                env.get("CREDITBANK_VERIFY_CACHE_SECONDS", cls.verify_cache_seconds)
+            block_period=_number(env, "CREDITBANK_BLOCK_PERIOD", cls.block_period),
+            call_gas_cap=_number(env, "CREDITBANK_CALL_GAS_CAP", cls.call_gas_cap),
+            call_seconds=_number(env, "CREDITBANK_CALL_SECONDS", cls.call_seconds),
+            batch_size=_number(env, "CREDITBANK_BATCH_SIZE", cls.batch_size),
+            batch_seconds=_number(env, "CREDITBANK_BATCH_SECONDS", cls.batch_seconds),
+            verify_cache_seconds=_number(
+                env, "CREDITBANK_VERIFY_CACHE_SECONDS", cls.verify_cache_seconds
             ),
-            appeal_days=int(env.get("CREDITBANK_APPEAL_DAYS", cls.appeal_days)),
+            appeal_days=_number(env, "CREDITBANK_APPEAL_DAYS", cls.appeal_days),
             city_sign_on=CitySignOn(
                 issuer=env.get("OIDC_ISSUER", "").rstrip("/"),
                 client_id=env.get("OIDC_CLIENT_ID", ""),
@@ -105,3 +112,20 @@ class Settings:
     def master_key(self) -> bytes:
         """The master key that seals keys at rest."""
         return master_key(self.data_dir)
+
+
+def _number(env: Mapping[str, str], name: str, default: _Number) -> _Number:
+    """The positive number a variable holds, of its default's type (int or float), else the
+    default; a value that is not such a number is refused, naming the variable."""
+    text = env.get(name)
+    if text is None or not text.strip():
+        return default
+    kind = type(default)
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name} must be {what}, not {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be a positive, finite number, not {text!r}")
+    return value

@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
 from credentials.dids import verification_method_id
 from credentials.keys import SigningKey
 from credentials.merkle import credential_digest
@@ -114,6 +115,15 @@ def outcomes_from_json(value: object) -> Outcomes:
     if not isinstance(value, list) or not value:
         raise InvalidInput(
             "send a non-empty list of outcomes", {"outcomes": ["must be a non-empty list"]}
+        )
+    unsafe = {str(index): where for index, row in enumerate(value)
+              if (where := unsafe_number(row)) is not None}
+    if unsafe:
+        raise InvalidInput(
+            f"{len(unsafe)} of {len(value)} outcomes hold a number JSON cannot carry exactly; "
+            "nothing was issued",
+            {"outcomes": {label: {where or "outcome": [SAFE_NUMBER_RULE]}
+                          for label, where in unsafe.items()}},
         )
     return Outcomes(
         where="outcomes",

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Collection
 
 from sqlalchemy import Engine, select, tuple_
 
@@ -45,22 +46,33 @@ def learner_ref(national_id: str, pepper: bytes, did_host: str) -> LearnerRef:
     )
 
 
-def credentials_of_learner(engine: Engine, learner_did: str) -> list[dict]:
-    """Every anchored credential delivered to a learner, oldest first."""
+def credentials_of_learner(
+    engine: Engine, learner_did: str, *, issuer_ids: Collection[str] | None = None
+) -> list[dict]:
+    """Every anchored credential delivered to a learner (by these issuers only, if given),
+    oldest first."""
     query = (
         select(credentials.c.anchored)
         .where(credentials.c.learner_did == learner_did, credentials.c.anchored.is_not(None))
         .order_by(credentials.c.issued_at, credentials.c.id)
     )
+    if issuer_ids is not None:
+        query = query.where(credentials.c.issuer_id.in_(list(issuer_ids)))
     with engine.connect() as connection:
         return [json.loads(row.anchored) for row in connection.execute(query)]
 
 
 def delivered_summaries(
-    engine: Engine, learner_did: str, *, after: tuple[float, str] | None, limit: int
+    engine: Engine,
+    learner_did: str,
+    *,
+    after: tuple[float, str] | None,
+    limit: int,
+    issuer_ids: Collection[str] | None = None,
 ) -> list[dict]:
-    """Up to `limit` anchored course credentials of a learner after the (issued_at, id) cursor,
-    oldest first, listed from their stored columns (no document is parsed)."""
+    """Up to `limit` anchored course credentials of a learner (by these issuers only, if given)
+    after the (issued_at, id) cursor, oldest first, listed from their stored columns (no document
+    is parsed)."""
     query = (
         select(
             credentials.c.id,
@@ -87,5 +99,7 @@ def delivered_summaries(
     )
     if after is not None:
         query = query.where(tuple_(credentials.c.issued_at, credentials.c.id) > after)
+    if issuer_ids is not None:
+        query = query.where(credentials.c.issuer_id.in_(list(issuer_ids)))
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]

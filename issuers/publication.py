@@ -18,6 +18,8 @@ from ledger.errors import LedgerError, TransactionReverted
 from ledger.views import ChainView
 from rules.rulesets import RuleSet, RuleSetError, load_rule_set
 
+MAX_VERSION = 2**31 - 1
+
 
 def publish_rule_set(
     engine: Engine, ledger: Ledger, issuer: dict, document: object, *, master_key: bytes
@@ -35,6 +37,16 @@ def publish_rule_set(
         raise InvalidInput(
             "a rule set is published by its owner",
             {"owner_did": [f"must be the publishing issuer's DID {issuer['did']}"]},
+        )
+    prefix = f"{issuer['id']}:"
+    if not rule_set.rule_set_id.startswith(prefix) or rule_set.rule_set_id == prefix:
+        raise InvalidInput(
+            "a rule set's id begins with its owner's issuer id",
+            {"rule_set_id": [f"must be {prefix}<programme>, under the publishing issuer's id"]},
+        )
+    if rule_set.version > MAX_VERSION:
+        raise InvalidInput(
+            "the rule set's version is too large", {"version": [f"must be at most {MAX_VERSION}"]}
         )
     stored = _stored(engine, rule_set.rule_set_id, rule_set.version)
     if stored is not None:
@@ -129,6 +141,8 @@ def _publish_on_chain(
 
 
 def _stored(engine: Engine, rule_set_id: str, version: int) -> dict | None:
+    if not 1 <= version <= MAX_VERSION:
+        return None
     return first_row(
         engine,
         select(rule_sets).where(

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as day_time
+from urllib.parse import urlsplit
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -36,6 +37,7 @@ from ledger.views import issuer_id_of
 FUNDING_WEI = 10**20
 TOKEN_PREFIX = "cbk_"
 MAX_LEVEL = 64
+MAX_URL_LENGTH = 2000
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -125,6 +127,15 @@ def slug_of(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
 
 
+def check_web_site(url: str) -> None:
+    """Refuse (`InvalidInput`) an institution's web site unless it is an absolute http(s) URL with
+    a host and no user name, space, backslash or control character: no javascript:, data:,
+    relative or schemeless address."""
+    if not _http_url(url):
+        raise InvalidInput("an institution's web site is an http:// or https:// address",
+                           {"url": ["must be an absolute http(s) URL, like https://example.edu"]})
+
+
 def issuer_did(did_host: str, slug: str) -> str:
     """An issuer's did:web under the bank."""
     return did_web(did_host, "issuers", slug)
@@ -145,6 +156,8 @@ def accredit(
 ) -> Accreditation:
     """Accredit an issuer on chain and record it: signing key, chain account, API token."""
     slug = slug or slug_of(name)
+    if url is not None:
+        check_web_site(url)
     if not _SLUG.match(slug):
         raise InvalidInput(
             "an issuer id is 1–64 lower-case letters, digits and '-'", {"slug": [repr(slug)]}
@@ -370,6 +383,17 @@ def _insert_key(
 
 def _set_suspended(connection: Connection, issuer_id: str, suspended: bool) -> None:
     connection.execute(update(issuers).where(issuers.c.id == issuer_id).values(suspended=suspended))
+
+
+def _http_url(url: str) -> bool:
+    if len(url) > MAX_URL_LENGTH or not url.isprintable() or " " in url or "\\" in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        return (parts.scheme in ("http", "https") and bool(parts.hostname)
+                and "@" not in parts.netloc and parts.port != 0)
+    except ValueError:
+        return False
 
 
 def _allow(chain: Chain, ledger_urls: tuple[str, ...], address: str) -> None:

@@ -9,6 +9,7 @@ from infra.closing import Closing
 from infra.settings import Settings
 from ledger.client import Ledger
 from ledger.deployment import Deployment
+from ledger.execution import CallLimits
 from ledger.genesis import ChainHome
 from ledger.node import EmbeddedNode
 from ledger.provider import EmbeddedProvider
@@ -34,7 +35,11 @@ class Chain(Closing):
         self.deployment = trusted_deployment(settings)
         self.node: EmbeddedNode | None = None
         if settings.embedded:
-            self.node = EmbeddedNode.open(settings.data_dir, block_period=settings.block_period)
+            self.node = EmbeddedNode.open(
+                settings.data_dir,
+                block_period=settings.block_period,
+                call_limits=CallLimits.of(settings),
+            )
             self.node.start()
             self.ledger = Ledger(EmbeddedProvider(self.node), self.deployment)
         else:

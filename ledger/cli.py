@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from infra.cli import stop_on_signals
 from infra.settings import DEFAULT_DATA_DIR, Settings
 from ledger.accounts import load_account, save_account
 from ledger.chain import chain_home
 from ledger.client import Ledger
 from ledger.deployment import deploy_contracts
 from ledger.errors import LedgerError
+from ledger.execution import CallLimits
 from ledger.genesis import initialise
 from ledger.node import DEFAULT_BLOCK_PERIOD, DEFAULT_CHAIN_ID, EmbeddedNode
 from ledger.server import DEFAULT_HOST, DEFAULT_PORT, serve
@@ -44,7 +44,12 @@ def init_command(data_dir: Path, chain_id: int) -> None:
 
 @click.command("node")
 @data_option
-@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Interface to listen on (admin methods answer loopback clients only).",
+)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--block-period",
@@ -54,14 +59,17 @@ def init_command(data_dir: Path, chain_id: int) -> None:
     help="Seconds between seals.",
 )
 def node_command(data_dir: Path, host: str, port: int, block_period: float) -> None:
-    """Run the embedded ledger node over JSON-RPC until SIGINT/SIGTERM."""
+    """Run the embedded ledger node over JSON-RPC until SIGINT/SIGTERM (eth_call and
+    eth_estimateGas within $CREDITBANK_CALL_GAS_CAP gas and $CREDITBANK_CALL_SECONDS)."""
     try:
-        node = EmbeddedNode.open(data_dir, block_period=block_period)
+        limits = CallLimits.of(Settings.from_env())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        node = EmbeddedNode.open(data_dir, block_period=block_period, call_limits=limits)
     except LedgerError as error:
         raise click.ClickException(error.message) from None
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_signals()
     node.start()
     server = serve(node, host, port)
     server.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +18,11 @@ from eth.db.atomic import AtomicDBWriteBatch
 from eth.db.backends.base import BaseAtomicDB
 from lru import LRU
 
+from infra.secrets import keep_private
+
 CHAIN_FILE = "chain.sqlite"
 READ_CACHE_ENTRIES = 500_000
+COMMITTED_CACHE_ENTRIES = 100_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
@@ -76,10 +79,7 @@ class KeyValueStore(BaseAtomicDB):
             return self._cache[key]
         except KeyError:
             pass
-        row = self._connection.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise KeyError(key)
-        value = bytes(row[0])
+        value = _stored(self._connection, key)
         self._cache[key] = value
         return value
 
@@ -103,6 +103,11 @@ class KeyValueStore(BaseAtomicDB):
         """A nested batch whose writes join the buffer only if the block raises nothing."""
         with AtomicDBWriteBatch._commit_unless_raises(self) as batch:
             yield batch
+
+    @property
+    def cache(self) -> LRU[bytes, bytes]:
+        """The read cache: committed values only (writes reach it when their block commits)."""
+        return self._cache
 
     @property
     def buffered(self) -> int:
@@ -134,6 +139,52 @@ class KeyValueStore(BaseAtomicDB):
         self._buffer.clear()
 
 
+class CommittedStore(BaseAtomicDB):
+    """A read-only view of what is committed, for reads off the sealing lock (eth_call).
+
+    It reads through its own connection, so the sealer's buffered writes and its open SQLite
+    transaction stay invisible: a block appears once it commits. It looks in the writer's cache
+    (which holds committed values only) before its own, and fills only its own.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        writer: KeyValueStore,
+        cache_entries: int = COMMITTED_CACHE_ENTRIES,
+    ) -> None:
+        self._connection = connection
+        self._writer_cache = writer.cache
+        self._cache: LRU[bytes, bytes] = LRU(cache_entries)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value = self._cache.get(key)
+        if value is None:
+            value = self._writer_cache.get(key)
+        if value is not None:
+            return value
+        value = _stored(self._connection, key)
+        self._cache[key] = value
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        raise PermissionError("the committed store is read-only")
+
+    def __delitem__(self, key: bytes) -> None:
+        raise PermissionError("the committed store is read-only")
+
+    def _exists(self, key: bytes) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def atomic_batch(self) -> AbstractContextManager[AtomicWriteBatchAPI]:
+        """Refused: nothing is written through this view."""
+        raise PermissionError("the committed store is read-only")
+
+
 @dataclass
 class BlockRows:
     """The node's own rows for one sealed block, committed with its py-evm data."""
@@ -148,11 +199,15 @@ class Storage:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        keep_private(path, f"{path}-wal", f"{path}-shm")
         self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.execute("PRAGMA synchronous = FULL")
         self.connection.execute("PRAGMA foreign_keys = ON")
         self.connection.executescript(SCHEMA)
         self.kv = KeyValueStore(self.connection)
+        self.reader = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.reader.execute("PRAGMA query_only = ON")
+        self.committed = CommittedStore(self.reader, self.kv)
 
     def commit(self, rows: BlockRows | None = None, meta: dict[str, str] | None = None) -> None:
         """Write buffered py-evm data, `rows` and `meta` in one SQLite transaction."""
@@ -233,6 +288,15 @@ class Storage:
         ).fetchall()
 
     def close(self) -> None:
-        """Close the SQLite connection (buffered, uncommitted writes are lost)."""
+        """Close the SQLite connections (buffered, uncommitted writes are lost)."""
         self.kv.discard()
+        self.reader.close()
         self.connection.close()
+
+
+def _stored(connection: sqlite3.Connection, key: bytes) -> bytes:
+    """The value committed under `key`; KeyError when there is none."""
+    row = connection.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        raise KeyError(key)
+    return bytes(row[0])

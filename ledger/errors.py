@@ -92,6 +92,12 @@ class ExecutionReverted(RPCError):
     code = 3
 
 
+class ExecutionAborted(RPCError):
+    """eth_call or eth_estimateGas ran out of the node's time limit (geth: "execution aborted")."""
+
+    code = -32000
+
+
 class ChainNotFound(LedgerError, FileNotFoundError):
     """The data directory holds no chain."""
 

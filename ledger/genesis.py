@@ -8,7 +8,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from infra.secrets import master_key, write_private
+from infra.secrets import master_key, private_dir, write_private
 from ledger.accounts import load_account, save_account
 from ledger.client import Ledger
 from ledger.deployment import Deployment, deploy_contracts
@@ -62,7 +62,7 @@ def initialise(data_dir: Path, *, chain_id: int = DEFAULT_CHAIN_ID) -> Deploymen
     home = ChainHome(Path(data_dir))
     if home.deployment_path.exists():
         raise LedgerError(f"{data_dir} already holds a chain")
-    home.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(home.data_dir)
     operator: LocalAccount = Account.create()
     save_account(home.operator_key_path, operator, master_key(home.data_dir, create=True))
     create_chain(home.data_dir, operator.address, chain_id)

@@ -2,7 +2,8 @@
 
 Transactions enter the pool through `send_raw_transaction` (checked against the allowlist and
 the head state); the sealer thread seals the pool every `block_period` seconds, or at once when
-the pool holds a block's worth. Each sealed block is one SQLite transaction.
+the pool holds a block's worth. Each sealed block is one SQLite transaction. Headers, calls and
+estimates are read from what is committed, without the node's lock (`ledger.execution`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,15 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import cast
 
-import eth_abi
 from eth._utils.address import generate_contract_address
 from eth.abc import BlockAPI, BlockHeaderAPI, ReceiptAPI, SignedTransactionAPI, StateAPI
 from eth.chains.base import MiningChain
-from eth.estimators.gas import binary_gas_search_1000_tolerance
-from eth.exceptions import HeaderNotFound, Revert, VMError
+from eth.db.chain import ChainDB
+from eth.exceptions import HeaderNotFound
 from eth.typing import AccountState, HeaderParams
 from eth.vm.chain_context import ChainContext
 from eth.vm.forks.cancun import CancunVM
-from eth.vm.spoof import SpoofTransaction
 from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
@@ -35,14 +33,13 @@ from ledger import formats, rpc
 from ledger.db import CHAIN_FILE, BlockRows, Storage
 from ledger.errors import (
     ChainNotFound,
-    ExecutionReverted,
-    InvalidParams,
     LedgerError,
     RPCError,
     SenderNotPermitted,
     TransactionRejected,
     Unauthorized,
 )
+from ledger.execution import DEFAULT_CALL_LIMITS, CallLimits, CallRunner
 from ledger.messages import BlockId, CallMessage, MinedTransaction
 from ledger.pool import PendingTransaction, TransactionPool
 
@@ -54,24 +51,6 @@ BLOCK_GAS_LIMIT = 60_000_000
 OPERATOR_BALANCE = 10**30
 MAX_BLOCK_TRANSACTIONS = 2_000
 BLOB_TRANSACTION_TYPE = 3
-ERROR_SELECTOR = bytes.fromhex("08c379a0")
-
-
-def reverted(revert_data: bytes) -> ExecutionReverted:
-    """The JSON-RPC error for a reverted call, with its reason decoded when it has one."""
-    reason = decode_revert(revert_data)
-    message = f"execution reverted: {reason}" if reason else "execution reverted"
-    return ExecutionReverted(message, data="0x" + revert_data.hex())
-
-
-def decode_revert(revert_data: bytes) -> str:
-    """The string of an `Error(string)` revert, or '' for any other revert data."""
-    if not revert_data.startswith(ERROR_SELECTOR):
-        return ""
-    try:
-        return eth_abi.decode(["string"], revert_data[4:])[0]
-    except Exception:
-        return ""
 
 
 def chain_class(chain_id: int) -> type[MiningChain]:
@@ -94,6 +73,7 @@ class EmbeddedNode(Closing):
         *,
         block_period: float = DEFAULT_BLOCK_PERIOD,
         max_block_transactions: int = MAX_BLOCK_TRANSACTIONS,
+        call_limits: CallLimits = DEFAULT_CALL_LIMITS,
     ) -> None:
         chain_id = storage.meta("chain_id")
         operator = storage.meta("operator")
@@ -118,6 +98,8 @@ class EmbeddedNode(Closing):
         self._closed = False
         self._head = self.chain.get_canonical_head()
         self._head_state: StateAPI | None = None
+        self._committed = ChainDB(storage.committed)
+        self.calls = CallRunner(self._committed, self._context, call_limits)
         self.pool = TransactionPool(
             max_count=max_block_transactions, gas_budget=self._head.gas_limit // 2
         )
@@ -132,6 +114,7 @@ class EmbeddedNode(Closing):
         operator_address: str,
         chain_id: int = DEFAULT_CHAIN_ID,
         block_period: float = DEFAULT_BLOCK_PERIOD,
+        call_limits: CallLimits = DEFAULT_CALL_LIMITS,
     ) -> tuple[EmbeddedNode, str]:
         """Create a new chain in `data_dir`; returns the node and its admin token (shown once)."""
         data_dir = Path(data_dir)
@@ -163,15 +146,21 @@ class EmbeddedNode(Closing):
                 "admin_token_sha256": _token_digest(token),
             }
         )
-        return cls(storage, block_period=block_period), token
+        return cls(storage, block_period=block_period, call_limits=call_limits), token
 
     @classmethod
-    def open(cls, data_dir: Path, *, block_period: float = DEFAULT_BLOCK_PERIOD) -> EmbeddedNode:
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        block_period: float = DEFAULT_BLOCK_PERIOD,
+        call_limits: CallLimits = DEFAULT_CALL_LIMITS,
+    ) -> EmbeddedNode:
         """Open the chain in `data_dir` at its stored head (nothing is replayed)."""
         path = Path(data_dir) / CHAIN_FILE
         if not path.exists():
             raise ChainNotFound(f"no chain in {data_dir}")
-        return cls(Storage(path), block_period=block_period)
+        return cls(Storage(path), block_period=block_period, call_limits=call_limits)
 
     def start(self) -> None:
         """Start the sealer thread."""
@@ -204,13 +193,16 @@ class EmbeddedNode(Closing):
         return rpc.dispatch(self, method, list(params), admin_token)
 
     def handle(self, body: bytes, *, admin_token: str | None = None) -> bytes:
-        """Answer a raw JSON-RPC 2.0 body (single or batch); b'' when only notifications."""
-        return rpc.handle(self, body, admin_token)
+        """Answer a raw JSON-RPC 2.0 body (single or batch); b'' when only notifications.
+
+        The body's calls and estimates share one time limit."""
+        with self.calls.shared_budget():
+            return rpc.handle(self, body, admin_token)
 
     def check_admin(self, token: str | None) -> None:
         """Raise `Unauthorized` unless `token` is this node's admin token."""
         if token is None or not hmac.compare_digest(_token_digest(token), self._admin_digest):
-            raise Unauthorized("admin token required")
+            raise Unauthorized("admin token required (from a loopback client)")
 
     # -- permissioning -----------------------------------------------------------------------
 
@@ -244,24 +236,23 @@ class EmbeddedNode(Closing):
         return self._head
 
     def header(self, block_id: BlockId) -> BlockHeaderAPI | None:
-        """The canonical header for a number, hash or tag, or None if there is none."""
-        with self._lock:
-            if isinstance(block_id, str):
-                return (
-                    self.chain.get_canonical_block_header_by_number(BlockNumber(0))
-                    if (block_id == "earliest")
-                    else self._head
-                )
-            try:
-                if isinstance(block_id, bytes):
-                    header = self.chain.get_block_header_by_hash(block_id)
-                    canonical = self.chain.get_canonical_block_hash(header.block_number)
-                    return header if canonical == header.hash else None
-                if block_id > self._head.block_number:
-                    return None
-                return self.chain.get_canonical_block_header_by_number(block_id)
-            except HeaderNotFound:
+        """The canonical header for a number, hash or tag, or None if there is none (read from
+        the committed chain, without the node's lock)."""
+        head = self._head
+        if isinstance(block_id, str):
+            if block_id == "earliest":
+                return self._committed.get_canonical_block_header_by_number(BlockNumber(0))
+            return head
+        try:
+            if isinstance(block_id, bytes):
+                header = self._committed.get_block_header_by_hash(block_id)
+                canonical = self._committed.get_canonical_block_hash(header.block_number)
+                return header if canonical == header.hash else None
+            if block_id > head.block_number:
                 return None
+            return self._committed.get_canonical_block_header_by_number(block_id)
+        except HeaderNotFound:
+            return None
 
     def existing_header(self, block_id: BlockId) -> BlockHeaderAPI:
         """Like `header`, but a missing block is an RPC error (as geth: "header not found")."""
@@ -321,44 +312,13 @@ class EmbeddedNode(Closing):
             return formats.base_fee(self._next_header(self._head.timestamp + 1))
 
     def call(self, message: CallMessage, block_id: BlockId) -> bytes:
-        """Execute a message on top of a block without changing anything; returns its output."""
-        with self._lock:
-            header = self.existing_header(block_id)
-            transaction = self._spoof(message, header)
-            try:
-                return self.chain.get_transaction_result(transaction, header)
-            except Revert as error:
-                raise reverted(_revert_data(error)) from None
-            except VMError as error:
-                raise RPCError(_vm_error_message(error), code=-32000) from None
+        """Execute a message on top of a block without changing anything; returns its output
+        (off the node's lock, within the call limits)."""
+        return self.calls.call(message, self.existing_header(block_id))
 
     def estimate_gas(self, message: CallMessage, block_id: BlockId) -> int:
-        """The gas a message needs (within 1000 gas), on top of a block."""
-        with self._lock:
-            header = self.existing_header(block_id)
-            transaction = self._spoof(message, header)
-            try:
-                with self.chain.get_vm(header).in_costless_state() as state:
-                    return binary_gas_search_1000_tolerance(state, transaction)
-            except Revert as error:
-                raise reverted(_revert_data(error)) from None
-            except VMError as error:
-                raise RPCError(_vm_error_message(error), code=-32000) from None
-
-    def _spoof(self, message: CallMessage, header: BlockHeaderAPI) -> SignedTransactionAPI:
-        """The message as a transaction from its sender (a proxy that py-evm runs as signed)."""
-        gas = header.gas_limit if message.gas is None else message.gas
-        if gas > header.gas_limit:
-            raise InvalidParams(f"gas: above the block gas limit {header.gas_limit}")
-        unsigned = self.vm_class.create_unsigned_transaction(
-            nonce=self.state(header).get_nonce(message.sender),
-            gas_price=0,
-            gas=gas,
-            to=message.to,
-            value=message.value,
-            data=message.data,
-        )
-        return cast(SignedTransactionAPI, SpoofTransaction(unsigned, from_=message.sender))
+        """The gas a message needs (within 1000 gas), on top of a block, up to the gas cap."""
+        return self.calls.estimate_gas(message, self.existing_header(block_id))
 
     def mined_transaction(self, tx_hash: bytes) -> MinedTransaction | None:
         """A transaction in a sealed block, with its receipt; None if none."""
@@ -580,13 +540,3 @@ def _block_rows(
             log_index += 1
     return rows
 
-
-def _revert_data(error: Revert) -> bytes:
-    data = error.args[0] if error.args else b""
-    return data if isinstance(data, bytes) else b""
-
-
-def _vm_error_message(error: VMError) -> str:
-    detail = str(error.args[0]) if error.args else ""
-    name = type(error).__name__
-    return f"{name}: {detail}" if detail else name

@@ -1,7 +1,9 @@
-"""JSON-RPC over HTTP POST for the embedded node (stdlib threading server, 127.0.0.1 only)."""
+"""JSON-RPC over HTTP POST for the embedded node (stdlib threading server, on 127.0.0.1 unless
+told otherwise; the admin methods answer loopback clients only, whatever the interface)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 from http import HTTPStatus
@@ -95,6 +97,9 @@ class RPCRequestHandler(SlowClientGuard):
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "use POST")
 
     def _admin_token(self) -> str | None:
+        """The bearer token, taken from a loopback client only: remote ones never administer."""
+        if not ipaddress.ip_address(self.client_address[0]).is_loopback:
+            return None
         header = self.headers.get("Authorization", "")
         return header[len(BEARER) :].strip() if header.startswith(BEARER) else None
 

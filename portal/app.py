@@ -50,7 +50,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     applications.register(api, app)
     audit.register(api, app)
     i18n.init_app(app)
-    pages.init_app(app, runtime)
+    pages.init_app(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     return app
 

@@ -35,6 +35,5 @@ def check_csrf() -> None:
 
 def init_app(app: Flask) -> None:
     """Check every form submission and offer `csrf_token()` to templates."""
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.before_request(check_csrf)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -86,13 +86,17 @@ def init_app(app: Flask, api: Api) -> None:
 def refusal(error: OurError) -> ResponseReturnValue:
     """Any of our errors as HTTP, with the status it carries: a JSON body with its field errors
     under /api/, else the error page; 401 asks for a bearer token, 503 is an outage, and other
-    server errors are logged and answered as unexpected."""
+    server errors are logged and answered as unexpected; one that says when to retry
+    (`retry_after`, seconds) answers `Retry-After`."""
     status = error.status
     if status == 503:
         return outage(error)
     if status == 500:
         return unexpected_error(error)
     headers = {"WWW-Authenticate": BEARER_CHALLENGE} if status == 401 else {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     if request.path.startswith("/api/"):
         response = error_body(status, error.message, getattr(error, "errors", None))
         response.headers.update(headers)

@@ -78,6 +78,9 @@ REASONS: Mapping[Code, LazyString] = {
     Code.DUPLICATE_MEMBER: _l(
         "The file names the same field twice, so it could be read in two ways."
     ),
+    Code.UNSAFE_NUMBER: _l(
+        "The file holds a number too large to be read exactly, so it could be read in two ways."
+    ),
     Code.TOO_DEEP: _l("The file is nested too deeply to be a credential."),
     Code.NOT_AN_OBJECT: _l("The file holds JSON, but not a credential."),
     Code.UNKNOWN_CONTEXT: _l("The credential uses a vocabulary the credit bank does not know."),
@@ -94,6 +97,28 @@ REASONS: Mapping[Code, LazyString] = {
     Code.SIGNATURE_INVALID: _l(
         "The signature does not match the content: the credential was changed after it was "
         "issued, or it is forged."
+    ),
+    Code.JSONLD_UNSUPPORTED: _l(
+        "The credential is written in a linked-data form the bank does not read, so its "
+        "signature cannot be checked against it."
+    ),
+    Code.JSONLD_AMBIGUOUS: _l(
+        "The credential says the same thing twice in different ways, so it could be read in two "
+        "ways."
+    ),
+    Code.JSONLD_UNDEFINED: _l(
+        "The credential holds a field its vocabulary does not define, which the signature would "
+        "not cover."
+    ),
+    Code.JSONLD_INVALID_IRI: _l(
+        "The credential holds an identifier that is not a complete web address or identifier."
+    ),
+    Code.JSONLD_NOT_COMPACTED: _l(
+        "A field of the credential is written in an unusual form, so the file could say "
+        "something other than what was signed."
+    ),
+    Code.JSONLD_INVALID: _l(
+        "The credential's data is not valid linked data, so its signature cannot be checked."
     ),
     Code.KEY_NOT_REGISTERED: _l(
         "The signing key was never registered by the issuer with the credit bank."

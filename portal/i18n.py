@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
+from portal.security import set_cookie
+
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 DEFAULT_LANGUAGE = "en"
 COOKIE = "lang"
@@ -40,9 +42,7 @@ def remember_language(response: Response) -> Response:
     """Keep a language chosen with `?lang=` in a cookie for the next pages."""
     choice = request.args.get("lang")
     if choice in LANGUAGES and request.cookies.get(COOKIE) != choice:
-        response.set_cookie(
-            COOKIE, choice, max_age=COOKIE_MAX_AGE, samesite="Lax", secure=request.is_secure
-        )
+        set_cookie(response, COOKIE, choice, max_age=COOKIE_MAX_AGE)
     return response
 
 

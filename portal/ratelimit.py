@@ -34,7 +34,7 @@ class RateLimiter:
     """Counts requests per (scope, client) in windows of `period` seconds, in a shared file."""
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         size = SLOTS * SLOT.size
         if os.fstat(self._fd).st_size < size:

@@ -1,14 +1,17 @@
-"""Security headers on every response, and JSON bodies refused before they can nest too deeply."""
+"""Security headers on every response, `no-store` on everything private, the cookie flags, the
+one check of where to return after signing in, and JSON bodies refused before they nest too deeply.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request, session
 from flask_smorest import abort
 
 from infra.http import too_deep
 from infra.settings import Settings
+from portal import sessions
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -29,6 +32,16 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+NO_STORE = "no-store"
+SHARED_ENDPOINTS = frozenset({
+    "static", "healthz", "api-docs.openapi_json", "issuer_dids.DidDocument",
+})
+PUBLIC_ENDPOINTS = frozenset({
+    "pages.home", "pages.verify_form", "pages.verify_submit", "pages.result",
+    "pages.shared_credential", "pages.shared_download", "verify.Verify",
+})
+MAX_NEXT_LENGTH = 2048
+NEXT_DECODINGS = 3
 
 
 def response_headers(public_url: str) -> dict[str, str]:
@@ -38,9 +51,50 @@ def response_headers(public_url: str) -> dict[str, str]:
     return dict(HEADERS)
 
 
+def safe_next(value: object) -> str | None:
+    """`value` if it is a path on this site to return to after signing in, else None: no other
+    site, scheme, backslash, whitespace, control character or dot segment, however encoded."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_NEXT_LENGTH or not value.isascii():
+        return None
+    layer = value
+    for _ in range(NEXT_DECODINGS):
+        if not _local_path(layer):
+            return None
+        decoded = unquote(layer)
+        if decoded == layer:
+            return value
+        layer = decoded
+    return None
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
+    """Set a cookie with the session cookie's flags: HttpOnly, SameSite=Lax, Secure under https."""
+    config = current_app.config
+    response.set_cookie(name, value, max_age=max_age,
+                        httponly=config["SESSION_COOKIE_HTTPONLY"],
+                        samesite=config["SESSION_COOKIE_SAMESITE"],
+                        secure=config["SESSION_COOKIE_SECURE"])
+
+
+def private() -> bool:
+    """Whether this request's answer is someone's own (a signed-in page, an API answer, a download
+    of theirs), so no cache may keep it; a public page is too when its visitor is signed in."""
+    if request.endpoint in SHARED_ENDPOINTS:
+        return False
+    if request.endpoint not in PUBLIC_ENDPOINTS or "Authorization" in request.headers:
+        return True
+    return sessions.COOKIE_KEY in session
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    """Add the security headers to every response and refuse over-nested JSON bodies (400)."""
+    """Add the security headers to every response, `no-store` to private ones, set the session
+    cookie's flags, and refuse over-nested JSON bodies (400)."""
     headers = response_headers(settings.public_url)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=urlsplit(settings.public_url).scheme == "https",
+    )
 
     @app.before_request
     def refuse_deep_json() -> None:
@@ -52,4 +106,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     def add_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if private():
+            response.headers["Cache-Control"] = NO_STORE
         return response
+
+
+def _local_path(text: str) -> bool:
+    """Whether `text` is an absolute path with no authority, backslash, space or control
+    character, and no `.` or `..` segment."""
+    if not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return False
+    if any(character.isspace() or not character.isprintable() for character in text):
+        return False
+    segments = urlsplit(text).path.split("/")
+    return not {".", ".."} & set(segments)

@@ -3,8 +3,8 @@
 The browser holds only a random session token inside Flask's signed cookie; the row in
 `web_sessions` (keyed by the token's SHA-256) says who is signed in, as what, and until when, so
 signing out or expiry ends the session on the server. Signing in clears the cookie session, which
-also rotates the CSRF token of `portal.csrf`. Failed sign-ins are counted per role and user name:
-after `MAX_FAILURES` in a row the name is locked for `LOCK_SECONDS`.
+also rotates the CSRF token of `portal.csrf`. Failed sign-ins are counted by the bank, the same
+for every way of signing in (`portal.sign_in`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,15 +30,12 @@ from flask import (
 from sqlalchemy import Engine, delete, insert, select, update
 from werkzeug.wrappers import Response as BaseResponse
 
-from infra.settings import Settings
 from portal.runtime import runtime
-from portal.tables import ROLES, sign_in_failures, web_sessions
+from portal.tables import ROLES, web_sessions
 
 IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 12 * 3600
 TOUCH_SECONDS = 60
-MAX_FAILURES = 5
-LOCK_SECONDS = 15 * 60
 COOKIE_KEY = "web_session"
 
 
@@ -134,55 +130,21 @@ def guard_blueprint(blueprint: Blueprint, role: str, *, sign_in_endpoint: str) -
     blueprint.before_request(lambda: refusal(role, sign_in_endpoint=sign_in_endpoint))
 
 
-def lock_seconds_left(engine: Engine, role: str, username: str) -> float:
-    """How long sign-in stays locked for this role and user name (0 when it is not)."""
-    with engine.connect() as connection:
-        locked_until = connection.execute(select(sign_in_failures.c.locked_until).where(
-            sign_in_failures.c.key_sha256 == _failure_key(role, username))).scalar_one_or_none()
-    return max(0.0, (locked_until or 0.0) - time.time())
-
-
-def record_failure(engine: Engine, role: str, username: str) -> None:
-    """Count a failed sign-in; the name locks after MAX_FAILURES in a row."""
-    key = _failure_key(role, username)
-    now = time.time()
+def end_sessions_of(engine: Engine, role: str, username: str) -> None:
+    """End every web session of someone (their password was withdrawn)."""
     with engine.begin() as connection:
-        failures = connection.execute(select(sign_in_failures.c.failures).where(
-            sign_in_failures.c.key_sha256 == key)).scalar_one_or_none()
-        if failures is None:
-            connection.execute(insert(sign_in_failures).values(
-                key_sha256=key, failures=1, locked_until=0.0, last_failure=now))
-            return
-        failures += 1
-        locked_until = now + LOCK_SECONDS if failures >= MAX_FAILURES else 0.0
-        connection.execute(update(sign_in_failures).where(sign_in_failures.c.key_sha256 == key)
-                           .values(failures=0 if locked_until else failures,
-                                   locked_until=locked_until, last_failure=now))
+        connection.execute(delete(web_sessions).where(
+            web_sessions.c.role == role, web_sessions.c.username == username))
 
 
-def clear_failures(engine: Engine, role: str, username: str) -> None:
-    """Forget the failed sign-ins of a name after a successful one."""
-    with engine.begin() as connection:
-        connection.execute(delete(sign_in_failures).where(
-            sign_in_failures.c.key_sha256 == _failure_key(role, username)))
-
-
-def init_app(app: Flask, settings: Settings) -> None:
-    """Cookie flags for sessions and `signed_in()` for templates."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    https = urlsplit(settings.public_url).scheme == "https"
-    app.config.setdefault("SESSION_COOKIE_SECURE", https)
+def init_app(app: Flask) -> None:
+    """`signed_in()` for templates (`portal.security` sets the cookie's flags)."""
     app.jinja_env.globals["signed_in"] = lambda: current(runtime().engine)
 
 
 def _of(row: Any) -> WebSession:
     return WebSession(role=row["role"], subject=row["subject"], label=row["label"],
                       username=row["username"], expires_at=row["expires_at"])
-
-
-def _failure_key(role: str, username: str) -> str:
-    return _sha256(f"{role}\n{username.strip().lower()}")
 
 
 def _sha256(text: str) -> str:

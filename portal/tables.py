@@ -1,5 +1,5 @@
-"""The portal's own SQL tables: web sessions, sign-in failures and city sign-on links (Core, on
-the shared metadata); times are unix seconds."""
+"""The portal's own SQL tables: web sessions and city sign-on links (Core, on the shared
+metadata); times are unix seconds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Float,
-    Integer,
     String,
     Table,
 )
@@ -28,15 +27,6 @@ web_sessions = Table(
     Column("last_seen", Float, nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
     CheckConstraint(f"role IN {ROLES!r}", name="web_session_role"),
-)
-
-sign_in_failures = Table(
-    "sign_in_failures",
-    metadata,
-    Column("key_sha256", String(64), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    Column("locked_until", Float, nullable=False),
-    Column("last_failure", Float, nullable=False),
 )
 
 oidc_links = Table(

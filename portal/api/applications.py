@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 
 from bank.applications import (
     appeal,
@@ -20,6 +20,7 @@ from bank.applications import (
     review_flag,
     second_review,
 )
+from portal.api import Blueprint
 from portal.api.auth import (
     BEARER,
     INSTITUTION,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
 from infra.audit import DEFAULT_LIMIT, MAX_LIMIT, client_address, entries
+from portal.api import Blueprint
 from portal.api.auth import BEARER, OPERATOR, Principal, requires
 from portal.runtime import runtime
 

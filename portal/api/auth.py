@@ -39,13 +39,18 @@ class Principal:
     record: dict
 
 
-def caller(*roles: str) -> Principal:
-    """The authenticated caller, if its role is one of `roles`; else 401 or 403."""
+def bearer_token() -> str:
+    """The bearer token of this request; `Unauthenticated` without one."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send a token as 'Authorization: Bearer <token>'")
-    found = _principal(runtime().engine, token)
+    return token
+
+
+def caller(*roles: str) -> Principal:
+    """The authenticated caller, if its role is one of `roles`; else 401 or 403."""
+    found = _principal(runtime().engine, bearer_token())
     if found is None:
         raise Unauthenticated("the token is not valid (or has expired)")
     if found.role not in roles:

@@ -59,10 +59,43 @@ class BulkOpenSchema(Schema):
 
 
 class OpenedSchema(Schema):
-    """One account of a bulk opening (an activation code only for a new account)."""
+    """One account opened or found, with the activation code to hand its learner (an
+    institution's unlocks what it issued; the centre's lets the learner set a password)."""
 
     did = fields.String(required=True)
-    activation_code = fields.String(allow_none=True)
+    activation_code = fields.String(required=True)
+
+
+class ActivationCodeSchema(Schema):
+    """An activation code an institution gave the learner."""
+
+    activation_code = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class IdentityCheckSchema(Schema):
+    """The national id an operator checked on the learner's identity papers, in person."""
+
+    national_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class ProofSchema(Schema):
+    """One proof of who the learner is."""
+
+    method = fields.String(required=True,
+                           metadata={"enum": ["activation", "city", "in_person"]})
+    institution = fields.String(allow_none=True, metadata={
+        "description": "The institution whose activation code it was."})
+    proved_at = fields.String(required=True)
+
+
+class IdentitySchema(Schema):
+    """What the learner proved, and so what their record shows: everything issued to them with
+    a real-name proof (city sign-on, or in person at the centre), else only what the institutions
+    whose codes they entered issued (and what they deposited)."""
+
+    real_name = fields.Boolean(required=True)
+    institutions = fields.List(fields.String(), required=True)
+    proofs = fields.List(fields.Nested(ProofSchema), required=True)
 
 
 class BulkOpenedSchema(Schema):
@@ -105,6 +138,7 @@ class RecordSchema(Schema):
     """A learner's account, a page of their record, deposits and chosen programme."""
 
     account = fields.Nested(AccountSchema, required=True)
+    identity = fields.Nested(IdentitySchema, required=True)
     credentials = fields.List(fields.Nested(CredentialSummarySchema), required=True)
     next = fields.String(allow_none=True, required=True,
                          metadata={"description": "Pass as `after` for the next page; null on "

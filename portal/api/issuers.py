@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +37,7 @@ from issuers.schemas import (
     reason_code,
 )
 from issuers.tables import idempotency
+from portal.api import Blueprint, read_json
 from portal.api.auth import BEARER, INSTITUTION, Principal, requires
 from portal.errors import error_body
 from portal.runtime import runtime
@@ -366,7 +367,10 @@ def _revoke(
 
 
 def _json_body() -> Any:
-    data = request.get_json(silent=True)
+    try:
+        data = read_json(request.get_data(cache=True)) if request.is_json else None
+    except ValueError:
+        data = None
     if data is None:
         raise InvalidInput("send a JSON body", {"json": ["the body is not JSON"]})
     return data

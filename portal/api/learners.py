@@ -5,25 +5,30 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import ValidationError
 
-from bank.accounts import learner_json, national_ids_from_file
+from bank.accounts import learner_json, national_ids_from_file, revoke_token
 from bank.applications import choose_target, progress, target_of
+from bank.attempts import learner_account
 from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
+from bank.identity import identity_json
 from bank.records import record_page
 from bank.transcripts import request_transcript, transcript_json
 from infra.errors import InvalidInput, NotFound
+from portal.api import Blueprint
 from portal.api.auth import (
     BEARER,
     INSTITUTION,
     LEARNER,
     OPERATOR,
     Principal,
+    bearer_token,
     requires,
 )
 from portal.api.bank_schemas import (
     AccountSchema,
+    ActivationCodeSchema,
     BulkOpenedSchema,
     BulkOpenSchema,
     DepositListSchema,
@@ -31,8 +36,11 @@ from portal.api.bank_schemas import (
     DepositQuerySchema,
     DepositReviewSchema,
     DepositSchema,
+    IdentityCheckSchema,
+    IdentitySchema,
     LogInSchema,
     OpenAccountSchema,
+    OpenedSchema,
     ProgressSchema,
     RecordPageArgsSchema,
     RecordSchema,
@@ -44,6 +52,8 @@ from portal.api.bank_schemas import (
 from portal.api.verify import record_context
 from portal.ratelimit import limited
 from portal.runtime import runtime
+from portal.sessions import end_sessions_of
+from portal.sign_in import guarded
 
 ACCOUNT_LIMIT = (30, 60)
 
@@ -66,7 +76,9 @@ class Learners(MethodView):
     @blp.response(201, AccountSchema)
     def post(self, body: dict) -> dict:
         """Open your account with your national id and a password (or activate the account an
-        institution opened, with its activation code)."""
+        institution or the city centre opened, with the activation code it gave you). A national
+        id alone proves nothing: your record shows what was issued to you once you prove who you
+        are (see `GET /learners/me`)."""
         return runtime().accounts.open(body["national_id"], body["password"],
                                 display_name=body["display_name"],
                                 activation_code=body["activation_code"])
@@ -74,14 +86,29 @@ class Learners(MethodView):
 
 @blp.route("/learners/token")
 class LearnerToken(MethodView):
-    """Learner log-in."""
+    """Learner log-in and log-out."""
 
     @limited("accounts")
     @blp.arguments(LogInSchema)
     @blp.response(201, TokenSchema)
+    @blp.alt_response(429, description="Too many failed sign-ins of this account (by any way "
+                      "of signing in) or from this address: wait `Retry-After` seconds.")
     def post(self, body: dict) -> dict:
-        """A bearer token for 12 hours, for your national id and password."""
-        return runtime().accounts.log_in(body["national_id"], body["password"])
+        """A bearer token for 12 hours, for your national id and password. Failed sign-ins
+        count toward the account's back-off together with the web form's."""
+        accounts = runtime().accounts
+        did, _hash = accounts.identity(body["national_id"])
+        learner = guarded(learner_account(did), lambda: accounts.authenticate(
+            body["national_id"], body["password"]))
+        return accounts.new_token(learner)
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(204)
+    def delete(self, principal: Principal) -> None:
+        """Log out: the token you send stops working (signing out of the web ends all of
+        them)."""
+        revoke_token(runtime().engine, bearer_token())
 
 
 @blp.route("/learners/bulk")
@@ -95,8 +122,9 @@ class BulkAccounts(MethodView):
             "file": {"type": "string", "format": "binary"}}}}}})
     @blp.response(201, BulkOpenedSchema)
     def post(self, principal: Principal) -> dict:
-        """Open accounts for your learners (JSON, or a CSV file with a national_id column);
-        each new account gets an activation code to hand to its learner."""
+        """Open accounts for learners you issued credentials to (JSON, or a CSV file with a
+        national_id column); each account gets an activation code to hand to its learner, which
+        shows them what you issued. A national id you issued nothing to is refused."""
         if "file" in request.files:
             upload = request.files["file"]
             national_ids = national_ids_from_file(upload.read(), upload.filename or "")
@@ -120,7 +148,9 @@ class Me(MethodView):
     @blp.arguments(RecordPageArgsSchema, location="query")
     @blp.response(200, RecordSchema)
     def get(self, args: dict, principal: Principal) -> dict:
-        """Your account, a page of your record (oldest first), your deposits and programme."""
+        """Your account, what you proved of who you are, a page of your record (oldest first),
+        your deposits and programme. Until you prove who you are, the record lists only what you
+        deposited and what the institutions whose activation codes you entered issued."""
         learner = principal.record
         engine = runtime().engine
         try:
@@ -130,11 +160,46 @@ class Me(MethodView):
         page = record_page(engine, learner, limit=args["limit"], after=args["after"])
         return {
             "account": learner_json(learner),
+            "identity": identity_json(engine, learner["id"]),
             "credentials": page.credentials,
             "next": page.next,
             "deposits": deposits_of(engine, learner_id=learner["id"]),
             "target": target,
         }
+
+
+@blp.route("/learners/me/activation-codes")
+class ActivationCodes(MethodView):
+    """Activation codes institutions gave you."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ActivationCodeSchema)
+    @blp.response(200, IdentitySchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Enter an institution's activation code: your record shows what it issued to you."""
+        opened = runtime()
+        opened.accounts.redeem(principal.record, body["activation_code"])
+        return identity_json(opened.engine, principal.id)
+
+
+@blp.route("/learners/identity-checks")
+class IdentityChecks(MethodView):
+    """Checks of a learner's identity papers, in person at the city centre."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(IdentityCheckSchema)
+    @blp.response(201, OpenedSchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Record that you checked the learner's papers in person: their account (opened if
+        needed) shows everything issued to them; its password and sessions end, and the code
+        returned lets them set a new one. Recorded in the audit log."""
+        opened = runtime()
+        checked = opened.accounts.check_in_person(body["national_id"], operator=principal.id,
+                                                  actor=f"operator:{principal.id}")
+        end_sessions_of(opened.engine, LEARNER, checked.did)
+        return checked.to_json()
 
 
 @blp.route("/learners/me/target")

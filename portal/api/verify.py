@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
+from portal.api import Blueprint
 from portal.ratelimit import limited
 from portal.runtime import runtime
 from verify import Context, verify_credential

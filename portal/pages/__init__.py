@@ -8,14 +8,13 @@ from portal import csrf, sessions
 from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
 from portal.pages import citizen, institutions, operator, staff_sign_in
 from portal.pages.views import bp
-from portal.runtime import Runtime
 
 
-def init_app(app: Flask, runtime: Runtime) -> None:
+def init_app(app: Flask) -> None:
     """Register the pages and CSRF protection."""
     app.config.setdefault("RESULT_LINK_DAYS", 30)
     csrf.init_app(app)
-    sessions.init_app(app, runtime.settings)
+    sessions.init_app(app)
     app.jinja_env.globals.update(
         SYMBOLS=SYMBOLS, VERDICTS=VERDICTS, VERDICT_EXPLANATIONS=VERDICT_EXPLANATIONS
     )

@@ -29,6 +29,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from bank.accounts import revoke_tokens
 from bank.applications import (
     appeal,
     application_json,
@@ -40,7 +41,10 @@ from bank.applications import (
     progress,
     target_of,
 )
+from bank.attempts import learner_account
 from bank.deposits import deposit, deposits_of
+from bank.errors import TooManyAttempts
+from bank.identity import identity_json
 from bank.pdf import Sheet, cjk_font, credential_pdf
 from bank.records import (
     Held,
@@ -51,7 +55,14 @@ from bank.records import (
 )
 from bank.sharing import OwnLink, link_of, links_of, share, shared, withdraw
 from bank.transcripts import request_transcript, transcript_json, transcripts_of
-from infra.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from infra.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    Unauthenticated,
+)
 from infra.times import parse_iso
 from portal import oidc, sessions
 from portal.api.verify import record_context
@@ -69,6 +80,8 @@ from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
 from portal.ratelimit import limited
 from portal.runtime import runtime
+from portal.security import safe_next
+from portal.sign_in import guarded, wait_message
 from rules.codes import Code as RuleCode
 from verify.codes import Code
 from verify.fragments import Status
@@ -76,7 +89,6 @@ from verify.fragments import Status
 bp = Blueprint("citizen", __name__)
 
 ROLE = "learner"
-ADDRESS_SCOPE = "learner-address"
 SHARE_DAYS = (7, 30, 90, 365)
 PDF_SHARE_DAYS = 365
 OIDC_KEY = "oidc_pending"
@@ -122,8 +134,9 @@ def sign_up() -> BaseResponse | tuple[str, int] | str:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limited("accounts")
-def sign_in() -> BaseResponse | tuple[str, int] | str:
-    """Sign in with national id and password; repeated failures lock the account and address."""
+def sign_in() -> BaseResponse | tuple[str, int, dict[str, str]] | str:
+    """Sign in with national id and password; repeated failures make the account (and the
+    address) wait longer each time."""
     sso = _provider() is not None
     if request.method == "GET":
         return render_template("learner/sign_in.html", errors={}, sso=sso, next=_next())
@@ -133,8 +146,12 @@ def sign_in() -> BaseResponse | tuple[str, int] | str:
 
 @bp.post("/sign-out")
 def sign_out() -> BaseResponse:
-    """End the session on the server and go home."""
-    sessions.sign_out(runtime().engine)
+    """End the session on the server, and the learner's API tokens with it; go home."""
+    engine = runtime().engine
+    signed_in = sessions.current(engine)
+    if signed_in is not None and signed_in.role == ROLE:
+        revoke_tokens(engine, signed_in.subject)
+    sessions.sign_out(engine)
     return redirect(url_for("pages.home"), 303)
 
 
@@ -168,10 +185,12 @@ def city_callback() -> BaseResponse | tuple[str, int]:
         learner = _city_learner(provider, claims)
     except SignOnFailed:
         return _city_failed()
+    except Forbidden:
+        return render_template("learner/city_mismatch.html"), 403
     if learner is None:
         return render_template("learner/city_unlinked.html"), 403
     _open_session(learner)
-    return redirect(_safe_next(kept.get("next")) or url_for("citizen.dashboard"), 303)
+    return redirect(safe_next(kept.get("next")) or url_for("citizen.dashboard"), 303)
 
 
 # -- the record ---------------------------------------------------------------------------------
@@ -192,7 +211,22 @@ def dashboard() -> str:
     names = {row["issuer"]: row["issuer_name"] for row in rows}
     return render_template("learner/dashboard.html", learner=learner, rows=rows,
                            overview=record_overview(valid), names=names, KINDS=KINDS,
-                           set_aside=len(held) - len(valid))
+                           set_aside=len(held) - len(valid), **_identity_values(learner))
+
+
+@bp.post("/me/activation-code")
+@signed_in_learner
+def redeem_code() -> BaseResponse | tuple[str, int]:
+    """Enter an institution's activation code: the record shows what that institution issued."""
+    learner = _learner()
+    try:
+        runtime().accounts.redeem(learner, request.form.get("activation_code", ""))
+    except InvalidInput as error:
+        values = {**_identity_values(learner),
+                  "code_error": _("This is not an activation code for your account.")}
+        return render_template("learner/identity.html", learner=learner,
+                               **values), error.status
+    return redirect(url_for("citizen.dashboard"), 303)
 
 
 @bp.get("/me/credentials/<ref>")
@@ -459,36 +493,39 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _start_session(national_id: str, password: str) -> BaseResponse | tuple[str, int]:
-    """Check national id and password under the lockout rules; sign in or say why not."""
-    engine = runtime().engine
+def _start_session(national_id: str,
+                   password: str) -> BaseResponse | tuple[str, int, dict[str, str]]:
+    """Check national id and password under the bank's back-off; sign in or say why not."""
     accounts = runtime().accounts
     try:
-        did, _hash = accounts.identity(national_id)
+        account = learner_account(accounts.identity(national_id)[0])
     except InvalidInput:
-        did = ""
-    keys = ((ROLE, did), (ADDRESS_SCOPE, request.remote_addr or "-"))
-    locked = max(sessions.lock_seconds_left(engine, scope, key) for scope, key in keys if key)
-    if locked > 0:
-        message = _("Too many failed sign-ins. Try again in %(minutes)d minutes.",
-                    minutes=max(1, round(locked / 60)))
-        return _sign_in_page({"national_id": message}, 429)
+        account = learner_account(f"?{national_id.strip()[:64]}")
     try:
-        learner = accounts.authenticate(national_id, password)
-    except ServiceError:
-        for scope, key in keys:
-            if key:
-                sessions.record_failure(engine, scope, key)
+        learner = guarded(account, lambda: _authenticated(national_id, password))
+    except TooManyAttempts as error:
+        return _sign_in_page({"national_id": wait_message(error.retry_after)}, error.status,
+                             {"Retry-After": str(error.retry_after)})
+    except Unauthenticated as error:
         return _sign_in_page({"national_id": _("The national id or the password is wrong.")},
-                             401)
-    sessions.clear_failures(engine, ROLE, did)
+                             error.status)
     _open_session(learner)
-    return redirect(_safe_next(request.form.get("next")) or url_for("citizen.dashboard"), 303)
+    return redirect(safe_next(request.form.get("next")) or url_for("citizen.dashboard"), 303)
 
 
-def _sign_in_page(errors: dict[str, str], status: int) -> tuple[str, int]:
+def _authenticated(national_id: str, password: str) -> dict:
+    """The account of this national id and password; `Unauthenticated` otherwise (a malformed
+    national id too, so it answers as a wrong one does)."""
+    try:
+        return runtime().accounts.authenticate(national_id, password)
+    except InvalidInput:
+        raise Unauthenticated("the national id or the password is wrong") from None
+
+
+def _sign_in_page(errors: dict[str, str], status: int,
+                  headers: dict[str, str] | None = None) -> tuple[str, int, dict[str, str]]:
     return render_template("learner/sign_in.html", errors=errors, sso=_provider() is not None,
-                           next=_safe_next(request.form.get("next")) or ""), status
+                           next=safe_next(request.form.get("next")) or ""), status, headers or {}
 
 
 def _open_session(learner: dict) -> None:
@@ -498,26 +535,48 @@ def _open_session(learner: dict) -> None:
 
 
 def _city_learner(provider: oidc.Provider, claims: dict) -> dict | None:
-    """The learner a verified city identity signs in: linked, being linked, or by national id."""
+    """The learner a verified city identity signs in: linked, being linked (to the learner signed
+    in, or to the account of the national id the city vouches for). When the city vouches for the
+    account's national id, the account is proven in real name (`Forbidden` when it vouches for
+    another one than the signed-in learner's)."""
     engine = runtime().engine
     accounts = runtime().accounts
+    vouched = _vouched_did(provider, claims)
+    current = sessions.current(engine)
+    signed_in = accounts.by_did(current.username) if current and current.role == ROLE else None
     learner_id = oidc.linked_learner(engine, provider.issuer, claims["sub"])
     if learner_id is not None:
-        return accounts.by_id(learner_id)
-    current = sessions.current(engine)
-    learner = None
-    if current is not None and current.role == ROLE:
-        learner = accounts.by_did(current.username)
-    elif provider.national_id_claim and isinstance(claims.get(provider.national_id_claim), str):
-        try:
-            did, _hash = accounts.identity(claims[provider.national_id_claim])
-        except InvalidInput:
+        learner = accounts.by_id(learner_id)
+    else:
+        learner = signed_in or (accounts.by_did(vouched) if vouched else None)
+        if learner is None:
             return None
-        learner = accounts.by_did(did)
-    if learner is None:
-        return None
-    oidc.link(engine, provider.issuer, claims["sub"], learner["id"])
+        if vouched is not None and learner["did"] != vouched:
+            raise Forbidden("the city vouches for another national id than this account's")
+        oidc.link(engine, provider.issuer, claims["sub"], learner["id"])
+    if learner is not None and learner["did"] == vouched:
+        holds_password = signed_in is not None and signed_in["id"] == learner["id"]
+        if accounts.prove_by_city(learner["id"], provider.issuer, holds_password=holds_password):
+            sessions.end_sessions_of(engine, ROLE, learner["did"])
+            learner = accounts.by_id(learner["id"])
     return learner
+
+
+def _vouched_did(provider: oidc.Provider, claims: dict) -> str | None:
+    """The DID of the national id the city vouches for in its ID token, if it names one."""
+    national_id = claims.get(provider.national_id_claim) if provider.national_id_claim else None
+    if not isinstance(national_id, str):
+        return None
+    try:
+        return runtime().accounts.identity(national_id)[0]
+    except InvalidInput:
+        return None
+
+
+def _identity_values(learner: dict) -> dict:
+    """What a learner's pages show of who they proved to be, and how to prove it."""
+    return {"identity": identity_json(runtime().engine, learner["id"]),
+            "sso": _provider() is not None, "code_error": None}
 
 
 def _city_failed() -> tuple[str, int]:
@@ -672,14 +731,7 @@ def _iso_date(value: str | None) -> str:
 
 
 def _next() -> str:
-    return _safe_next(request.args.get("next")) or ""
-
-
-def _safe_next(value: str | None) -> str | None:
-    """A page of this portal to return to after signing in (never another site)."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return None
+    return safe_next(request.args.get("next")) or ""
 
 
 def _provider() -> oidc.Provider | None:

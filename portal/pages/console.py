@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -24,6 +25,7 @@ STAGE_LABELS = {"first": _l("First review"), "second": _l("Second review"),
                 "appeal": _l("Appeal decision")}
 REVIEW_VERDICTS = {"approve": _l("Approve"), "refuse": _l("Refuse")}
 APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l("Amended")}
+MAX_PAGE = 1_000_000
 
 
 def console_values() -> dict:
@@ -79,9 +81,15 @@ def excluded() -> list[dict]:
 
 
 def page_number() -> int:
-    """The `?page=` of a listing (1 when absent or not a positive number)."""
+    """The `?page=` of a listing (1 when absent); 400 unless it is a whole number from 1 to
+    MAX_PAGE."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_PAGE))
+    number = int(value) if digits else 0
+    if not 1 <= number <= MAX_PAGE:
+        abort(400, description=_("There is no such page of this list: pages are numbered 1, 2, "
+                                 "3 and so on."))
+    return number
 
 
 def when(value: str | None) -> str:

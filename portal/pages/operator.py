@@ -1,5 +1,6 @@
 """The operator console of the city credit bank centre: accredit, suspend and reinstate issuers,
-approve rule sets, the second review, appeals, flagged decisions and deposits, and statistics."""
+approve rule sets, the second review, appeals, flagged decisions and deposits, learners' identity
+checked in person, and statistics."""
 
 from __future__ import annotations
 
@@ -172,7 +173,7 @@ def approve() -> BaseResponse:
     rule_set_id = request.form.get("rule_set_id", "")
     version = request.form.get("version", "")
     try:
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()) or len(version) > 10:
             raise InvalidInput(_("Choose a published version."), {"version": [version]})
         rt = runtime()
         approve_rule_set(rt.engine, rt.chain, rule_set_id, int(version), actor=actor())
@@ -247,6 +248,28 @@ def review_deposit_page(deposit_id: str) -> BaseResponse:
     except ServiceError as error:
         return refused(error, "operator.deposits")
     return done(_("The deposit is reviewed."), "operator.deposits")
+
+
+@bp.get("/identity-checks")
+def identity_check_form() -> str:
+    """The in-person check: the learner shows their identity papers at the centre."""
+    return render_template("operator/identity_check.html", errors=[], opened=None)
+
+
+@bp.post("/identity-checks")
+def check_identity() -> str | tuple[str, int]:
+    """Record the in-person check (audited): the learner's record shows everything issued to
+    them; the one-time activation code lets them set a new password."""
+    rt = runtime()
+    operator = staff().username
+    try:
+        opened = rt.accounts.check_in_person(request.form.get("national_id", ""),
+                                             operator=operator, actor=actor())
+    except ServiceError as error:
+        return render_template("operator/identity_check.html", opened=None,
+                               errors=[error.message, *field_errors(error)]), error.status
+    sessions.end_sessions_of(rt.engine, "learner", opened.did)
+    return render_template("operator/identity_check.html", errors=[], opened=opened)
 
 
 def _step(application_id: str, message: str, action: Callable[[], object]) -> BaseResponse:

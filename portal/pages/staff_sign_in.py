@@ -6,13 +6,17 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from bank.attempts import FREE_FAILURES, MAX_WAIT, staff_account
+from bank.errors import TooManyAttempts
 from bank.staff import INSTITUTION, authenticate
+from infra.errors import Unauthenticated
 from portal import sessions
 from portal.runtime import runtime
+from portal.security import safe_next
+from portal.sign_in import guarded, wait_message
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-LOCK_ROLE = "staff"
 HOMES = {"institution": "institution.batches", "operator": "operator.statistics_page"}
 
 
@@ -22,33 +26,31 @@ def sign_in_form() -> str | BaseResponse:
     signed_in = sessions.current(runtime().engine)
     if signed_in is not None and signed_in.role in HOMES:
         return redirect(url_for(HOMES[signed_in.role]), 303)
-    return _form({}, "", request.args.get("next", ""))
+    return _form({}, "", safe_next(request.args.get("next")) or "")
 
 
 @bp.post("/sign-in")
-def sign_in() -> BaseResponse | tuple[str, int]:
-    """Check the user name and password (with a lockout after repeated failures)."""
+def sign_in() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Check the user name and password, under the account's and the address's back-off."""
     engine = runtime().engine
     username = request.form.get("username", "").strip().lower()
     password = request.form.get("password", "")
-    target = request.form.get("next", "")
+    target = safe_next(request.form.get("next")) or ""
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = _("Enter your user name.")
     if not password:
         errors["password"] = _("Enter your password.")
-    if not errors and sessions.lock_seconds_left(engine, LOCK_ROLE, username) > 0:
-        errors["username"] = _("Too many failed attempts: this account is locked for "
-                               "%(minutes)d minutes.", minutes=sessions.LOCK_SECONDS // 60)
-    account = None
-    if not errors:
-        account = authenticate(engine, username, password)
-        if account is None:
-            sessions.record_failure(engine, LOCK_ROLE, username)
-            errors["password"] = _("The user name or the password is wrong.")
-    if account is None:
-        return _form(errors, username, target), 401 if "password" in errors else 400
-    sessions.clear_failures(engine, LOCK_ROLE, username)
+    if errors:
+        return _form(errors, username, target), 400
+    try:
+        account = guarded(staff_account(username), lambda: _checked(username, password))
+    except TooManyAttempts as error:
+        return _form({"username": wait_message(error.retry_after)}, username, target), \
+            error.status, {"Retry-After": str(error.retry_after)}
+    except Unauthenticated as error:
+        return _form({"password": _("The user name or the password is wrong.")}, username,
+                     target), error.status
     subject = account["issuer_id"] if account["role"] == INSTITUTION else account["username"]
     sessions.sign_in(engine, role=account["role"], subject=subject, label=account["username"],
                      username=account["username"])
@@ -64,7 +66,14 @@ def sign_out() -> BaseResponse:
     return redirect(url_for("pages.home"), 303)
 
 
+def _checked(username: str, password: str) -> dict:
+    """The staff account of this user name and password; `Unauthenticated` otherwise."""
+    account = authenticate(runtime().engine, username, password)
+    if account is None:
+        raise Unauthenticated("the user name or the password is wrong")
+    return account
+
+
 def _form(errors: dict[str, str], username: str, target: str) -> str:
     return render_template("staff/sign_in.html", errors=errors, username=username, next=target,
-                           max_failures=sessions.MAX_FAILURES,
-                           lock_minutes=sessions.LOCK_SECONDS // 60)
+                           max_failures=FREE_FAILURES, max_minutes=int(MAX_WAIT // 60))

@@ -61,7 +61,11 @@ def test_the_summary_columns_are_filled_in_for_credentials_stored_before_them(
     before = bank.client.get("/api/v1/learners/me", headers=learner).json["credentials"]
     config = alembic_config(runtime.engine)
     command.downgrade(config, "0001")
-    command.upgrade(config, "head")
+    command.upgrade(config, "head")  # identity proofs do not survive below 0005: prove again
+    unproven = bank.client.get("/api/v1/learners/me", headers=learner).json
+    runtime.accounts.prove_by_city(unproven["account"]["id"], "https://city.example",
+                                   holds_password=True)
     after = bank.client.get("/api/v1/learners/me", headers=learner).json["credentials"]
+    assert (unproven["identity"]["real_name"], unproven["credentials"]) == (False, [])
     assert ({item["unit"]: item["credits"] for item in before}, after) == (
         {"WH110": 3, "MATH110": 2.5}, before)

@@ -17,6 +17,7 @@ from ledger.views import ChainView
 from portal.runtime import Runtime
 from tests.support.bank import (
     LEARNER_ID,
+    OTHER_ID,
     PASSWORD,
     RULE_SET,
     Bank,
@@ -195,13 +196,18 @@ def test_institution_opens_accounts_in_bulk_and_learners_activate_them(
     bank: Bank = city_bank(runtime, approve=False)
     client = bank.client
     hdvc = bearer(bank.tokens["hdvc"])
+    bank.issue("hdvc", [outcome("WH110", "B+", national_id=national_id)
+                        for national_id in (LEARNER_ID, OTHER_ID)])
+    bank.issue("bjou", [outcome("LOG201", "A")])
     bulk = client.post("/api/v1/learners/bulk", headers=hdvc,
-                       json={"national_ids": [LEARNER_ID, "320102198811123456"]})
+                       json={"national_ids": [LEARNER_ID, OTHER_ID]})
     assert bulk.status_code == 201
     first, second = bulk.json["accounts"]
     again = client.post("/api/v1/learners/bulk", headers=hdvc,
-                        json={"national_ids": ["320102198811123456"]})
-    assert again.json == {"accounts": [{"did": second["did"], "activation_code": None}]}
+                        json={"national_ids": [OTHER_ID]})
+    (renewed,) = again.json["accounts"]
+    assert (renewed["did"], len(renewed["activation_code"]),
+            renewed["activation_code"] == second["activation_code"]) == (second["did"], 16, False)
 
     opened = {"national_id": LEARNER_ID, "password": "correct horse battery"}
     refused = client.post("/api/v1/learners", json=opened)
@@ -213,7 +219,11 @@ def test_institution_opens_accounts_in_bulk_and_learners_activate_them(
             activated.json["activated"]) == (201, first["did"], "hdvc", True)
     assert client.post("/api/v1/learners", json={
         **opened, "activation_code": first["activation_code"]}).status_code == 409
-    assert bank.log_in(LEARNER_ID)["Authorization"].startswith("Bearer cbl_")
+    learner = bank.log_in(LEARNER_ID)
+    assert learner["Authorization"].startswith("Bearer cbl_")
+    record = client.get("/api/v1/learners/me", headers=learner).json
+    assert ([item["unit"] for item in record["credentials"]], record["identity"]["institutions"],
+            record["identity"]["real_name"]) == (["WH110"], ["hdvc"], False)
     token = client.post("/api/v1/learners/token",
                         json={"national_id": LEARNER_ID, "password": PASSWORD}).json
     assert is_iso_utc(token["expires_at"])

@@ -4,19 +4,18 @@ import json
 
 import pytest
 
-from credentials.contexts import CREDITBANK_V1, FILES, RAW, context_document, document_loader
+from credentials.contexts import CREDITBANK_V1, FILES, RAW, context_document
 from credentials.errors import UnknownContext
 
 
 def test_loader_serves_every_bundled_context() -> None:
     for url in FILES:
-        loaded = document_loader(url)
-        assert loaded == {"contextUrl": None, "documentUrl": url, "document": json.loads(RAW[url])}
+        assert context_document(url) == json.loads(RAW[url])
 
 
 def test_loader_refuses_anything_else() -> None:
     with pytest.raises(UnknownContext, match="not bundled"):
-        document_loader("https://www.w3.org/2018/credentials/v1")
+        context_document("https://www.w3.org/2018/credentials/v1")
 
 
 def all_terms(context: dict, into: dict) -> dict:

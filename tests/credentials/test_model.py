@@ -3,10 +3,9 @@
 import json
 
 import pytest
-from pyld import jsonld as pyld_jsonld
 
 from credentials.canon import rdfc
-from credentials.contexts import context_document, document_loader
+from credentials.contexts import context_document
 from credentials.errors import InvalidCredential
 from credentials.jsonld import to_quads
 from credentials.model import (
@@ -20,6 +19,7 @@ from credentials.model import (
     issuer_did,
     kind_bit,
 )
+from tests.support.pyld_reference import pyld_expand, pyld_rdfc
 from tests.support.samples import (
     ISSUER,
     ISSUER_DID,
@@ -31,18 +31,12 @@ from tests.support.samples import (
 )
 
 
-def pyld_rdfc(document: dict) -> str:
-    return pyld_jsonld.normalize(document, {"algorithm": "URDNA2015",
-                                            "format": "application/n-quads",
-                                            "documentLoader": document_loader})
-
-
 def test_achievement_credential_expands_safely_and_matches_pyld() -> None:
     credential = unsigned_credential()
     quads = to_quads(credential, context_document)
     assert not any("issuer-dependent" in part for quad in quads for part in quad)
     assert rdfc(credential) == pyld_rdfc(credential)
-    expanded = json.dumps(pyld_jsonld.expand(credential, {"documentLoader": document_loader}))
+    expanded = json.dumps(pyld_expand(credential))
     for term in ("kind", "creditScheme", "learningHours", "qualificationLevel", "eqfLevel",
                  "levelNumber", "levelFramework", "learningOutcome", "nameZh"):
         assert f"https://creditbank.org/vocab#{term}" in expanded

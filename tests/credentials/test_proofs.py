@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credentials.base58 import b58decode
+from credentials import dids
+from credentials.base58 import b58decode, b58encode
 from credentials.canon import jcs, rdfc
 from credentials.contexts import context_document
 from credentials.dids import verification_method_id
@@ -150,3 +151,135 @@ def test_any_mutation_breaks_the_proof(cryptosuite: str, data, salt: int) -> Non
     except CredentialError:
         verified = False
     assert verified is False
+
+
+W3C_EDDSA = VECTORS / "w3c" / "vc-di-eddsa"
+CHAINS = W3C_EDDSA / "proof-set-chain"
+SUITE_FILES = {"eddsa-rdfc-2022": "DataInt", "eddsa-jcs-2022": "JCS"}
+CHAIN_KEYS = {pair["publicKeyMultibase"]: pair for pair in
+              json.loads((CHAINS / "multiKeyPairs.json").read_text()).values()}
+
+
+def w3c_canonical(cryptosuite: str, document: dict) -> bytes:
+    """The cryptosuite's canonical form of `document`."""
+    return rdfc(document, loader=loader).encode() if cryptosuite == "eddsa-rdfc-2022" \
+        else jcs(document)
+
+
+@pytest.mark.parametrize("cryptosuite", CRYPTOSUITES)
+def test_current_spec_vectors_reproduce_every_intermediate_value(cryptosuite: str) -> None:
+    folder, suffix = W3C_EDDSA / cryptosuite, SUITE_FILES[cryptosuite]
+    key_pair = json.loads((W3C_EDDSA / "keyPair.json").read_text())
+    key = SigningKey.from_seed(b58decode(key_pair["privateKeyMultibase"][1:])[2:])
+    text = (folder / f"signed{suffix}.json").read_text()
+    signed = json.loads(text)
+    unsigned = {name: value for name, value in signed.items() if name != "proof"}
+    document = w3c_canonical(cryptosuite, unsigned)
+    config = w3c_canonical(
+        cryptosuite, json.loads((folder / f"proofConfig{suffix}.json").read_text()))
+    combined = hashlib.sha256(config).digest() + hashlib.sha256(document).digest()
+    signature = key.sign(combined)
+    assert {
+        "canonDoc": document.decode(), "proofCanon": config.decode(),
+        "docHash": hashlib.sha256(document).hexdigest(),
+        "proofHash": hashlib.sha256(config).hexdigest(),
+        "combinedHash": combined.hex(), "sigHex": signature.hex(),
+        "sigBTC58": "z" + b58encode(signature),
+    } == {name: (folder / f"{name}{suffix}.txt").read_text() for name in (
+        "canonDoc", "proofCanon", "docHash", "proofHash", "combinedHash", "sigHex", "sigBTC58")}
+    proof = signed["proof"]
+    again = sign(unsigned, key, verification_method=proof["verificationMethod"],
+                 cryptosuite=cryptosuite, created=proof["created"], loader=loader)
+    assert json.dumps(again, indent=2) == text
+    assert verify(signed, proof, dids.public_key_of(proof["verificationMethod"]),
+                  loader=loader) is True
+
+
+def chain_vector(name: str) -> dict:
+    """One signed document of the proof set and chain vectors."""
+    return json.loads((CHAINS / name).read_text())
+
+
+def verdicts(document: dict) -> dict[str, bool]:
+    """Each proof's verification, by the key its verification method names."""
+    proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
+    return {proof.get("id", "last"): verify(document, proof,
+                                            dids.public_key_of(proof["verificationMethod"]),
+                                            loader=loader)
+            for proof in proofs}
+
+
+SET_1, SET_2 = "urn:uuid:26329423-bec9-4b2e-88cb-a7c7d9dc4544", \
+    "urn:uuid:8cc9022b-6b14-4cf3-8571-74972c5feb54"
+CHAIN_1 = "urn:uuid:d94f792a-c546-4d06-b38a-da070ab56c23"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("signedProofSet1.json", {SET_1: True}),
+    ("signedProofSet2.json", {SET_1: True, SET_2: True}),
+    ("signedProofChain1.json", {SET_1: True, SET_2: True, CHAIN_1: True}),
+    ("signedProofChain2.json", {SET_1: True, SET_2: True, CHAIN_1: True, "last": True}),
+])
+def test_proof_sets_and_chains_of_the_spec_verify(name: str, expected: dict) -> None:
+    document = chain_vector(name)
+    assert {method.split("#")[1] for method in
+            (proof["verificationMethod"] for proof in document["proof"]
+             if isinstance(document["proof"], list))} <= CHAIN_KEYS.keys()
+    assert verdicts(document) == expected
+
+
+def test_a_set_entry_verifies_alone_and_a_chained_proof_over_what_it_names() -> None:
+    document = chain_vector("signedProofChain2.json")
+    proofs = document["proof"]
+    assert verdicts({**document, "proof": [proofs[1], proofs[0]]}) == {SET_2: True, SET_1: True}
+    shuffled = {**document, "proof": [proofs[3], proofs[1], proofs[2], proofs[0]]}
+    assert verdicts(shuffled) == {"last": True, SET_2: True, CHAIN_1: True, SET_1: True}
+    stranger = dict(proofs[0], id="urn:uuid:0", created="2024-01-01T00:00:00Z")
+    assert verdicts({**document, "proof": [*proofs, stranger]})[CHAIN_1] is True
+
+
+def tampered_chain(change: str) -> dict:
+    """The two-link chain vector with one change an attacker might make."""
+    document = copy.deepcopy(chain_vector("signedProofChain2.json"))
+    proofs = document["proof"]
+    if change == "subject":
+        document["credentialSubject"]["alumniOf"] = "The School of Forgeries"
+    elif change == "earlier proof":
+        proofs[0]["created"] = "2023-02-25T23:36:38Z"
+    elif change == "previousProof narrowed":
+        proofs[2]["previousProof"] = proofs[2]["previousProof"][:1]
+    elif change == "previousProof reordered":
+        proofs[2]["previousProof"] = proofs[2]["previousProof"][::-1]
+    elif change == "link renamed":
+        proofs[1]["id"] = proofs[2]["previousProof"][1] = "urn:uuid:renamed"
+    return document
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ("subject", {SET_1: False, SET_2: False, CHAIN_1: False, "last": False}),
+    ("earlier proof", {SET_1: False, SET_2: True, CHAIN_1: False, "last": True}),
+    ("previousProof narrowed", {SET_1: True, SET_2: True, CHAIN_1: False, "last": False}),
+    ("previousProof reordered", {SET_1: True, SET_2: True, CHAIN_1: True, "last": True}),
+    ("link renamed", {SET_1: True, "urn:uuid:renamed": False, CHAIN_1: False, "last": False}),
+])
+def test_tampered_chains_fail_where_the_change_is_signed(change: str, expected: dict) -> None:
+    """A chained proof covers the proofs it names; reordering previousProof (an RDF set) is none."""
+    assert verdicts(tampered_chain(change)) == expected
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda proofs: proofs.pop(0), "not one of the document's proofs"),
+    (lambda proofs: proofs.append(dict(proofs[0], created="2024-01-01T00:00:00Z")),
+     "more than one of the document's proofs has the id"),
+    (lambda proofs: proofs[2].update(previousProof=5), "previousProof must be"),
+    (lambda proofs: proofs[2].update(previousProof=[]), "previousProof must be"),
+    (lambda proofs: proofs[2].update(previousProof=[SET_1, SET_1]), "previousProof must be"),
+    (lambda proofs: proofs[2].update(id=7), "proof.id must be a string"),
+])
+def test_chains_that_cannot_be_followed_raise(change, message: str) -> None:
+    document = copy.deepcopy(chain_vector("signedProofChain1.json"))
+    change(document["proof"])
+    chained = next(proof for proof in document["proof"] if "previousProof" in proof)
+    with pytest.raises(MalformedProof, match=message):
+        verify(document, chained, dids.public_key_of(chained["verificationMethod"]),
+               loader=loader)

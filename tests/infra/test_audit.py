@@ -54,8 +54,11 @@ def test_reviews_revocations_and_set_up_are_recorded_once_and_failures_not(
     assert trail(runtime) == set_up
 
     learner = bank.open_account()
+    set_up.append(("operator:city-centre", "learners.check_in_person",
+                   learner_did(bank, learner), "127.0.0.1"))
     (log201,) = bank.issue("bjou", [outcome("LOG201", "A")])
     (wh110,) = bank.issue("hdvc", [outcome("WH110", "B")])
+    bank.issue("bjou", [outcome("LOG201", "B", national_id=OTHER_ID)])
     application = client.post("/api/v1/applications", headers=learner,
                               json={"rule_set_id": RULE_SET, "version": 1}).json["id"]
     path = f"/api/v1/applications/{application}"

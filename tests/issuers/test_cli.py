@@ -11,6 +11,7 @@ from eth_hash.auto import keccak
 from sqlalchemy import func, select
 
 from infra.settings import Settings
+from issuers.registry import issuer_record
 from issuers.tables import credentials
 from ledger.genesis import initialise
 from ledger.views import ChainView
@@ -206,3 +207,31 @@ def test_publish_rules_then_approve(data_dir: Path, capsys: pytest.CaptureFixtur
         published.json["content_hash"],
         True,
     )
+
+
+def test_an_issuers_web_site_is_an_http_or_https_address(
+    data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    refused_urls = (
+        "javascript:alert(document.cookie)", "JavaScript://demo.example.edu/%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>", "//demo.example.edu", "/about",
+        "demo.example.edu", "https:demo.example.edu", "https://", "ftp://demo.example.edu",
+        "https://demo.example.edu@evil.example", "https://demo example.edu",
+        "https://demo.example.edu\\@evil.example", "http://demo.example.edu:99999",
+        "https://demo.example.edu/\n",
+    )
+    refusal = (
+        "error: an institution's web site is an http:// or https:// address\n"
+        "  url: must be an absolute http(s) URL, like https://example.edu\n"
+    )
+
+    codes = {url: run(data_dir, "issuers", "add", "Demo University", "--url", url)
+             for url in refused_urls}
+    errors = capsys.readouterr().err
+    added = run(data_dir, "issuers", "add", "Demo University", "--url",
+                "https://demo.example.edu/about?lang=zh", "--json")
+
+    assert (codes, errors) == (dict.fromkeys(refused_urls, 65), refusal * len(refused_urls))
+    with opened(data_dir) as runtime:
+        stored = issuer_record(runtime.engine, "demo-university")["url"]
+    assert (added, stored) == (0, "https://demo.example.edu/about?lang=zh")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
+import socket
 import urllib.error
 import urllib.request
 
@@ -222,6 +224,42 @@ def test_batches_and_notifications(server) -> None:
         ],
         200,
         None,
+    )
+
+
+CHAIN_ID = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}'
+
+
+def non_loopback_address() -> str | None:
+    """This machine's IPv4 address on its default route, or None when it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def test_admin_methods_answer_loopback_clients_only(node) -> None:
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no address besides loopback")
+    server = serve(node, host="0.0.0.0", port=0)
+    server.start()
+    port = server.server_address[1]
+    admin = b'{"jsonrpc":"2.0","id":1,"method":"perm_getAccountsAllowlist","params":[]}'
+    token = {"Authorization": f"Bearer {node.admin_token}"}
+    try:
+        _, remote = post(f"http://{address}:{port}", admin, token)
+        _, local = post(f"http://127.0.0.1:{port}", admin, token)
+        _, public = post(f"http://{address}:{port}", CHAIN_ID)
+    finally:
+        server.stop()
+    assert (remote["error"], local["result"], public["result"]) == (
+        {"code": -32006, "message": "admin token required (from a loopback client)"},
+        [operator_account().address],
+        "0x7e5",
     )
 
 

@@ -4,6 +4,7 @@ tampered, misaddressed, expired or replayed ID tokens."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
@@ -16,8 +17,8 @@ from portal.app import create_app
 from portal.errors import SignOnFailed
 from portal.oidc import verify_id_token
 from portal.runtime import Runtime
-from tests.support.bank import LEARNER_ID, city_bank
-from tests.support.citizen import sign_up
+from tests.support.bank import LEARNER_ID, OTHER_ID, PASSWORD, bearer, city_bank
+from tests.support.citizen import credential_refs, issue_record, sign_in, sign_up
 from tests.support.oidc_provider import CLIENT_ID, OidcProvider, b64
 from tests.support.portal import at_localhost, form_token
 
@@ -139,3 +140,61 @@ def test_id_token_checks_name_what_is_wrong(provider: OidcProvider) -> None:
         "garbage": "the ID token is not a readable JWT",
         "alg": "the ID token must be signed with RS256",
     }
+
+
+def record_portal(runtime: Runtime, provider: OidcProvider) -> FlaskClient:
+    """The portal with Wang Fang's record issued, and city sign-on that vouches for national
+    ids."""
+    issue_record(city_bank(runtime))
+    runtime.settings = replace(runtime.settings,
+                               city_sign_on=provider.sign_on(CALLBACK, "national_id"))
+    return create_app(at_localhost(runtime), {"TESTING": True}).test_client()
+
+
+def shown(client: FlaskClient) -> tuple[int, list[str]]:
+    """How many credentials the dashboard lists, and what the learner proved."""
+    page = client.get("/me").get_data(as_text=True)
+    return len(credential_refs(client)), re.findall(r'data-identity="([^"]+)"', page)
+
+
+def test_city_sign_on_vouching_for_the_national_id_opens_the_whole_record(
+        runtime: Runtime, provider: OidcProvider) -> None:
+    client = record_portal(runtime, provider)
+    sign_up(client, proven=False)
+    before = shown(client)
+    provider.person = {"sub": "city-0010", "national_id": LEARNER_ID}
+    assert city_sign_in(client) == (303, "/me")
+    client.post("/sign-out", data={"csrf_token": form_token(client, "/me")})
+    assert sign_in(client).status_code == 303
+    assert (before, shown(client)) == ((0, ["unproven"]), (5, ["real-name"]))
+
+
+def test_the_owner_proving_by_city_ends_the_password_of_whoever_squatted_their_id(
+        runtime: Runtime, provider: OidcProvider) -> None:
+    squatter = record_portal(runtime, provider)
+    sign_up(squatter, proven=False)
+    token = squatter.post("/api/v1/learners/token", json={
+        "national_id": LEARNER_ID, "password": PASSWORD}).json["token"]
+    owner = squatter.application.test_client()
+    provider.person = {"sub": "city-0011", "national_id": LEARNER_ID}
+    assert city_sign_in(owner) == (303, "/me")
+    page = owner.get("/me").get_data(as_text=True)
+    assert (shown(owner), "This account has no password now" in page) == (
+        (5, ["real-name"]), True)
+    assert (squatter.get("/me").status_code, sign_in(squatter).status_code,
+            squatter.get("/api/v1/learners/me", headers=bearer(token)).status_code) == (
+        302, 401, 401)
+
+
+def test_a_city_identity_of_another_national_id_proves_and_links_nothing(
+        runtime: Runtime, provider: OidcProvider) -> None:
+    client = record_portal(runtime, provider)
+    sign_up(client, OTHER_ID, proven=False)
+    provider.person = {"sub": "city-0012", "national_id": LEARNER_ID}
+    mismatch = client.get("/sign-in/city")
+    consent = requests.get(mismatch.headers["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(consent.headers["Location"])
+    refused = client.get(f"{back.path}?{back.query}")
+    assert (refused.status_code, "This city account names someone else" in
+            refused.get_data(as_text=True)) == (403, True)
+    assert shown(client) == (0, ["unproven"])

@@ -134,10 +134,19 @@ class Bank:
         self.worker.drain({batch for _, _, batch in issued.credentials})
         return [credential_id for credential_id, _, _ in issued.credentials]
 
-    def open_account(self, national_id: str = LEARNER_ID) -> dict:
-        """Open a learner's account and log in: the Authorization header."""
+    def open_account(self, national_id: str = LEARNER_ID, *, proven: bool = True) -> dict:
+        """Open a learner's account and log in: the Authorization header. Proven, the learner's
+        identity was first checked in person at the centre, and they open the account with the
+        activation code it gave; not proven, with the national id alone."""
+        code = None
+        if proven:
+            checked = self.client.post("/api/v1/learners/identity-checks",
+                                       headers=bearer(self.operator),
+                                       json={"national_id": national_id})
+            assert checked.status_code == 201, checked.json
+            code = checked.json["activation_code"]
         opened = self.client.post("/api/v1/learners", json={
-            "national_id": national_id, "password": PASSWORD})
+            "national_id": national_id, "password": PASSWORD, "activation_code": code})
         assert opened.status_code == 201, opened.json
         return self.log_in(national_id)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ledger.client import Ledger
 from ledger.deployment import Deployment, deploy_contracts
 from ledger.node import EmbeddedNode
 from ledger.provider import EmbeddedProvider
+from ledger.server import serve
 
 ALL_KINDS = (1 << 7) - 1
 LEVELS_1_TO_8 = sum(1 << level for level in range(1, 9))
@@ -79,6 +81,29 @@ def embedded_chain(data_dir: Path, *, block_period: float = 0.02) -> TestChain:
     return TestChain(
         ledger=ledger, operator=operator, deployment=deployment, node=node, allow=node.allow
     )
+
+
+@contextmanager
+def served_chain(data_dir: Path) -> Iterator[tuple[TestChain, str]]:
+    """Our contracts deployed over HTTP on a fresh embedded node (default call limits): the chain,
+    whose client speaks JSON-RPC over HTTP, and the node's URL; stopped and closed on exit."""
+    operator: LocalAccount = Account.create()
+    node, _ = EmbeddedNode.create(data_dir, operator_address=operator.address, block_period=0.02)
+    node.start()
+    server = serve(node, port=0)
+    server.start()
+    try:
+        ledger = Ledger.connect([server.url])
+        deployment = deploy_contracts(ledger, operator)
+        yield (
+            TestChain(
+                ledger=ledger, operator=operator, deployment=deployment, node=node, allow=node.allow
+            ),
+            server.url,
+        )
+    finally:
+        server.stop()
+        node.close()
 
 
 def ganache_chain(url: str, funded_private_key: str) -> TestChain:

@@ -14,13 +14,21 @@ from tests.support.bank import LEARNER_ID, PASSWORD, Bank, outcome
 from tests.support.portal import form_token
 
 REF = re.compile(r'data-credential="([0-9a-f]+)"')
+CENTRE_OPERATOR = "city-centre"
 
 
-def sign_up(client: FlaskClient, national_id: str = LEARNER_ID) -> None:
-    """Open a learner account through the sign-up form (which signs the learner in)."""
+def sign_up(client: FlaskClient, national_id: str = LEARNER_ID, *, proven: bool = True) -> None:
+    """Open a learner account through the sign-up form (which signs the learner in): proven, the
+    learner first had their identity checked in person at the centre and signs up with the
+    activation code it gave them; not proven, with the national id alone."""
+    code = ""
+    if proven:
+        runtime = client.application.extensions["creditbank"]
+        code = runtime.accounts.check_in_person(national_id, operator=CENTRE_OPERATOR,
+                                                actor=f"operator:{CENTRE_OPERATOR}").activation_code
     response = client.post("/sign-up", data={
         "csrf_token": form_token(client, "/sign-up"), "national_id": national_id,
-        "password": PASSWORD, "password_again": PASSWORD})
+        "password": PASSWORD, "password_again": PASSWORD, "activation_code": code})
     assert (response.status_code, response.headers.get("Location")) == (303, "/me")
 
 

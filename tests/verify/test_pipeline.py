@@ -42,15 +42,6 @@ OTHER_KEY = SigningKey.from_seed(bytes(range(100, 132)))
 Outcome = list[tuple[str, Status, Code | None]]
 
 
-@pytest.fixture
-def ledger() -> MemoryLedger:
-    """A ledger on which the demo issuer is accredited with its key registered at block 1."""
-    ledger = MemoryLedger()
-    ledger.accredit(ISSUER_DID)
-    ledger.register_key(ISSUER_ID, ISSUER_KEY.public_key, block=1)
-    return ledger
-
-
 def context_of(ledger: MemoryLedger, **options: int) -> Context:
     """A verification context over `ledger` with the clock stopped at NOW."""
     return Context(ledger, clock=lambda: NOW, **options)
@@ -561,6 +552,52 @@ def test_unsupported_cryptosuite(ledger: MemoryLedger) -> None:
 )
 def test_parse_refuses(ledger: MemoryLedger, raw: bytes | str, code: Code) -> None:
     assert outcome(verify(ledger, raw))[0] == ("parse", INVALID, code)
+
+
+UNSAFE_NUMBERS = {
+    "5000 digits": ("9" * 5000, {"number": "99999999999999999999…(5000 characters)"}),
+    "2^53": (str(2**53), {"number": "9007199254740992"}),
+    "-2^53": (str(-(2**53)), {"number": "-9007199254740992"}),
+    "1e400": ("1e400", {"number": "1e400"}),
+}
+
+
+@pytest.mark.parametrize("name", UNSAFE_NUMBERS)
+def test_numbers_json_cannot_carry_exactly_are_invalid_at_parse(
+    ledger: MemoryLedger, name: str
+) -> None:
+    [credential] = issued(ledger)
+    text, details = UNSAFE_NUMBERS[name]
+    raw = json.dumps(credential).replace('"creditsEarned": 3.5', f'"creditsEarned": {text}', 1)
+    report = verify(ledger, raw)
+    assert (report.verdict, outcome(report)[:2], report.fragment("parse").details) == (
+        INVALID, [("parse", INVALID, Code.UNSAFE_NUMBER), ("format", *SKIP)], details)
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "details"),
+    [
+        (10**5000, Code.UNSAFE_NUMBER, {"field": "credentialSubject.creditsEarned"}),
+        (2**53, Code.UNSAFE_NUMBER, {"number": "9007199254740992"}),
+        (float("nan"), Code.UNSAFE_NUMBER, {"field": "credentialSubject.creditsEarned"}),
+        (2**53 - 1, Code.SIGNATURE_INVALID, {"field": "proof.proofValue"}),
+    ],
+    ids=["5000 digits", "2^53", "NaN", "2^53-1"],
+)
+def test_unsafe_numbers_in_a_credential_object(
+    ledger: MemoryLedger, value: object, code: Code, details: dict
+) -> None:
+    [credential] = issued(ledger)
+    credential["credentialSubject"]["creditsEarned"] = value
+    report = verify(ledger, credential)
+    failed = next(fragment for fragment in report.fragments if fragment.status is INVALID)
+    assert (report.verdict, failed.code, failed.details) == (INVALID, code, details)
+
+
+def test_nan_is_not_json(ledger: MemoryLedger) -> None:
+    [credential] = issued(ledger)
+    raw = json.dumps(credential).replace('"creditsEarned": 3.5', '"creditsEarned": NaN', 1)
+    assert outcome(verify(ledger, raw))[0] == ("parse", INVALID, Code.NOT_JSON)
 
 
 def test_oversize_input(ledger: MemoryLedger) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
+from credentials.canon import MAX_SAFE_INTEGER, unsafe_number
 from credentials.contexts import FILES
 from verify.codes import Code
 from verify.context import Context
@@ -19,6 +21,8 @@ REQUIRES: tuple[str, ...] = ()
 FORMATS = ("AchievementCredential", "ClrCredential")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SAFE_DIGITS = len(str(-MAX_SAFE_INTEGER))
 
 
 def run(subject: Subject, context: Context) -> Fragment:
@@ -45,6 +49,10 @@ def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
         try:
             raw = json.dumps(raw, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as error:
+            where = unsafe_number(raw)
+            if where is not None:
+                raise _unsafe(f"The credential's {where} is a number JSON cannot carry exactly.",
+                              field=where) from error
             raise Invalid(
                 Code.NOT_JSON, "The credential holds values JSON cannot express."
             ) from error
@@ -66,7 +74,8 @@ def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
         raise Invalid(Code.NOT_JSON, "The input is not UTF-8 text.") from error
     _check_text_depth(text, context.max_depth)
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_object, parse_constant=_reject_constant,
+                           parse_int=_integer, parse_float=_float)
     except json.JSONDecodeError as error:
         raise Invalid(
             Code.NOT_JSON,
@@ -74,7 +83,20 @@ def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
             line=error.lineno,
             column=error.colno,
         ) from error
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _check_unicode(value)
     return value
+
+
+def _check_unicode(value: Any) -> None:
+    """Refuse a string with an unpaired surrogate escape (`\\ud800`): it is not Unicode text, and
+    no canonical form or hash of the credential can be computed."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise Invalid(
+            Code.NOT_JSON, "The input holds an unpaired surrogate escape: it is not Unicode text."
+        ) from error
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -87,6 +109,38 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             Code.DUPLICATE_MEMBER, f"The member {name!r} appears twice in one object.", field=name
         )
     return document
+
+
+def _integer(text: str) -> int:
+    """A JSON integer, refusing one beyond ±(2^53−1): JCS (RFC 8785) and most JSON parsers
+    read such integers as IEEE doubles, so two different numbers would sign the same."""
+    if len(text) <= _SAFE_DIGITS:
+        value = int(text)
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+    raise _unsafe(
+        f"The input holds the integer {_shown(text)}, beyond the ±(2^53−1) JSON carries exactly.",
+        number=_shown(text),
+    )
+
+
+def _float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refusing one too large for a double."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _unsafe(f"The input holds the number {_shown(text)}, too large for a JSON number.",
+                      number=_shown(text))
+    return value
+
+
+def _shown(text: str) -> str:
+    """A number as the message shows it: at most 40 characters."""
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
+
+
+def _unsafe(message: str, **details: Any) -> Invalid:
+    """The error for a number JSON cannot carry exactly."""
+    return Invalid(Code.UNSAFE_NUMBER, message, **details)
 
 
 def _reject_constant(name: str) -> None:

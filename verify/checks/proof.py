@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from credentials import dids, proofs
-from credentials.errors import CredentialError
+from credentials import dids, jsonld, proofs
+from credentials.errors import CanonicalizationError, CredentialError, UnknownContext
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
@@ -14,6 +14,22 @@ from verify.subject import Subject, known
 
 NAME = "proof"
 REQUIRES = ("format",)
+
+JSONLD_REFUSALS: tuple[tuple[type[CanonicalizationError], Code, str], ...] = (
+    (jsonld.Unsupported, Code.JSONLD_UNSUPPORTED,
+     "The credential uses a JSON-LD feature the verifier does not support"),
+    (jsonld.Ambiguous, Code.JSONLD_AMBIGUOUS,
+     "Two members of one object in the credential mean the same thing"),
+    (jsonld.Undefined, Code.JSONLD_UNDEFINED,
+     "The credential holds a member or value its contexts do not define"),
+    (jsonld.InvalidIri, Code.JSONLD_INVALID_IRI,
+     "The credential holds an identifier that is not an absolute IRI"),
+    (jsonld.NotCompacted, Code.JSONLD_NOT_COMPACTED,
+     "The credential is not in compacted form"),
+    (CanonicalizationError, Code.JSONLD_INVALID,
+     "The credential's data cannot be put in the canonical form its signature covers"),
+)
+DETAIL_LIMIT = 300
 
 
 def run(subject: Subject, context: Context) -> Fragment:
@@ -61,6 +77,14 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any], public_key
     """Raise Invalid unless `proof` is a valid signature of `document` by `public_key`."""
     try:
         signed = proofs.verify(document, proof, public_key)
+    except CanonicalizationError as error:
+        raise _refusal(error) from error
+    except UnknownContext as error:
+        raise Invalid(
+            Code.UNKNOWN_CONTEXT,
+            "The credential uses a JSON-LD context that is not supported.",
+            field="@context",
+        ) from error
     except CredentialError as error:
         raise Invalid(
             Code.MALFORMED_PROOF, "The signature cannot be read.", field="proof"
@@ -71,3 +95,12 @@ def _check_signature(document: dict[str, Any], proof: dict[str, Any], public_key
             "The issuer's signature does not match the credential: it was altered or forged.",
             field="proof.proofValue",
         )
+
+
+def _refusal(error: CanonicalizationError) -> Invalid:
+    """The coded failure for a credential the JSON-LD converter or RDFC-1.0 refused to read."""
+    code, message = next(
+        (code, message) for kind, code, message in JSONLD_REFUSALS if isinstance(error, kind)
+    )
+    detail = error.message[:DETAIL_LIMIT]
+    return Invalid(code, f"{message}, so its signature cannot be checked: {detail}", reason=detail)

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from bank.tables import learner_tokens
 from portal.runtime import Runtime
-from tests.support.bank import OTHER_ID, RULE_SET, bearer, city_bank, outcome
+from tests.support.bank import LEARNER_ID, OTHER_ID, RULE_SET, bearer, city_bank, outcome
 
 ROLES = ("anonymous", "learner", "other_learner", "receiving", "other_institution", "operator")
 
@@ -57,9 +57,13 @@ def test_every_endpoint_answers_each_role_as_authorised(runtime: Runtime) -> Non
          {**learners_only, "other_learner": 404, "learner": 200}),
         ("POST", "/api/v1/learners/me/transcripts", {},
          {**learners_only, "other_learner": 422, "learner": 202}),
-        ("POST", "/api/v1/learners/bulk", {"national_ids": ["44010619850315001X"]},
+        ("POST", "/api/v1/learners/bulk", {"national_ids": [LEARNER_ID]},
          {"anonymous": 401, "learner": 403, "other_learner": 403, "operator": 403,
-          "receiving": 201, "other_institution": 201}),
+          "receiving": 201, "other_institution": 422}),
+        ("POST", "/api/v1/learners/me/activation-codes", {"activation_code": "not-a-code"},
+         {**learners_only, "learner": 422, "other_learner": 422}),
+        ("POST", "/api/v1/learners/identity-checks", {"national_id": "44010619850315001X"},
+         {**operator_only, "operator": 201}),
         ("GET", "/api/v1/deposits", None, {**operator_only, "operator": 200}),
         ("POST", f"/api/v1/deposits/{deposit}/review", {"verdict": "accept"},
          {**operator_only, "operator": 200}),

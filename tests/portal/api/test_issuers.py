@@ -10,10 +10,12 @@ import pytest
 from bank.accounts import new_operator_token
 from issuers.anchoring import AnchoringWorker
 from issuers.learners import credentials_of_learner
+from issuers.registry import issuer_record
 from ledger.views import ChainView
 from portal.app import create_app
 from portal.runtime import Runtime
 from tests.support.issuer import EXAMPLES, accredited, outcome
+from tests.support.rules import rule_set_json
 from tests.support.times import is_iso_utc
 from verify import Code, Context, Status, verify_credential
 
@@ -152,6 +154,25 @@ def test_bad_outcomes_are_refused_field_by_field_and_nothing_is_issued(bank) -> 
     listed = client.get("/api/v1/units", headers=headers)
     assert listed.status_code == 200
     again = client.post("/api/v1/credentials", json={"outcomes": outcomes[:1]}, headers=headers)
+    assert again.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "number", ["9" * 5000, str(2**53), str(-(2**53)), "1e400", "NaN"],
+    ids=["5000 digits", "2^53", "-2^53", "1e400", "NaN"],
+)
+def test_numbers_json_cannot_carry_exactly_are_refused_by_field(bank, number: str) -> None:
+    client, headers, _ = bank
+    outcomes = json.dumps({"outcomes": [outcome(), outcome(credits=0), outcome(unit_version=1)]})
+    body = outcomes.replace('"credits": 0', f'"credits": {number}').replace(
+        '"unit_version": 1', f'"unit_version": {number}')
+    answer = client.post("/api/v1/credentials", data=body, content_type="application/json",
+                         headers=headers)
+    rule = ["must be an integer within ±(2^53−1) or a finite number"]
+    assert (answer.status_code, answer.json) == (422, error(
+        422, "2 of 3 outcomes hold a number JSON cannot carry exactly; nothing was issued",
+        {"outcomes": {"1": {"credits": rule}, "2": {"unit_version": rule}}}))
+    again = client.post("/api/v1/credentials", json={"outcomes": [outcome()]}, headers=headers)
     assert again.status_code == 201
 
 
@@ -385,3 +406,30 @@ def test_issuer_did_document_and_openapi(runtime: Runtime, bank) -> None:
     assert {"/api/v1/credentials", "/api/v1/batches/{batch_id}", "/api/v1/rules"} <= set(
         spec["paths"]
     )
+
+
+def test_a_rule_set_is_published_only_under_its_issuers_own_id(runtime: Runtime, bank) -> None:
+    client, headers, _ = bank
+    document = rule_set_json([{"id": "recent", "kind": "currency", "max_age_years": 5}],
+                             owner_did=issuer_record(runtime.engine, "demo-university")["did"])
+    foreign = ("seoul-open:BSC-CS", "other-university:BSC-CS", "demo-universityx:BSC-CS",
+               "DEMO-UNIVERSITY:BSC-CS", "demo-university", "demo-university:", ":BSC-CS")
+
+    refused = {rule_set_id: client.post("/api/v1/rules", headers=headers,
+                                        json={**document, "rule_set_id": rule_set_id})
+               for rule_set_id in foreign}
+    too_late = client.post("/api/v1/rules", headers=headers,
+                           json={**document, "rule_set_id": "demo-university:BSC-CS",
+                                 "version": 2**31})
+    own = client.post("/api/v1/rules", headers=headers,
+                      json={**document, "rule_set_id": "demo-university:BSC-CS"})
+
+    assert {rule_set_id: (answer.status_code, answer.json)
+            for rule_set_id, answer in refused.items()} == dict.fromkeys(foreign, (422, error(
+                422, "a rule set's id begins with its owner's issuer id",
+                {"rule_set_id": ["must be demo-university:<programme>, under the publishing "
+                                 "issuer's id"]})))
+    assert (too_late.status_code, too_late.json) == (422, error(
+        422, "the rule set's version is too large", {"version": ["must be at most 2147483647"]}))
+    assert (own.status_code, own.json["rule_set_id"], own.json["version"]) == (
+        201, "demo-university:BSC-CS", 1)

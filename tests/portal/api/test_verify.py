@@ -11,6 +11,7 @@ from portal.app import create_app
 from portal.runtime import Runtime
 from tests.support.chains import TestChain
 from tests.support.issuing import Issuer
+from tests.support.jsonld_attacks import learner_swapped
 from tests.support.samples import ISSUER_DID, ISSUER_KEY
 from verify import CHECKS
 
@@ -64,6 +65,17 @@ def test_a_tampered_upload_names_the_failing_check(client, anchored) -> None:
     ]
 
 
+def test_a_credential_whose_json_names_another_learner_fails_its_proof(client, anchored) -> None:
+    swapped = json.loads(json.dumps(anchored[0]))
+    learner_swapped(swapped)
+    body = client.post("/api/v1/verify", json=swapped).get_json()
+    assert body["verdict"] == "INVALID"
+    assert [(c["name"], c["code"]) for c in body["checks"] if c["status"] == "INVALID"] == [
+        ("proof", "JSONLD_AMBIGUOUS"),
+        ("anchor", "MERKLE_PROOF_INVALID"),
+    ]
+
+
 def test_empty_body_is_a_clear_400(client) -> None:
     response = client.post("/api/v1/verify", data=b"", content_type="application/json")
     assert (response.status_code, response.get_json()) == (
@@ -79,6 +91,35 @@ def test_empty_body_is_a_clear_400(client) -> None:
 def test_not_json_is_reported_invalid_by_the_parse_check(client) -> None:
     body = client.post("/api/v1/verify", data=b"{nope", content_type="application/json").get_json()
     assert (body["verdict"], body["checks"][0]["code"]) == ("INVALID", "NOT_JSON")
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("9" * 5000, "UNSAFE_NUMBER"),
+        (str(2**53), "UNSAFE_NUMBER"),
+        (str(-(2**53)), "UNSAFE_NUMBER"),
+        ("1e400", "UNSAFE_NUMBER"),
+        ("NaN", "NOT_JSON"),
+    ],
+    ids=["5000 digits", "2^53", "-2^53", "1e400", "NaN"],
+)
+def test_numbers_json_cannot_carry_exactly_are_invalid(client, anchored, number, code) -> None:
+    text = json.dumps(anchored[0])
+    assert '"creditsEarned": 3.5' in text
+    body = text.replace('"creditsEarned": 3.5', f'"creditsEarned": {number}').encode()
+    answers = [
+        client.post("/api/v1/verify", data=body, content_type="application/json"),
+        client.post("/api/v1/verify", data={"file": (io.BytesIO(body), "credential.json")},
+                    content_type="multipart/form-data"),
+    ]
+    expected = [("parse", "INVALID", code)] + [(name, "SKIPPED", "PRECONDITION_FAILED")
+                                               for name in CHECK_NAMES[1:]]
+    for answer in answers:
+        report = answer.get_json()
+        assert (answer.status_code, report["verdict"]) == (200, "INVALID")
+        assert [(check["name"], check["status"], check["code"])
+                for check in report["checks"]] == expected
 
 
 def test_oversize_body_is_413_json(client) -> None:

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import update
 
 from bank.accounts import check_password, hash_password
+from portal.pages.citizen import credential_ref
 from portal.runtime import Runtime
 from portal.tables import web_sessions
 from tests.support.bank import (
@@ -86,19 +87,62 @@ def test_chinese_pages_render_the_record_and_the_menu(bank: Bank) -> None:
         "我的终身学习档案", True, True)
 
 
-def test_sign_in_failures_lock_the_account_and_the_address(runtime: Runtime) -> None:
+def test_self_sign_up_with_someone_else_s_national_id_shows_none_of_their_credentials(
+        runtime: Runtime) -> None:
     city = city_bank(runtime)
-    sign_up(city.client)
-    client = city.client
-    client.post("/sign-out", data={"csrf_token": form_token(client, "/me")})
-    wrong = [sign_in(client, password="not the password", REMOTE_ADDR="10.0.0.1").status_code
-             for _ in range(5)]
-    locked_account = sign_in(client, REMOTE_ADDR="10.0.0.2")
-    locked_address = sign_in(client, national_id=OTHER_ID, REMOTE_ADDR="10.0.0.1")
-    assert wrong == [401] * 5
-    assert (locked_account.status_code, "Too many failed sign-ins" in html(locked_account)) == (
-        429, True)
-    assert locked_address.status_code == 429
+    units = issue_record(city)
+    squatter = city.client.application.test_client()
+    sign_up(squatter, proven=False)
+    page = html(squatter.get("/me"))
+    token = squatter.post("/api/v1/learners/token",
+                          json={"national_id": LEARNER_ID, "password": PASSWORD}).json["token"]
+    api = squatter.get("/api/v1/learners/me", headers=bearer(token)).json
+    form = form_token(squatter, "/me")
+    answers = {
+        "transcript": squatter.post("/me/transcripts", data={"csrf_token": form}).status_code,
+        "credential": squatter.get(
+            f"/me/credentials/{credential_ref(units['LOG201'])}").status_code,
+    }
+    assert (credential_refs(squatter), attributes(page, "data-identity")) == ([], ["unproven"])
+    assert ("Go to the city credit bank centre with your identity card" in page,
+            "Your record is empty" in page) == (True, True)
+    assert (api["credentials"], api["identity"]) == (
+        [], {"real_name": False, "institutions": [], "proofs": []})
+    assert answers == {"transcript": 422, "credential": 404}
+
+
+def test_an_institution_s_activation_code_shows_only_what_that_institution_issued(
+        bank: Bank) -> None:
+    learner = bank.client.application.test_client()
+    sign_up(learner, OTHER_ID, proven=False)
+    issue_record(bank, OTHER_ID)
+    hdvc = bank.client.post("/api/v1/learners/bulk", headers=bearer(bank.tokens["hdvc"]),
+                            json={"national_ids": [OTHER_ID]}).json["accounts"][0]
+    form = form_token(learner, "/me")
+    wrong = learner.post("/me/activation-code", data={"csrf_token": form,
+                                                      "activation_code": "not-the-code"})
+    entered = learner.post("/me/activation-code", data={
+        "csrf_token": form, "activation_code": hdvc["activation_code"]})
+    page = html(learner.get("/me"))
+    again = learner.post("/me/activation-code", data={
+        "csrf_token": form, "activation_code": hdvc["activation_code"]})
+    issuers = re.findall(r'<td>([^<]+)</td>\s*<td class="nowrap">', page)
+    assert (wrong.status_code,
+            "This is not an activation code for your account." in html(wrong)) == (422, True)
+    assert (entered.status_code, again.status_code) == (303, 422)
+    assert (issuers, attributes(page, "data-identity")) == (
+        ["Haidian Vocational College"] * 3, ["unproven"])
+    assert "what the institutions whose activation codes you entered issued" in page
+
+
+def test_signing_out_ends_the_learner_s_api_tokens_too(bank: Bank) -> None:
+    token = bank.client.application.test_client().post(
+        "/api/v1/learners/token", json={"national_id": LEARNER_ID, "password": PASSWORD})
+    held = bearer(token.json["token"])
+    before = bank.client.get("/api/v1/learners/me", headers=held).status_code
+    bank.client.post("/sign-out", data={"csrf_token": form_token(bank.client, "/me")})
+    assert (before, bank.client.get("/api/v1/learners/me", headers=held).status_code) == (
+        200, 401)
 
 
 def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(bank: Bank) -> None:

@@ -22,10 +22,14 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def learner(runtime: Runtime) -> str:
-    """Wang Fang's account, opened with her password, and her record issued; her DID."""
+    """Wang Fang's account, opened with her password after a check in person at the centre,
+    and her record issued; her DID."""
     bank = city_bank(runtime)
-    opened = Accounts.of(runtime.engine, runtime.settings).open(LEARNER_ID, PASSWORD,
-                                                                display_name="Wang Fang")
+    accounts = Accounts.of(runtime.engine, runtime.settings)
+    checked = accounts.check_in_person(LEARNER_ID, operator="city-centre",
+                                       actor="operator:city-centre")
+    opened = accounts.open(LEARNER_ID, PASSWORD, display_name="Wang Fang",
+                           activation_code=checked.activation_code)
     issue_record(bank)
     return opened["did"]
 

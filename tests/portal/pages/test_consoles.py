@@ -28,7 +28,9 @@ from bank.deposits import REVIEW, deposits_of
 from bank.seed import DEMO_ACCOUNTS, RULE_SET, STAFF_PASSWORD, rule_set_document, seed_demo
 from bank.staff import add_staff
 from bank.statistics import Statistics, last_months, statistics
+from bank.tables import sign_in_failures
 from infra.audit import entries
+from infra.errors import NotFound
 from infra.settings import Settings
 from issuers.anchoring import AnchoringWorker
 from issuers.publication import publish_rule_set
@@ -43,8 +45,11 @@ from portal.cli import cli
 from portal.explain import REASONS
 from portal.pages.charts import bar_chart, line_chart, nice_step
 from portal.runtime import Runtime
-from portal.tables import sign_in_failures, web_sessions
+from portal.tables import web_sessions
+from tests.support.bank import LEARNER_ID
 from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.citizen import sign_in as learner_sign_in
+from tests.support.citizen import sign_up
 from tests.support.portal import at_localhost, form_token
 from verify import Context, Status, verify_credential
 from verify.codes import Code
@@ -156,6 +161,22 @@ def test_seeding_again_changes_nothing(bank: Bank) -> None:
     with bank.runtime.engine.connect() as connection:
         assert connection.execute(select(credentials.c.id).order_by(credentials.c.id)).all() \
             == before
+
+
+def test_the_demo_learners_are_proven_in_real_name_and_see_what_was_issued_to_them(
+        bank: Bank) -> None:
+    seen = {}
+    for national_id, name in DEMO_ACCOUNTS.learners:
+        client = bank.app.test_client()
+        response = learner_sign_in(client, national_id, DEMO_ACCOUNTS.learner_password)
+        assert response.status_code == 303, name
+        page = html(client.get("/me"))
+        seen[name.split()[1]] = (len(re.findall(r'data-credential="', page)),
+                                 re.findall(r'data-identity="([^"]+)"', page))
+    assert seen == {"Wang": (6, ["real-name"]), "Li": (5, ["real-name"]),
+                    "Zhang": (5, ["real-name"]), "Liu": (2, ["real-name"]),
+                    "Chen": (3, ["real-name"]), "Yang": (2, ["real-name"]),
+                    "Zhao": (3, ["real-name"])}
 
 
 def test_every_printed_demo_account_can_sign_in(bank: Bank) -> None:
@@ -377,6 +398,22 @@ def test_staff_publish_a_new_rule_set_version_and_the_operator_approves_it(bank:
     assert (block > 0, approvals[2], approvals[1] is not None) == (True, block, True)
 
 
+def test_staff_publish_rule_sets_only_under_their_institutions_id(bank: Bank) -> None:
+    bjou = bank.client("bjou-admin")
+    dids = {key: issuer_record(bank.runtime.engine, key)["did"] for key in ("bjou", "hdvc",
+                                                                             "bjskills")}
+    document = {**rule_set_document(dids), "rule_set_id": "hdvc:LOG-BA"}
+
+    refused = post(bjou, "/institution/rules", {"document": json.dumps(document)})
+
+    errors = re.findall(r"<li>([^<]+)</li>", html(refused).split("id=\"error-summary-title\"")[1])
+    assert (refused.status_code, [unescape(error) for error in errors]) == (422, [
+        "a rule set's id begins with its owner's issuer id",
+        "rule_set_id: must be bjou:<programme>, under the publishing issuer's id"])
+    assert [item["rule_set_id"] for item in rule_set_list(bank.runtime.engine, "bjou")
+            if item["rule_set_id"] != RULE_SET] == []
+
+
 # -- reviews, deposits and issuers (operator) ------------------------------------------------------
 
 
@@ -453,6 +490,25 @@ def test_the_operator_suspends_and_reinstates_an_issuer_on_chain(bank: Bank) -> 
 # -- accreditation, sign-in and sessions (each on a fresh bank) ----------------------------------
 
 
+def test_the_operator_accredits_only_with_an_http_web_site(bank: Bank) -> None:
+    operator = bank.client("city-centre")
+    form = {"name": "Tongzhou Night School", "slug": "tongzhou", "kinds": ["course"],
+            "levels": "2-5"}
+    urls = ("javascript:alert(document.cookie)", "data:text/html,<b>x</b>", "//evil.example",
+            "/about", "tongzhou.example.edu")
+
+    answers = {url: post(operator, "/operator/issuers", {**form, "url": url}) for url in urls}
+
+    seen = {url: (answer.status_code, [unescape(error) for error in re.findall(
+        r"<li>([^<]+)</li>", html(answer).split("id=\"error-summary-title\"")[1])])
+        for url, answer in answers.items()}
+    assert seen == dict.fromkeys(urls, (422, [
+        "an institution's web site is an http:// or https:// address",
+        "url: must be an absolute http(s) URL, like https://example.edu"]))
+    with pytest.raises(NotFound):
+        issuer_record(bank.runtime.engine, "tongzhou")
+
+
 @pytest.fixture
 def portal(runtime: Runtime) -> Flask:
     """The portal over an empty bank with one operator account."""
@@ -496,15 +552,15 @@ def test_the_operator_accredits_an_institution_and_its_staff_can_sign_in(
         ("operator:operator-li", "issuer.accredit", "chaoyang")]
 
 
-def test_sign_in_locks_after_five_failures_and_sign_out_ends_the_session(
+def test_sign_in_waits_after_five_failures_and_sign_out_ends_the_session(
         portal: Flask, runtime: Runtime) -> None:
     client = portal.test_client()
     wrong = [sign_in(client, "operator-li", "not the password").status_code for _ in range(5)]
-    locked = sign_in(client, "operator-li", STAFF_PASSWORD)
-    assert (wrong, locked.status_code) == ([401] * 5, 400)
-    assert "Too many failed attempts: this account is locked for 15 minutes." in html(locked)
+    waiting = sign_in(client, "operator-li", STAFF_PASSWORD)
+    assert (wrong, waiting.status_code, waiting.headers["Retry-After"]) == ([401] * 5, 429, "30")
+    assert "Too many failed sign-ins. Try again in 30 seconds." in html(waiting)
     with runtime.engine.begin() as connection:
-        connection.execute(update(sign_in_failures).values(locked_until=time.time() - 1))
+        connection.execute(update(sign_in_failures).values(wait_until=time.time() - 1))
     signed_in = sign_in(client, "operator-li", STAFF_PASSWORD)
     assert (signed_in.status_code, client.get("/operator/issuers").status_code) == (303, 200)
     with client.session_transaction() as cookie:
@@ -582,3 +638,29 @@ def test_operator_and_institution_journeys_in_a_browser(bank: Bank) -> None:
     assert seen["revoked_notice"] == (
         "The revocation is recorded; it is put on the ledger once the batch is anchored.")
     assert (seen["violations"], seen["problems"]) == ([], [])
+
+
+def test_the_operator_checks_a_learner_in_person_ending_whoever_held_the_account(
+        portal: Flask, runtime: Runtime) -> None:
+    squatter = portal.test_client()
+    sign_up(squatter, proven=False)
+    operator = portal.test_client()
+    sign_in(operator, "operator-li", STAFF_PASSWORD)
+    form = operator.get("/operator/identity-checks")
+    bad = post(operator, "/operator/identity-checks", {"national_id": "not an id!"})
+    checked = post(operator, "/operator/identity-checks", {"national_id": LEARNER_ID})
+    code = re.search(r"data-activation-code>([\w-]+)<", html(checked))
+    assert (form.status_code, bad.status_code, "There is a problem" in html(bad)) == (
+        200, 422, True)
+    assert (checked.status_code, code is not None, squatter.get("/me").status_code) == (
+        200, True, 302)
+    owner = portal.test_client()
+    opened = owner.post("/sign-up", data={
+        "csrf_token": form_token(owner, "/sign-up"), "national_id": LEARNER_ID,
+        "password": "the owner's password", "password_again": "the owner's password",
+        "activation_code": code.group(1)})
+    assert (opened.status_code, 'data-identity="real-name"' in html(owner.get("/me"))) == (
+        303, True)
+    assert [(entry["actor"], entry["action"]) for entry in entries(
+        runtime.engine, action="learners.")] == [
+        ("operator:operator-li", "learners.check_in_person")]
