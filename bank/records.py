@@ -67,7 +67,7 @@ class Verified:
 
 def held_credentials(engine: Engine, learner: dict) -> list[Held]:
     """Every credential in the learner's record: delivered ones they may see, then accepted
-    deposits."""
+    deposits of credentials not among those (one deposited before a proof showed it)."""
     issuer_ids = disclosure(engine, learner["id"]).issuers()
     delivered = (credentials_of_learner(engine, learner["did"], issuer_ids=issuer_ids)
                  if issuer_ids is None or issuer_ids else [])
@@ -76,10 +76,11 @@ def held_credentials(engine: Engine, learner: dict) -> list[Held]:
     query = (select(deposits.c.credential, deposits.c.reviewer)
              .where(deposits.c.learner_id == learner["id"], deposits.c.status == "accepted")
              .order_by(deposits.c.deposited_at, deposits.c.id))
+    delivered_ids = {item.id for item in held}
     with engine.connect() as connection:
-        held += [Held(DEPOSIT, json.loads(row.credential), reviewed=row.reviewer is not None)
-                 for row in connection.execute(query)]
-    return held
+        deposited = [Held(DEPOSIT, json.loads(row.credential), reviewed=row.reviewer is not None)
+                     for row in connection.execute(query)]
+    return held + [item for item in deposited if item.id not in delivered_ids]
 
 
 def verified_outcomes(context: Context, learner: dict, held: Sequence[Held]) -> Verified:

@@ -580,6 +580,9 @@ class _Converter:
             if iri == "@id":
                 if not isinstance(value, str):
                     raise JsonLdError(f"{key}: a node identifier must be a string")
+                if self.compacted and value.startswith("_:"):
+                    raise NotCompacted(f"{key}: a blank node identifier {value!r} is not written "
+                                       "in compacted form (it could join two JSON objects)")
                 subject = self.reference(active, value, key)
             else:
                 members.append((key, iri, term, value))

@@ -37,8 +37,7 @@ SHARED_ENDPOINTS = frozenset({
     "static", "healthz", "api-docs.openapi_json", "issuer_dids.DidDocument",
 })
 PUBLIC_ENDPOINTS = frozenset({
-    "pages.home", "pages.verify_form", "pages.verify_submit", "pages.result",
-    "pages.shared_credential", "pages.shared_download", "verify.Verify",
+    "pages.home", "pages.verify_form", "pages.verify_submit", "pages.result", "verify.Verify",
 })
 MAX_NEXT_LENGTH = 2048
 NEXT_DECODINGS = 3
@@ -78,7 +77,8 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> No
 
 def private() -> bool:
     """Whether this request's answer is someone's own (a signed-in page, an API answer, a download
-    of theirs), so no cache may keep it; a public page is too when its visitor is signed in."""
+    of theirs, a learner's share link, which stops opening the moment it is withdrawn), so no
+    cache may keep it; a public page is too when its visitor is signed in."""
     if request.endpoint in SHARED_ENDPOINTS:
         return False
     if request.endpoint not in PUBLIC_ENDPOINTS or "Authorization" in request.headers:

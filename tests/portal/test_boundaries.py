@@ -250,18 +250,18 @@ def test_private_pages_downloads_and_api_answers_are_not_stored(portal: Portal) 
                                  (200, "no-store"))
 
 
-def test_public_pages_keep_their_caching(portal: Portal) -> None:
+def test_public_pages_keep_their_caching_and_share_links_none(portal: Portal) -> None:
     link = share(portal.runtime.engine, json.dumps(signed_credential()), "credential",
                  now=time.time(), lifetime=DAY)
     client = portal.app.test_client()
-    public = ("/", "/verify", f"/s/{link}", f"/s/{link}/credential.json",
-              "/api/v1/openapi.json", f"/issuers/{ISSUER}/did.json", "/static/style.css",
-              "/healthz")
+    public = ("/", "/verify", "/api/v1/openapi.json", f"/issuers/{ISSUER}/did.json",
+              "/static/style.css", "/healthz")
+    shared = (f"/s/{link}", f"/s/{link}/credential.json")
 
     seen = {path: (answer.status_code, "no-store" in answer.headers.get("Cache-Control", ""))
-            for path in public if (answer := client.get(path))}
+            for path in (*public, *shared) if (answer := client.get(path))}
 
-    assert seen == dict.fromkeys(public, (200, False))
+    assert seen == {**dict.fromkeys(public, (200, False)), **dict.fromkeys(shared, (200, True))}
 
 
 # -- paging parameters ---------------------------------------------------------------------------

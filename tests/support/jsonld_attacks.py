@@ -86,6 +86,16 @@ def invalid_value(document: dict[str, Any]) -> None:
     }
 
 
+def result_split(document: dict[str, Any]) -> None:
+    """The result split into two JSON objects joined by one blank node: the same RDF, but a JSON
+    reader of the first object finds no value."""
+    [result] = document["credentialSubject"]["result"]
+    value = result.pop("value")
+    result["id"] = "_:r"
+    document["credentialSubject"]["result"] = [result, {"id": "_:r", "type": ["Result"],
+                                                        "value": value}]
+
+
 ATTACKS = {
     "learner swapped with @id": Attack(learner_swapped, Ambiguous, Code.JSONLD_AMBIGUOUS),
     "data hidden in @nest": Attack(nested_hidden, Unsupported, Code.JSONLD_UNSUPPORTED),
@@ -97,4 +107,5 @@ ATTACKS = {
     "null member": Attack(nulled, NotCompacted, Code.JSONLD_NOT_COMPACTED),
     "relative identifier": Attack(relative_identifier, InvalidIri, Code.JSONLD_INVALID_IRI),
     "invalid value object": Attack(invalid_value, JsonLdError, Code.JSONLD_INVALID),
+    "object split by a blank node": Attack(result_split, NotCompacted, Code.JSONLD_NOT_COMPACTED),
 }

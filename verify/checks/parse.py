@@ -130,6 +130,10 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise _unsafe(f"The input holds the number {_shown(text)}, too large for a JSON number.",
                       number=_shown(text))
+    if value.is_integer() and abs(value) > MAX_SAFE_INTEGER:
+        raise _unsafe(
+            f"The input holds the whole number {_shown(text)}, beyond the ±(2^53−1) JSON "
+            "carries exactly.", number=_shown(text))
     return value
 
 

@@ -27,6 +27,7 @@ learners = sa.table(
     sa.column("id", sa.String),
     sa.column("activation_sha256", sa.String),
     sa.column("opened_by", sa.String),
+    sa.column("password_hash", sa.Text),
     sa.column("created_at", sa.Float),
 )
 codes = sa.table(
@@ -37,6 +38,14 @@ codes = sa.table(
     sa.column("created_at", sa.Float),
 )
 issuers = sa.table("issuers", sa.column("id", sa.String))
+proofs = sa.table(
+    "bank_identity_proofs",
+    sa.column("learner_id", sa.String),
+    sa.column("method", sa.String),
+    sa.column("institution_id", sa.String),
+    sa.column("vouched_by", sa.String),
+    sa.column("proved_at", sa.Float),
+)
 
 
 def upgrade() -> None:
@@ -102,6 +111,22 @@ def upgrade() -> None:
                 .scalar_subquery(),
                 learners.c.created_at,
             ).where(learners.c.activation_sha256.is_not(None)),
+        )
+    )
+    op.execute(
+        proofs.insert().from_select(
+            ["learner_id", "method", "institution_id", "vouched_by", "proved_at"],
+            sa.select(
+                learners.c.id,
+                sa.literal("activation"),
+                learners.c.opened_by,
+                sa.literal("migration:0005"),
+                learners.c.created_at,
+            ).where(
+                learners.c.activation_sha256.is_(None),
+                learners.c.password_hash.is_not(None),
+                learners.c.opened_by.in_(sa.select(issuers.c.id)),
+            ),
         )
     )
     op.drop_column("bank_learners", "activation_sha256")
