@@ -6,9 +6,9 @@ the project document (``/pypi/NAME/json``); an older one (held back by a pin) is
 the release document (``/pypi/NAME/VERSION/json``) where the network serves it, and is otherwise
 listed as not audited, never passed silently.
 
-Node: ``npm audit`` over the lock files of ``tests/js`` (test tooling) and ``.ci/vendored`` (the
-npm packages whose files the portal serves from ``portal/static/vendor``). When the registry
-refuses the advisory endpoint, the Node packages are reported as not audited.
+Node: ``npm audit`` over the lock files of ``tests/js`` and ``tests/w3c`` (test tooling) and
+``.ci/vendored`` (the npm packages whose files the portal serves from ``portal/static/vendor``).
+When the registry refuses the advisory endpoint, the Node packages are reported as not audited.
 
 Advisories judged not to apply are accepted in ``.ci/audit-accepted.toml`` with a reason.
 Exit 0 when no unaccepted advisory or yanked release is found, 1 when one is, 2 when PyPI
@@ -35,7 +35,7 @@ from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "creditbank"
-NODE_PROJECTS = [ROOT / "tests" / "js", ROOT / ".ci" / "vendored"]
+NODE_PROJECTS = [ROOT / "tests" / "js", ROOT / "tests" / "w3c", ROOT / ".ci" / "vendored"]
 
 
 class Unreachable(Exception):
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a file of name==version lines, instead of this environment")
     parser.add_argument("--accepted", type=Path, default=ROOT / ".ci" / "audit-accepted.toml")
     parser.add_argument("--node", type=Path, action="append",
-                        help="a locked Node project to audit (repeatable; default: tests/js and "
-                             "the portal's vendored assets, .ci/vendored)")
+                        help="a locked Node project to audit (repeatable; default: tests/js, "
+                             "tests/w3c and the portal's vendored assets, .ci/vendored)")
     parser.add_argument("--npm-registry", help="npm registry URL (npm's own setting otherwise)")
     parser.add_argument("--no-node", action="store_true", help="skip the Node packages")
     args = parser.parse_args(argv)

@@ -240,3 +240,63 @@ staff_accounts = Table(
     Column("created_at", Float, nullable=False),
     CheckConstraint(f"role IN {STAFF_ROLES!r}", name="staff_role"),
 )
+
+OFFER_STATUSES = ("open", "redeemed", "delivered", "locked")
+
+wallet_offers = Table(
+    "wallet_offers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("credential_id", String(64), ForeignKey("credentials.id"), nullable=False),
+    Column("code_sha256", String(64), nullable=False, unique=True),
+    Column("tx_code_sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("token_sha256", String(64), unique=True),
+    Column("token_expires_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    CheckConstraint(f"status IN {OFFER_STATUSES!r}", name="offer_status"),
+)
+"""Credential offers to a wallet (OID4VCI pre-authorized code flow): the code, its transaction
+code (hashed with the code) and the access token it was exchanged for are kept as hashes only."""
+
+wallet_nonces = Table(
+    "wallet_nonces",
+    metadata,
+    Column("nonce_sha256", String(64), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+"""Unused c_nonce values the nonce endpoint gave out; a key proof spends one."""
+
+wallet_deliveries = Table(
+    "wallet_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("offer_id", String(36), ForeignKey("wallet_offers.id"), nullable=False),
+    Column("credential_id", String(64), ForeignKey("credentials.id"), nullable=False),
+    Column("thumbprint", String(64), nullable=False),
+    Column("delivered_at", Float, nullable=False),
+    Index("ix_wallet_deliveries_credential", "credential_id", "thumbprint"),
+)
+"""Which wallet key (RFC 7638 JWK thumbprint) proved possession when a credential was delivered."""
+
+presentation_requests = Table(
+    "presentation_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("state", String(64), nullable=False, unique=True),
+    Column("nonce", String(64), nullable=False),
+    Column("viewer_sha256", String(64), nullable=False, unique=True),
+    Column("dcql_query", Text, nullable=False),
+    Column("client_id", String(300), nullable=False),
+    Column("response_uri", String(300), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("responded_at", Float),
+    Column("report", Text),
+)
+"""What a verifier asked a learner's wallet for (OID4VP): the DCQL query, the request's nonce and
+state, and once the wallet answered (single use), the report; only the page holding the viewer
+secret (kept as a hash) reads it."""

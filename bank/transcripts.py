@@ -70,9 +70,10 @@ def request_transcript(engine: Engine, chain: Chain, learner: dict, *, settings:
                   unit_version=1, session=credential_id.removeprefix("urn:uuid:"),
                   unsigned=unsigned)
     issuance = Issuance.of(engine, settings=settings)
-    key_id, signed = issuance.sign(bank, [draft], cryptosuite=cryptosuite)
     with engine.begin() as connection:
-        issuance.store(connection, bank["id"], key_id, [draft], signed)
+        drafts = issuance.with_status(connection, bank["id"], [draft])
+        key_id, signed = issuance.sign(bank, drafts, cryptosuite=cryptosuite)
+        issuance.store(connection, bank["id"], key_id, drafts, signed)
         connection.execute(insert(transcripts).values(
             id=credential_id, learner_id=learner["id"], requested_at=time.time()))
     return transcript_json(engine, learner, credential_id)

@@ -8,22 +8,26 @@ from credentials.errors import UnknownContext
 from credentials.jsontypes import JsonObject
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 CREDITBANK_V1 = "https://creditbank.org/contexts/v1"
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 FILES = MappingProxyType(
     {
         VC_V2: "credentials-v2.json",
+        VC_V1: "credentials-v1.json",
         OB_V3: "ob-v3p0-3.0.3.json",
         CLR_V2: "clr-v2p0-2.0.1.json",
         DATA_INTEGRITY_V2: "data-integrity-v2.json",
         MULTIKEY_V1: "multikey-v1.json",
         DID_V1: "did-v1.json",
         CREDITBANK_V1: "creditbank-v1.json",
+        EXAMPLES_V2: "credentials-examples-v2.json",
     }
 )
 

@@ -43,3 +43,7 @@ class SealError(CredentialError, ValueError):
 
 class MerkleError(CredentialError, ValueError):
     """A Merkle batch or proof argument is invalid (empty batch, wrong digest size, bad index)."""
+
+
+class BadBadge(CredentialError, ValueError):
+    """A baked badge image cannot be read: not SVG or PNG, hostile, or without one credential."""

@@ -2,6 +2,8 @@
 
 import base64
 import functools
+import hashlib
+import json
 import secrets
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -14,6 +16,11 @@ from credentials.errors import InvalidKey, SealError
 ED25519_MULTICODEC = b"\xed\x01"
 SEAL_VERSION = "cbseal1"
 _SEAL_AAD = b"creditbank sealed secret v1"
+_THUMBPRINT_MEMBERS = {
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+    "RSA": ("e", "kty", "n"),
+}
 
 
 class SigningKey:
@@ -95,6 +102,23 @@ def public_key_from_multibase(value: str) -> bytes:
     if len(decoded) != 34 or not decoded.startswith(ED25519_MULTICODEC):
         raise InvalidKey("a Multikey value must hold an Ed25519 key (multicodec 0xed01, 32 bytes)")
     return decoded[2:]
+
+
+def ed25519_jwk(public_key: bytes) -> dict[str, str]:
+    """The public JWK (RFC 8037, OKP) of an Ed25519 public key."""
+    if len(public_key) != 32:
+        raise InvalidKey("an Ed25519 public key must be exactly 32 bytes")
+    return {"kty": "OKP", "crv": "Ed25519", "x": _b64(bytes(public_key))}
+
+
+def jwk_thumbprint(jwk: dict[str, object]) -> str:
+    """The RFC 7638 SHA-256 thumbprint (base64url) of a public EC, OKP or RSA JWK."""
+    members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
+    if members is None or not all(isinstance(jwk.get(name), str) for name in members):
+        raise InvalidKey("a JWK thumbprint needs kty EC (crv, x, y), OKP (crv, x) or RSA (e, n)")
+    required = {name: jwk[name] for name in sorted(members)}
+    text = json.dumps(required, separators=(",", ":"), ensure_ascii=False)
+    return _b64(hashlib.sha256(text.encode("utf-8")).digest())
 
 
 def seal_secret(secret: bytes, master_key: bytes) -> str:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from credentials.contexts import CLR_CONTEXTS, CREDENTIAL_CONTEXTS
 from credentials.errors import InvalidCredential
 from credentials.jsontypes import JsonObject
+from credentials.status import StatusEntry, entries_json
 
 KINDS = ("course", "module", "certificate", "mooc", "training", "degree", "transcript")
 ACHIEVEMENT_TYPES = {
@@ -130,8 +131,10 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
                            achievement: Achievement, result: Result, credits_earned: float,
                            valid_from: str, valid_until: str | None = None,
                            activity_start: str | None = None, activity_end: str | None = None,
-                           session: str | None = None) -> JsonObject:
-    """An unsigned OB3 AchievementCredential for one learner and one achievement."""
+                           session: str | None = None,
+                           status: Sequence[StatusEntry] = ()) -> JsonObject:
+    """An unsigned OB3 AchievementCredential for one learner and one achievement, with its
+    status entries (`credentialStatus`) if any."""
     _iri(credential_id, "credential_id")
     _date_time(valid_from, "valid_from")
     achievement_json = _achievement(issuer, achievement)
@@ -150,7 +153,7 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
         subject["activityEndDate"] = _date(activity_end, "activity_end")
     if session is not None:
         subject["term"] = _text(session, "session")
-    credential = {
+    credential: JsonObject = {
         "@context": list(CREDENTIAL_CONTEXTS),
         "id": credential_id,
         "type": ["VerifiableCredential", "AchievementCredential"],
@@ -161,12 +164,16 @@ def achievement_credential(*, credential_id: str, issuer: IssuerProfile, learner
     if valid_until is not None:
         credential["validUntil"] = _date_time(valid_until, "valid_until")
     credential["credentialSubject"] = subject
+    if status:
+        credential["credentialStatus"] = entries_json(status)
     return credential
 
 
 def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: LearnerRef,
-                   credentials: Sequence[JsonObject], valid_from: str) -> JsonObject:
-    """An unsigned CLR 2.0 ClrCredential bundling signed credentials for one learner."""
+                   credentials: Sequence[JsonObject], valid_from: str,
+                   status: Sequence[StatusEntry] = ()) -> JsonObject:
+    """An unsigned CLR 2.0 ClrCredential bundling signed credentials for one learner, with its
+    status entries if any."""
     _iri(credential_id, "credential_id")
     _date_time(valid_from, "valid_from")
     if not credentials:
@@ -175,7 +182,7 @@ def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: Learne
     if learner.identifiers:
         subject["identifier"] = [_identity(item) for item in learner.identifiers]
     subject["verifiableCredential"] = list(credentials)
-    return {
+    credential: JsonObject = {
         "@context": list(CLR_CONTEXTS),
         "id": credential_id,
         "type": ["VerifiableCredential", "ClrCredential"],
@@ -184,6 +191,9 @@ def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: Learne
         "validFrom": valid_from,
         "credentialSubject": subject,
     }
+    if status:
+        credential["credentialStatus"] = entries_json(status)
+    return credential
 
 
 def credential_kind(credential: JsonObject) -> str:

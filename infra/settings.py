@@ -44,6 +44,8 @@ class Settings:
 
     `did_host` is the host (and port) of the bank's did:web identifiers: the public URL's unless
     set, and kept when only the public URL is replaced, since a DID outlives an address.
+    `conformance_issuer` turns on the VC-API conformance issuer (for the W3C test suites): it
+    signs any well-formed credential with a did:key of no accredited issuer, never anchored.
     """
 
     data_dir: Path
@@ -61,6 +63,7 @@ class Settings:
     appeal_days: int = 30
     city_sign_on: CitySignOn = CitySignOn()
     debug: bool = False
+    conformance_issuer: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -96,7 +99,8 @@ class Settings:
                 redirect_uri=env.get("OIDC_REDIRECT_URI", ""),
                 national_id_claim=env.get("OIDC_NATIONAL_ID_CLAIM", ""),
             ),
-            debug=env.get("CREDITBANK_DEBUG", "") not in ("", "0", "false"),
+            debug=_flag(env, "CREDITBANK_DEBUG"),
+            conformance_issuer=_flag(env, "CREDITBANK_CONFORMANCE_ISSUER"),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -112,6 +116,11 @@ class Settings:
     def master_key(self) -> bytes:
         """The master key that seals keys at rest."""
         return master_key(self.data_dir)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """Whether a variable turns its knob on: any value but empty, `0` or `false`."""
+    return env.get(name, "") not in ("", "0", "false")
 
 
 def _number(env: Mapping[str, str], name: str, default: _Number) -> _Number:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, RowMapping, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from credentials.anchoring import attach_anchor_text
 from credentials.merkle import MerkleTree
@@ -23,6 +24,7 @@ from infra.settings import Settings
 from issuers.errors import AnchoringFailed
 from issuers.issuance import BatchPolicy
 from issuers.registry import issuer_account
+from issuers.status import PUBLISH_PERIOD, StatusLists
 from issuers.tables import (
     batches,
     credentials,
@@ -73,6 +75,10 @@ class AnchoringWorker:
         self.resend_after = resend_after
         self.started_at = time.time()
         self._accounts: dict[str, LocalAccount] = {}
+        self.status_lists = StatusLists(
+            engine, ledger, master_key=self.master_key, public_url=settings.public_url
+        )
+        self._published_at = 0.0
 
     def run_once(self, *, close_all: bool = False) -> int:
         """One pass over every step (`close_all`: close open batches now); returns what moved."""
@@ -81,6 +87,7 @@ class AnchoringWorker:
         moved += self.settle_sent()
         moved += self.revoke_pending()
         moved += self.retire_keys()
+        moved += self.publish_status_lists()
         return moved
 
     def run(self, stop: threading.Event) -> None:
@@ -366,6 +373,19 @@ class AnchoringWorker:
             connection.execute(
                 update(revocations).where(revocations.c.id == revocation_id).values(**values)
             )
+
+    def publish_status_lists(self, *, now: float | None = None) -> int:
+        """Every `PUBLISH_PERIOD` seconds, index the chain's revocations and republish the
+        status lists whose chain state changed; returns how many were published."""
+        moment = time.monotonic() if now is None else now
+        if moment - self._published_at < PUBLISH_PERIOD:
+            return 0
+        self._published_at = moment
+        try:
+            return self.status_lists.refresh()
+        except IntegrityError:
+            logger.info("another process indexed the same revocations; publishing next period")
+            return 0
 
     def retire_keys(self) -> int:
         """Retire rotated-out keys on chain once every credential they signed is anchored."""

@@ -230,7 +230,7 @@ def issue_command(
         if processes is None:
             processes = (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
         issuance = Issuance.of(engine, settings=settings)
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             drafts = issuance.prepare(connection, issuer, outcomes)
         del outcomes
         with click.progressbar(length=count, label="signing", file=sys.stderr) as bar:

@@ -9,7 +9,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from itertools import islice
@@ -25,6 +25,7 @@ from credentials.keys import SigningKey
 from credentials.merkle import credential_digest
 from credentials.model import IssuerProfile, Result, achievement_credential
 from credentials.proofs import sign
+from credentials.status import StatusEntry, with_status
 from infra.errors import Conflict, Forbidden, InvalidInput
 from infra.settings import Settings
 from infra.times import iso_utc
@@ -32,6 +33,7 @@ from issuers.catalogue import achievement_of, catalogue_of
 from issuers.learners import learner_pepper, learner_ref
 from issuers.registry import signing_key
 from issuers.schemas import OutcomeSchema
+from issuers.status import allocate, entries
 from issuers.tables import batches, credentials
 
 OUTCOME_FIELDS = tuple(OutcomeSchema().fields)
@@ -70,6 +72,7 @@ class Draft:
     `unsigned` is the credential, or a call that builds it where it is signed (so a signing
     process receives a few fields instead of the whole document). `credits` and `completed_on`
     are kept beside it, so a learner's record lists without parsing every document.
+    `status_list` and `status_index` are where its status entries point, once allocated.
     """
 
     credential_id: str
@@ -81,6 +84,8 @@ class Draft:
     unsigned: dict | Callable[[], dict]
     credits: float | None = None
     completed_on: str | None = None
+    status_list: int | None = None
+    status_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,13 +205,20 @@ class Issuance:
     """Turns an issuer's outcomes into signed, stored, batched credentials."""
 
     def __init__(
-        self, engine: Engine, *, master_key: bytes, did_host: str, policy: BatchPolicy
+        self,
+        engine: Engine,
+        *,
+        master_key: bytes,
+        did_host: str,
+        policy: BatchPolicy,
+        public_url: str,
     ) -> None:
         self.engine = engine
         self.master_key = master_key
         self.pepper = learner_pepper(master_key)
         self.did_host = did_host
         self.policy = policy
+        self.public_url = public_url
 
     @classmethod
     def of(
@@ -218,6 +230,7 @@ class Issuance:
             master_key=settings.master_key(),
             did_host=settings.did_host,
             policy=policy or BatchPolicy.of(settings),
+            public_url=settings.public_url,
         )
 
     def issue(
@@ -261,8 +274,27 @@ class Issuance:
         )
         return key_id, sign_all(drafts, signer, processes=processes, progress=progress)
 
+    def with_status(
+        self, connection: Connection, issuer_id: str, drafts: Sequence[Draft]
+    ) -> list[Draft]:
+        """The drafts with their status entries, placed in the issuer's status lists on the
+        caller's transaction (one claim per list, whatever the number of drafts)."""
+        placements = allocate(connection, self.master_key, issuer_id, len(drafts))
+        return [
+            replace(
+                draft,
+                unsigned=partial(
+                    _with_entries, draft.unsigned, entries(self.public_url, issuer_id, placement)
+                ),
+                status_list=placement.list,
+                status_index=placement.index,
+            )
+            for draft, placement in zip(drafts, placements, strict=True)
+        ]
+
     def prepare(self, connection: Connection, issuer: dict, outcomes: Outcomes) -> list[Draft]:
-        """Check outcomes against the schema, the catalogue and what was issued before."""
+        """Check outcomes against the schema, the catalogue and what was issued before, and place
+        each draft in the issuer's status lists (on the caller's transaction)."""
         check_may_issue(issuer)
         catalogue = catalogue_of(connection, issuer["id"])
         profile = IssuerProfile(
@@ -315,7 +347,7 @@ class Issuance:
                 f"{count} of {len(outcomes.rows)} {what} are invalid; nothing was issued",
                 {outcomes.where: errors},
             )
-        return list(drafts.values())
+        return self.with_status(connection, issuer["id"], list(drafts.values()))
 
     def store(
         self,
@@ -357,6 +389,8 @@ class Issuance:
                                 "issued_at": now,
                                 "credits": draft.credits,
                                 "completed_on": draft.completed_on,
+                                "status_list": draft.status_list,
+                                "status_index": draft.status_index,
                             }
                             for offset, (draft, item) in enumerate(
                                 zip(chunk, islice(items, len(chunk)), strict=True)
@@ -466,6 +500,13 @@ def _counted(items: Iterable[Signed], progress: Callable[[int], None] | None) ->
         if progress is not None:
             progress(1)
         yield item
+
+
+def _with_entries(
+    unsigned: dict | Callable[[], dict], status: tuple[StatusEntry, ...]
+) -> dict:
+    """The unsigned credential (built first if it is a call) carrying its status entries."""
+    return with_status(unsigned() if callable(unsigned) else unsigned, status)
 
 
 def _check(outcome: dict, catalogue: dict, today: date) -> tuple[dict, dict | None]:

@@ -123,11 +123,35 @@ credentials = Table(
     Column("issued_at", Float, nullable=False),
     Column("credits", Float),
     Column("completed_on", String(10)),
+    Column("status_list", Integer),
+    Column("status_index", Integer),
     UniqueConstraint(
         "issuer_id", "learner_did", "unit_code", "session", name="uq_credentials_outcome"
     ),
     Index("ix_credentials_batch", "batch_id", "position"),
     Index("ix_credentials_learner_issued", "learner_did", "issued_at", "id"),
+)
+
+status_lists = Table(
+    "status_lists",
+    metadata,
+    Column("issuer_id", String(64), ForeignKey("issuers.id"), primary_key=True),
+    Column("list", Integer, primary_key=True, autoincrement=False),
+    Column("allocated", Integer, nullable=False),
+    Column("opened_at", Float, nullable=False),
+)
+
+published_status_lists = Table(
+    "published_status_lists",
+    metadata,
+    Column("issuer_id", String(64), ForeignKey("issuers.id"), primary_key=True),
+    Column("list", Integer, primary_key=True, autoincrement=False),
+    Column("purpose", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("etag", String(66), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("built_at", Float, nullable=False),
 )
 
 revocations = Table(

@@ -10,8 +10,8 @@ from flask_smorest import Api
 
 from infra.secrets import derive_secret
 from infra.settings import Settings
-from portal import errors, i18n, pages, security
-from portal.api import applications, audit, issuers, learners, verify
+from portal import errors, i18n, oid4vci, oid4vp, pages, security, vcapi
+from portal.api import applications, audit, issuers, learners, status, verify
 from portal.ratelimit import RateLimiter
 from portal.runtime import Runtime
 
@@ -45,12 +45,16 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     api = Api(app)
     errors.init_app(app, api)
     api.register_blueprint(verify.blp)
+    api.register_blueprint(vcapi.blp)
     issuers.register(api, app)
     learners.register(api, app)
     applications.register(api, app)
     audit.register(api, app)
+    status.register(api, app)
+    oid4vci.register(app)
     i18n.init_app(app)
     pages.init_app(app)
+    oid4vp.register(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     return app
 

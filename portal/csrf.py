@@ -1,6 +1,7 @@
 """CSRF protection of the portal's forms: a per-session token every unsafe request must echo.
 
-The API under /api/ is exempt: it authenticates with bearer tokens, never with cookies.
+The API under /api/ and the wallet endpoints under /oid4vci/ and /oid4vp/ are exempt: they
+authenticate with bearer tokens, codes or a state, never with cookies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask import Flask, abort, request, session
 from flask_babel import lazy_gettext as _l
 
 FIELD = "csrf_token"
+EXEMPT = ("/api/", "/oid4vci/", "/oid4vp/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 EXPIRED = _l("This form has expired or was sent from another site. Reload the page and try again.")
 
@@ -24,8 +26,8 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Refuse an unsafe request outside /api/ whose form does not carry the session's token."""
-    if request.method in SAFE_METHODS or request.path.startswith("/api/"):
+    """Refuse an unsafe request outside the exempt paths whose form lacks the session's token."""
+    if request.method in SAFE_METHODS or request.path.startswith(EXEMPT):
         return
     expected = session.get(FIELD)
     sent = request.form.get(FIELD, "")

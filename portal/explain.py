@@ -85,6 +85,9 @@ REASONS: Mapping[Code, LazyString] = {
     Code.NOT_AN_OBJECT: _l("The file holds JSON, but not a credential."),
     Code.UNKNOWN_CONTEXT: _l("The credential uses a vocabulary the credit bank does not know."),
     Code.UNSUPPORTED_TYPE: _l("This kind of credential is not one the credit bank can verify."),
+    Code.BADGE_UNREADABLE: _l(
+        "This image does not carry one Open Badges 3.0 credential the credit bank can read."
+    ),
     Code.MISSING_MEMBER: _l("A required part of the credential is missing."),
     Code.INVALID_MEMBER: _l("A part of the credential has a value that is not allowed."),
     Code.PROOF_MISSING: _l("The credential is not signed."),
@@ -160,6 +163,21 @@ REASONS: Mapping[Code, LazyString] = {
     Code.REVOKED_CREDENTIAL: _l("The issuer has revoked this credential."),
     Code.NOT_YET_VALID: _l("The credential is not valid yet."),
     Code.EXPIRED: _l("The credential has expired."),
+    Code.NOT_A_PRESENTATION: _l("The wallet did not send a verifiable presentation."),
+    Code.UNKNOWN_MEMBER: _l("The presentation holds a part the bank does not accept."),
+    Code.NO_CREDENTIAL: _l("The presentation holds no credential."),
+    Code.HOLDER_KEY_MISMATCH: _l(
+        "The presentation was signed with a key that does not belong to the person presenting it."
+    ),
+    Code.CHALLENGE_MISMATCH: _l(
+        "The presentation was not made for this request: it could be a copy of an older one."
+    ),
+    Code.DOMAIN_MISMATCH: _l("The presentation was made for another verifier."),
+    Code.HOLDER_NOT_BOUND: _l(
+        "The credential does not belong to the person presenting it: it names someone else and "
+        "was not sent to their wallet."
+    ),
+    Code.QUERY_NOT_SATISFIED: _l("The credential presented is not the one asked for."),
     Code.PRECONDITION_FAILED: _l("Not checked, because an earlier check did not pass."),
     Code.LEDGER_UNAVAILABLE: _l(
         "The ledger could not be reached, so this could not be checked. Try again later."

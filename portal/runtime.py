@@ -15,6 +15,7 @@ from infra.closing import Closing
 from infra.database import open_database
 from infra.settings import Settings
 from issuers.issuance import Issuance
+from issuers.status import PublishedStatusLists, StatusLists
 from ledger.chain import Chain
 from ledger.client import Ledger
 from ledger.deployment import Deployment
@@ -71,6 +72,17 @@ class Runtime(Closing):
     def issuance(self) -> Issuance:
         """The issuance service the issuer API signs and stores through."""
         return Issuance.of(self.engine, settings=self.settings)
+
+    @cached_property
+    def status_lists(self) -> StatusLists:
+        """The issuers' status lists as published (built on first request if need be)."""
+        return StatusLists(self.engine, self.ledger, master_key=self.settings.master_key(),
+                           public_url=self.settings.public_url)
+
+    @cached_property
+    def published_status_lists(self) -> PublishedStatusLists:
+        """The verifier's source of status lists: those this bank published."""
+        return PublishedStatusLists(self.engine, self.settings.public_url)
 
     def close(self) -> None:
         """Seal what is pending, stop the embedded node and release the database."""

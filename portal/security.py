@@ -35,6 +35,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 NO_STORE = "no-store"
 SHARED_ENDPOINTS = frozenset({
     "static", "healthz", "api-docs.openapi_json", "issuer_dids.DidDocument",
+    "oid4vci.credential_issuer_metadata", "oid4vci.authorization_server_metadata",
+    "status_lists.StatusList",
 })
 PUBLIC_ENDPOINTS = frozenset({
     "pages.home", "pages.verify_form", "pages.verify_submit", "pages.result", "verify.Verify",

@@ -34,7 +34,9 @@ fi
 "$python" -m pip install --quiet --upgrade pip setuptools
 "$python" -m pip install --quiet -e '.[test]'
 
-# JavaScript: ganache and the independent VC verifier, exactly as locked.
+# JavaScript, exactly as locked: ganache, the independent VC verifier and the wallet libraries;
+# then the W3C test suites.
 npm ci --prefix tests/js --no-audit --no-fund
+npm ci --prefix tests/w3c --no-audit --no-fund
 
 echo "tests/install.sh: done (python: $("$python" --version), node: $(node --version))"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 
@@ -46,6 +46,15 @@ class LedgerView(Protocol):
 
     def key(self, issuer_id: bytes, public_key: bytes) -> KeyRecord | None:
         """The registration of an Ed25519 public key to an issuer, or None."""
+        ...
+
+
+class StatusListSource(Protocol):
+    """Where the verifier reads the status list credentials entries point to."""
+
+    def status_list(self, url: str) -> dict[str, Any] | None:
+        """The signed BitstringStatusListCredential published at `url`, or None if it cannot
+        be had (any failure to fetch it is None, not an exception)."""
         ...
 
 

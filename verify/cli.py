@@ -82,7 +82,8 @@ def verify_command(
     deployment: str | None,
     max_bytes: int,
 ) -> None:
-    """Verify credential FILEs (- for standard input) against the credit bank ledger."""
+    """Verify credential FILEs (- for standard input) against the credit bank ledger: JSON, or
+    Open Badges 3.0 baked images (SVG or PNG) with the credential inside."""
     if deployment is None:
         deployment = str(chain_home(Settings.from_env()).deployment_path)
     raws = [_read(path, max_bytes, ctx) for path in files]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
-from verify.abc import LedgerView
+from verify.abc import LedgerView, StatusListSource
 
 if TYPE_CHECKING:
     from verify.cache import VerifiedSignatures
@@ -33,7 +33,9 @@ class Context:
     so a batch costs one chain look-up per batch root, issuer and key.
     `trusted_chain_id` / `trusted_anchor_contract` pin the chain a credential must be anchored on;
     when None, the ledger's own chain id and anchor contract are expected. `signatures`, shared by
-    a process, spares it checking the same signature twice.
+    a process, spares it checking the same signature twice. `status_lists`, when given, is
+    where the status check reads the lists a credential's status entries point to (the chain
+    alone decides without it).
     """
 
     ledger: LedgerView
@@ -43,6 +45,7 @@ class Context:
     trusted_chain_id: int | None = None
     trusted_anchor_contract: str | None = None
     signatures: VerifiedSignatures | None = None
+    status_lists: StatusListSource | None = None
     _cache: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +94,18 @@ class Context:
         """The registration of a public key to an issuer (cached)."""
         key = ("key", issuer_id, public_key)
         return self._cached(key, lambda: self.ledger.key(issuer_id, public_key))
+
+    def status_list(self, url: str) -> dict[str, Any] | None:
+        """The list credential published at `url` from the status-list source (cached), or
+        None without a source or when it cannot be had."""
+        source = self.status_lists
+        if source is None:
+            return None
+        return self._cached(("status_list", url), lambda: source.status_list(url))
+
+    def remember(self, key: Hashable, look_up: Callable[[], T]) -> T:
+        """A fact a check derives, looked up once for this context's lifetime."""
+        return self._cached(("remembered", key), look_up)
 
     def _cached(self, key: Hashable, look_up: Callable[[], T]) -> T:
         """The cached answer for `key`, looking it up once; a look-up that raises is not cached."""

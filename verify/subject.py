@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from credentials.anchoring import AnchorProof
+from credentials.status import StatusEntry
 from ledger.records import AnchorRecord
 from verify.errors import Invalid
 
@@ -25,6 +26,7 @@ class Facts:
     integrity_proof: dict[str, Any]
     kind: str
     level: int | None
+    status: tuple[StatusEntry, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -284,3 +284,15 @@ class TranscriptSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["signed", "anchored"]})
     batch = fields.String(required=True)
     credential = fields.Dict(required=True)
+
+
+class WalletOfferSchema(Schema):
+    """An offer of one of your credentials to a wallet (OpenID4VCI pre-authorized code flow)."""
+
+    offer_uri = fields.String(required=True, metadata={
+        "description": "The credential_offer_uri a wallet fetches the offer from."})
+    link = fields.String(required=True, metadata={
+        "description": "The openid-credential-offer:// link (put it in a QR code)."})
+    tx_code = fields.String(required=True, metadata={
+        "description": "The 6-digit transaction code the wallet asks for; shown only now."})
+    expires_at = fields.String(required=True)

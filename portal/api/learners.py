@@ -3,6 +3,8 @@ their review by the city centre), the chosen programme and transcripts."""
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app, request
 from flask.views import MethodView
 from flask_smorest import Api
@@ -15,7 +17,9 @@ from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, revie
 from bank.identity import identity_json
 from bank.records import record_page
 from bank.transcripts import request_transcript, transcript_json
+from bank.wallet import create_offer
 from infra.errors import InvalidInput, NotFound
+from infra.times import iso_utc
 from portal.api import Blueprint
 from portal.api.auth import (
     BEARER,
@@ -48,8 +52,10 @@ from portal.api.bank_schemas import (
     TokenSchema,
     TranscriptRequestSchema,
     TranscriptSchema,
+    WalletOfferSchema,
 )
 from portal.api.verify import record_context
+from portal.oid4vci import offer_links
 from portal.ratelimit import limited
 from portal.runtime import runtime
 from portal.sessions import end_sessions_of
@@ -230,6 +236,24 @@ class Progress(MethodView):
         opened = runtime()
         return progress(opened.engine, opened.view, principal.record,
                         record_context())
+
+
+@blp.route("/learners/me/credentials/<path:credential_id>/offers")
+class WalletOffers(MethodView):
+    """Offers of your credentials to a wallet."""
+
+    @requires(LEARNER)
+    @limited("wallet_offers")
+    @blp.doc(security=[BEARER])
+    @blp.response(201, WalletOfferSchema)
+    def post(self, credential_id: str, principal: Principal) -> dict:
+        """Offer one of your anchored credentials to a wallet (OpenID4VCI 1.0, pre-authorized
+        code flow): the wallet scans the link, asks for the transaction code, and receives the
+        credential as issued. The offer works once and for 10 minutes; 3 wrong codes end it."""
+        made = create_offer(runtime().engine, principal.record, credential_id, now=time.time())
+        offer_uri, link = offer_links(made.pre_authorized_code)
+        return {"offer_uri": offer_uri, "link": link, "tx_code": made.tx_code,
+                "expires_at": iso_utc(made.expires_at)}
 
 
 @blp.route("/learners/me/deposits")

@@ -66,7 +66,8 @@ class Verify(MethodView):
         if not raw:
             abort(400, message="send the credential as the JSON body or as a file named 'file'")
         max_bytes = current_app.config["MAX_CREDENTIAL_BYTES"]
-        context = Context(runtime().chain_facts, max_bytes=max_bytes)
+        context = Context(runtime().chain_facts, max_bytes=max_bytes,
+                          status_lists=runtime().published_status_lists)
         return verify_credential(raw, context).to_json()
 
 
@@ -76,4 +77,5 @@ def record_context() -> Context:
     """The context a learner's own record is verified in: the process's chain facts (as public
     verification sees them) and the signatures the process has already checked."""
     opened = runtime()
-    return Context(opened.chain_facts, signatures=opened.verified_signatures)
+    return Context(opened.chain_facts, signatures=opened.verified_signatures,
+                   status_lists=opened.published_status_lists)

@@ -55,6 +55,7 @@ from bank.records import (
 )
 from bank.sharing import OwnLink, link_of, links_of, share, shared, withdraw
 from bank.transcripts import request_transcript, transcript_json, transcripts_of
+from bank.wallet import create_offer
 from infra.errors import (
     Conflict,
     Forbidden,
@@ -76,6 +77,8 @@ from portal.explain import (
     explain_rule,
 )
 from portal.i18n import current_language
+from portal.oid4vci import offer_links
+from portal.pages.badges import badge_file
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
 from portal.ratelimit import limited
@@ -251,6 +254,13 @@ def credential_download(ref: str) -> Response:
     return _json_file(item.credential, f"credential-{ref}.json")
 
 
+@bp.get("/me/credentials/<ref>/badge.svg")
+@signed_in_learner
+def credential_badge(ref: str) -> Response:
+    """The credential baked in an Open Badges 3.0 SVG image, to post or keep."""
+    return badge_file(_held(ref).credential, f"badge-{ref}")
+
+
 @bp.post("/me/credentials/<ref>/share")
 @signed_in_learner
 def share_credential(ref: str) -> BaseResponse:
@@ -267,6 +277,22 @@ def credential_pdf_link(ref: str) -> BaseResponse:
     item = _held(ref)
     token = _share(item.credential, "credential", item.id, PDF_SHARE_DAYS)
     return redirect(url_for("citizen.share_pdf", token=token), 303)
+
+
+@bp.post("/me/credentials/<ref>/wallet")
+@signed_in_learner
+@limited("wallet_offers")
+def wallet_offer(ref: str) -> str:
+    """Offer the credential to a wallet: its QR code, link and transaction code, shown once."""
+    item = _held(ref)
+    if item.source != "issued":
+        abort(404)
+    made = create_offer(runtime().engine, _learner(), item.id, now=time.time())
+    _offer_uri, link = offer_links(made.pre_authorized_code)
+    expires = format_datetime(datetime.fromtimestamp(made.expires_at, UTC), "short")
+    return render_template("learner/wallet_offer.html", ref=ref,
+                           summary=credential_summary(item), link=link, tx_code=made.tx_code,
+                           expires=expires, qr=qr_svg(link, _("QR code of this wallet offer")))
 
 
 # -- sharing ------------------------------------------------------------------------------------

@@ -84,14 +84,20 @@ class PageResult:
 
 def verify_for_page(raw: str | bytes, max_bytes: int) -> PageResult:
     """Verify a credential against the ledger (cached chain facts) and describe it for a page."""
-    report = verify_credential(raw, Context(runtime().chain_facts, max_bytes=max_bytes))
+    report = verify_credential(raw, Context(runtime().chain_facts, max_bytes=max_bytes,
+                                            status_lists=runtime().published_status_lists))
     body = report.to_json()
+    parsed = body["checks"][0]["status"] == Status.VALID
+    return page_result(body, _document(raw) if parsed else {})
+
+
+def page_result(body: dict[str, Any], document: dict[str, Any]) -> PageResult:
+    """A credential's report (as JSON) and its document described for a page."""
     checks = {check["name"]: check for check in body["checks"]}
-    document = _document(raw) if checks["parse"]["status"] == Status.VALID else {}
     accreditation = checks["accreditation"]
     anchor = checks["anchor"]
     return PageResult(
-        verdict=report.verdict,
+        verdict=Status(body["verdict"]),
         checks=tuple(_row(check) for check in body["checks"]),
         summary=summarise(document, body["credential"]),
         accreditation=Accreditation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -31,9 +32,14 @@ from bank.sharing import (
     share_token,
     shared,
 )
+from credentials.baking import unbake
+from credentials.errors import BadBadge
+from portal.explain import REASONS
+from portal.pages.badges import badge_file
 from portal.pages.report import PageResult, verify_for_page
 from portal.ratelimit import limited
 from portal.runtime import runtime
+from verify.codes import Code
 
 bp = Blueprint("pages", __name__)
 
@@ -82,6 +88,8 @@ def verify_submit() -> BaseResponse | tuple[str, int]:
         error = _(
             "This is larger than %(size)d KB, too large to be a credential.", size=limit // 1024
         )
+    else:
+        raw, error = _unbaked(raw, limit)
     if error is not None:
         return render_template("verify.html", errors={source: error}), 400
     token = save_result(
@@ -133,6 +141,15 @@ def shared_download(token: str) -> Response:
     )
 
 
+@bp.get("/s/<token>/badge.svg")
+def shared_badge(token: str) -> Response:
+    """The shared credential baked in an Open Badges 3.0 SVG image (not for a transcript)."""
+    link = _live_share(token)
+    if link.kind != "credential":
+        abort(404)
+    return badge_file(json.loads(link.credential_json), "badge")
+
+
 def public_link(endpoint: str, **values: Any) -> str:
     """The absolute link to a page at the portal's public address."""
     return runtime().settings.public_url + url_for(endpoint, **values)
@@ -142,6 +159,16 @@ def qr_svg(url: str, title: str) -> Markup:
     """A QR code of `url` as inline SVG markup (drawn on the server, no script needed)."""
     code = segno.make(url, error="m")
     return Markup(code.svg_inline(scale=5, border=2, dark="#000", light="#fff", title=title))
+
+
+def _unbaked(raw: bytes, limit: int) -> tuple[bytes, str | None]:
+    """The credential baked in an Open Badges image (the result keeps its JSON), else the input;
+    with the form's error for an image that carries no readable credential."""
+    try:
+        baked = unbake(raw, max_bytes=limit)
+    except BadBadge:
+        return raw, str(REASONS[Code.BADGE_UNREADABLE])
+    return (raw if baked is None else baked.encode("utf-8")), None
 
 
 def _live_share(token: str) -> SharedCredential:

@@ -8,6 +8,8 @@ from credentials.base58 import b58decode, b58encode
 from credentials.errors import CredentialError, InvalidKey, SealError
 from credentials.keys import (
     SigningKey,
+    ed25519_jwk,
+    jwk_thumbprint,
     multibase_of,
     open_secret,
     public_key_from_multibase,
@@ -78,3 +80,25 @@ def test_wrong_master_key_or_tampering_fails_cleanly() -> None:
         open_secret("v0.x.y", bytes(32))
     with pytest.raises(InvalidKey):
         seal_secret(b"x", b"short")
+
+
+def test_jwk_thumbprints_follow_rfc_7638_and_8037() -> None:
+    rsa = {
+        "kty": "RSA",
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSo"
+        "c_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_F"
+        "DW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vM"
+        "QFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+        "e": "AQAB",
+        "alg": "RS256",
+        "kid": "2011-04-29",
+    }
+    assert jwk_thumbprint(rsa) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    public_key = bytes.fromhex(
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    )
+    jwk = ed25519_jwk(public_key)
+    assert jwk["x"] == "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    assert jwk_thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+    with pytest.raises(InvalidKey):
+        jwk_thumbprint({"kty": "OKP", "crv": "Ed25519"})

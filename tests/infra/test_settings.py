@@ -26,13 +26,14 @@ def test_the_environment_sets_each_knob(tmp_path: Path) -> None:
         "CREDITBANK_LEDGER_URLS": "http://a:8545, http://b:8545", "CREDITBANK_BATCH_SIZE": "50",
         "CREDITBANK_BATCH_SECONDS": "0.5", "CREDITBANK_APPEAL_DAYS": "14",
         "CREDITBANK_VERIFY_CACHE_SECONDS": "2", "OIDC_ISSUER": "https://sso.example/",
-        "OIDC_CLIENT_ID": "bank", "CREDITBANK_DEBUG": "1",
+        "OIDC_CLIENT_ID": "bank", "CREDITBANK_DEBUG": "1", "CREDITBANK_CONFORMANCE_ISSUER": "1",
     })
     assert (settings.public_url, settings.did_host, settings.ledger_urls) == (
         "https://bank.example", "bank.example", ("http://a:8545", "http://b:8545"))
     assert (settings.batch_size, settings.batch_seconds, settings.appeal_days,
             settings.verify_cache_seconds, settings.debug) == (50, 0.5, 14, 2.0, True)
     assert settings.city_sign_on == CitySignOn(issuer="https://sso.example", client_id="bank")
+    assert settings.conformance_issuer is True
 
 
 def test_the_did_host_outlives_a_new_public_address(tmp_path: Path) -> None:

@@ -101,6 +101,9 @@ def test_issue_a_csv_then_revoke_one_credential(
     assert capsys.readouterr().out.startswith("issued 4 credentials for demo-university in 1 ")
     files = sorted(out.iterdir())
     assert len(files) == 4
+    entries = [json.loads(path.read_text("utf-8"))["credentialStatus"] for path in files]
+    purposes = [[entry["statusPurpose"] for entry in status] for status in entries]
+    assert purposes == [["revocation", "suspension"]] * 4
     with opened(data_dir) as runtime:
         assert [verdict(runtime, path) for path in files] == [(Status.VALID, [])] * 4
     revoked = "urn:uuid:" + files[0].stem

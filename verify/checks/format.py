@@ -11,6 +11,7 @@ from credentials.anchoring import ANCHOR_PROOF_TYPE
 from credentials.errors import CredentialError
 from credentials.model import credential_kind, credential_level, issuer_did
 from credentials.proofs import CRYPTOSUITES
+from credentials.status import StatusEntry, parse_entries
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
@@ -44,7 +45,8 @@ def run(subject: Subject, context: Context) -> Fragment:
     _check_credential_subject(document)
     integrity_proof = _integrity_proof(document)
     kind, level = _kind_and_level(document)
-    subject.facts = Facts(issuer, valid_from, valid_until, integrity_proof, kind, level)
+    status = _status_entries(document)
+    subject.facts = Facts(issuer, valid_from, valid_until, integrity_proof, kind, level, status)
     return Fragment(
         NAME,
         Status.VALID,
@@ -163,6 +165,21 @@ def _integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
             field="proof.proofPurpose",
         )
     return proof
+
+
+def _status_entries(document: dict[str, Any]) -> tuple[StatusEntry, ...]:
+    """The credential's Bitstring Status List entries (none for a credential without
+    `credentialStatus`), exactly in the form the bank writes them."""
+    if "credentialStatus" not in document:
+        return ()
+    try:
+        return parse_entries(document["credentialStatus"])
+    except CredentialError as error:
+        raise Invalid(
+            Code.INVALID_MEMBER,
+            f"The credential's status entry cannot be read: {error.message}",
+            field="credentialStatus",
+        ) from error
 
 
 def _kind_and_level(document: dict[str, Any]) -> tuple[str, int | None]:

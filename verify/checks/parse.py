@@ -1,4 +1,5 @@
-"""Parse check: the input is one JSON object of bounded size and depth, with known contexts only."""
+"""Parse check: the input is one JSON object of bounded size and depth, with known contexts only;
+an Open Badges 3.0 baked image (SVG or PNG) is read as the credential baked in it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import math
 import re
 from typing import Any
 
+from credentials.baking import unbake
 from credentials.canon import MAX_SAFE_INTEGER, unsafe_number
 from credentials.contexts import FILES
+from credentials.errors import BadBadge
 from verify.codes import Code
 from verify.context import Context
 from verify.errors import Invalid
@@ -68,6 +71,7 @@ def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
             size=len(raw),
             limit=context.max_bytes,
         )
+    raw = _unbaked(raw, context)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -86,6 +90,15 @@ def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
     if _SURROGATE_ESCAPE.search(text) is not None:
         _check_unicode(value)
     return value
+
+
+def _unbaked(raw: bytes, context: Context) -> bytes:
+    """The credential baked in an Open Badges image, else the input itself."""
+    try:
+        baked = unbake(raw, max_bytes=context.max_bytes)
+    except BadBadge as error:
+        raise Invalid(Code.BADGE_UNREADABLE, error.message) from error
+    return raw if baked is None else baked.encode("utf-8")
 
 
 def _check_unicode(value: Any) -> None:

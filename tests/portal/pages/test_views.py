@@ -231,8 +231,8 @@ def test_the_verify_page_opens_own_share_links_and_refuses_others(client) -> Non
 
 def test_pages_work_without_javascript_and_name_every_field(client) -> None:
     html = page(client.get("/verify"))
-    for field in ("file", "credential", "url"):
+    for field in ("file", "credential", "url", "issuer", "unit_code"):
         assert f'<label for="{field}">' in html
         assert f'id="{field}" name="{field}"' in html
-    assert html.count("<fieldset>") == 3
+    assert html.count("<fieldset>") == 4
     assert 'href="#main"' in html
