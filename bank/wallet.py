@@ -144,7 +144,10 @@ def offer_exists(engine: Engine, pre_authorized_code: str) -> bool:
 
 def exchange(engine: Engine, pre_authorized_code: str, tx_code: str | None, *,
              now: float) -> AccessToken:
-    """The token endpoint's pre-authorized code grant: one access token per offer, once."""
+    """The token endpoint's pre-authorized code grant: one access token per offer, once.
+
+    Each try claims one of the offer's attempts before its code is compared, so guesses sent in
+    parallel get no more tries than guesses sent one after another."""
     table = wallet_offers
     with engine.begin() as connection:
         row = connection.execute(select(table).where(
@@ -156,21 +159,21 @@ def exchange(engine: Engine, pre_authorized_code: str, tx_code: str | None, *,
             raise WalletRefusal("invalid_grant", "the pre-authorized code has expired")
         if not tx_code:
             raise WalletRefusal("invalid_request", "tx_code is required for this offer")
-        if not hmac.compare_digest(row.tx_code_sha256,
-                                   _tx_code_hash(pre_authorized_code, tx_code)):
-            failures = row.failures + 1
-            locked = failures >= MAX_TX_CODE_FAILURES
-            connection.execute(update(table).where(table.c.id == row.id).values(
-                failures=failures, status="locked" if locked else "open"))
-            token = None
-        else:
+        attempt = connection.execute(update(table).where(
+            table.c.id == row.id, table.c.status == "open",
+            table.c.failures < MAX_TX_CODE_FAILURES).values(failures=table.c.failures + 1))
+        if attempt.rowcount != 1:
+            raise WalletRefusal("invalid_grant", "the pre-authorized code was already used")
+        token: str | None = None
+        if hmac.compare_digest(row.tx_code_sha256, _tx_code_hash(pre_authorized_code, tx_code)):
             token = secrets.token_urlsafe(32)
-            redeemed = connection.execute(update(table).where(
-                table.c.id == row.id, table.c.status == "open").values(
-                status="redeemed", token_sha256=_sha256(token),
+            connection.execute(update(table).where(table.c.id == row.id).values(
+                status="redeemed", failures=table.c.failures - 1, token_sha256=_sha256(token),
                 token_expires_at=now + TOKEN_LIFETIME))
-            if redeemed.rowcount != 1:
-                raise WalletRefusal("invalid_grant", "the pre-authorized code was already used")
+        else:
+            locked = connection.execute(update(table).where(
+                table.c.id == row.id, table.c.failures >= MAX_TX_CODE_FAILURES).values(
+                status="locked")).rowcount == 1
     if token is None:
         raise WalletRefusal("invalid_grant", "the transaction code is wrong; the offer is "
                             "withdrawn" if locked else "the transaction code is wrong")

@@ -254,8 +254,9 @@ class StatusLists:
                   key_columns.items())).values(**values))
             if updated.rowcount == 0:
                 try:
-                    connection.execute(insert(published_status_lists).values(**key_columns,
-                                                                             **values))
+                    with connection.begin_nested():
+                        connection.execute(insert(published_status_lists).values(
+                            **key_columns, **values))
                 except IntegrityError:
                     logger.info("status list %s was published by another process", url)
                     return 0

@@ -28,7 +28,7 @@ from portal.pages.report import CheckRow, page_result
 from portal.pages.views import public_link, qr_svg
 from portal.ratelimit import limited
 from portal.runtime import runtime
-from verify import Code, Context, Status
+from verify import Code, Status
 from verify.presentation import PresentationReport, verify_presentation
 
 bp = Blueprint("oid4vp", __name__)
@@ -133,7 +133,7 @@ def response() -> BaseResponse | tuple[BaseResponse, int]:
 def _check(presentation: Any, asking: PresentationRequest) -> PresentationReport:
     """Verify a presentation for a request: its nonce as challenge, its client id as domain."""
     limit = current_app.config["MAX_CREDENTIAL_BYTES"]
-    context = Context(runtime().chain_facts, max_bytes=2 * limit)
+    context = runtime().public_context(2 * limit)
     with runtime().engine.connect() as connection:
 
         def delivered(credential_id: str, thumbprint: str) -> float | None:

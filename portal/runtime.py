@@ -22,6 +22,7 @@ from ledger.deployment import Deployment
 from ledger.node import EmbeddedNode
 from ledger.views import ChainView
 from verify.cache import CachedLedgerView, VerifiedSignatures
+from verify.context import Context
 
 
 class Runtime(Closing):
@@ -57,6 +58,12 @@ class Runtime(Closing):
         """The process's cached view of the chain: revocations, suspensions and key retirements
         are seen within the settings' `verify_cache_seconds`."""
         return CachedLedgerView(self.view, ttl=self.settings.verify_cache_seconds)
+
+    def public_context(self, max_bytes: int) -> Context:
+        """The context public verification runs in: the cached chain facts and the status lists
+        this bank published."""
+        return Context(self.chain_facts, max_bytes=max_bytes,
+                       status_lists=self.published_status_lists)
 
     @cached_property
     def verified_signatures(self) -> VerifiedSignatures:

@@ -203,7 +203,7 @@ class VerifyPresentation(MethodView):
         VC-API says). Option: `returnPresentation`."""
         presentation, options = _request("verifiablePresentation", PRESENTATION_OPTIONS)
         limit = current_app.config["MAX_CREDENTIAL_BYTES"]
-        context = Context(runtime().chain_facts, max_bytes=2 * limit)
+        context = runtime().public_context(2 * limit)
         with runtime().engine.connect() as connection:
 
             def delivered(credential_id: str, thumbprint: str) -> float | None:
@@ -409,7 +409,7 @@ def _did_host() -> str:
 
 def _context() -> Context:
     """The context public verification runs in (as /api/v1/verify builds it)."""
-    return Context(runtime().chain_facts, max_bytes=current_app.config["MAX_CREDENTIAL_BYTES"])
+    return runtime().public_context(current_app.config["MAX_CREDENTIAL_BYTES"])
 
 
 def _request(member: str, allowed: Mapping[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -66,9 +66,7 @@ class Verify(MethodView):
         if not raw:
             abort(400, message="send the credential as the JSON body or as a file named 'file'")
         max_bytes = current_app.config["MAX_CREDENTIAL_BYTES"]
-        context = Context(runtime().chain_facts, max_bytes=max_bytes,
-                          status_lists=runtime().published_status_lists)
-        return verify_credential(raw, context).to_json()
+        return verify_credential(raw, runtime().public_context(max_bytes)).to_json()
 
 
 

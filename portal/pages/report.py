@@ -13,7 +13,7 @@ from flask_babel.speaklater import LazyString
 from portal.explain import ACCREDITED, CHECK_NAMES, STATUSES, SYMBOLS, explain
 from portal.i18n import current_language
 from portal.runtime import runtime
-from verify import Context, verify_credential
+from verify import verify_credential
 from verify.fragments import Status
 
 DID_HEAD, DID_TAIL = 20, 6
@@ -84,8 +84,7 @@ class PageResult:
 
 def verify_for_page(raw: str | bytes, max_bytes: int) -> PageResult:
     """Verify a credential against the ledger (cached chain facts) and describe it for a page."""
-    report = verify_credential(raw, Context(runtime().chain_facts, max_bytes=max_bytes,
-                                            status_lists=runtime().published_status_lists))
+    report = verify_credential(raw, runtime().public_context(max_bytes))
     body = report.to_json()
     parsed = body["checks"][0]["status"] == Status.VALID
     return page_result(body, _document(raw) if parsed else {})

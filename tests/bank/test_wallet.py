@@ -6,6 +6,7 @@ is recorded for holder binding."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -206,3 +207,30 @@ def test_a_credential_request_must_be_for_our_configuration_with_one_jwt_proof(
         "two proofs": "invalid_proof",
         "encryption": "invalid_encryption_parameters",
     }
+
+
+def test_guesses_sent_in_parallel_get_no_more_tries(runtime: Runtime,
+                                                    offered: tuple[Bank, dict, str]) -> None:
+    _bank, learner, credential_id = offered
+    engine, now = runtime.engine, time.time()
+    offer = create_offer(engine, learner, credential_id, now=now)
+    wrong = str((int(offer.tx_code) + 1) % 10**6).zfill(6)
+    answers: list[str] = []
+    start = threading.Barrier(8)
+
+    def guess() -> None:
+        start.wait(timeout=30)
+        try:
+            exchange(engine, offer.pre_authorized_code, wrong, now=now)
+        except WalletRefusal as refused:
+            answers.append(refused.message)
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    tried = [answer for answer in answers if answer.startswith("the transaction code is wrong")]
+    assert (len(answers), len(tried)) == (8, MAX_TX_CODE_FAILURES)
+    assert refusal(exchange, engine, offer.pre_authorized_code, offer.tx_code,
+                   now=now) == ("invalid_grant", 400)
