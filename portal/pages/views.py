@@ -156,9 +156,13 @@ def public_link(endpoint: str, **values: Any) -> str:
 
 
 def qr_svg(url: str, title: str) -> Markup:
-    """A QR code of `url` as inline SVG markup (drawn on the server, no script needed)."""
+    """A QR code of `url` as inline SVG markup (drawn on the server, no script needed), at its
+    natural size with a viewBox, so that a narrow screen can scale it down whole."""
     code = segno.make(url, error="m")
-    return Markup(code.svg_inline(scale=5, border=2, dark="#000", light="#fff", title=title))
+    width, _height = code.symbol_size(scale=5, border=2)
+    svg = code.svg_inline(scale=5, border=2, dark="#000", light="#fff", title=title,
+                          omitsize=True)
+    return Markup(svg.replace("<svg ", f'<svg width="{width}" height="{width}" ', 1))
 
 
 def _unbaked(raw: bytes, limit: int) -> tuple[bytes, str | None]:
