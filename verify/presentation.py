@@ -73,7 +73,7 @@ def overall(fragments: tuple[Fragment, ...], credentials: tuple[Report, ...]) ->
 
 
 @dataclass
-class _Presentation:
+class PresentationState:
     """What the presentation's checks establish for the checks after them."""
 
     document: dict[str, Any] | None = None
@@ -94,23 +94,23 @@ def verify_presentation(
 ) -> PresentationReport:
     """Verify a presentation (JSON bytes, text or object) and every credential it embeds (with
     `verify_embedded`: the bank's pipeline unless another profile is given)."""
-    state = _Presentation()
+    state = PresentationState()
     steps: tuple[tuple[str, Callable[[], Fragment]], ...] = (
         ("parse", lambda: _parse(raw, context, state)),
         ("format", lambda: _format(state)),
-        ("proof", lambda: _proof(state)),
-        ("challenge", lambda: _challenge(state, challenge, domain)),
+        ("proof", lambda: holder_proof(state)),
+        ("challenge", lambda: challenge_check(state, challenge, domain)),
         ("holder_binding", lambda: _holder_binding(state, holder_binding)),
     )
     fragments: list[Fragment] = []
     for name, step in steps:
-        fragments.append(_run(name, step, fragments))
+        fragments.append(run_in_order(name, step, fragments))
     reports = tuple(verify_embedded(credential, context) for credential in state.credentials)
     ordered = tuple(fragments)
     return PresentationReport(ordered, reports, overall(ordered, reports), state.holder)
 
 
-def _run(name: str, step: Callable[[], Fragment], done: list[Fragment]) -> Fragment:
+def run_in_order(name: str, step: Callable[[], Fragment], done: list[Fragment]) -> Fragment:
     """One check's fragment: SKIPPED unless the checks before it passed, else its outcome."""
     failed = next((fragment.name for fragment in done if fragment.status != Status.VALID), None)
     if failed is not None:
@@ -122,12 +122,10 @@ def _run(name: str, step: Callable[[], Fragment], done: list[Fragment]) -> Fragm
         return Fragment(name, Status.INVALID, error.code, error.message, error.details)
 
 
-def _parse(raw: Raw, context: Context, state: _Presentation) -> Fragment:
+def _parse(raw: Raw, context: Context, state: PresentationState) -> Fragment:
     """The presentation is one JSON object of bounded size and depth, with known contexts only."""
-    document = parse_check._load(raw, context)
-    if not isinstance(document, dict):
-        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
-    parse_check._check_contexts(document)
+    document = parse_check.load_object(raw, context)
+    parse_check.check_contexts(document)
     types = document.get("type")
     if PRESENTATION_TYPE not in (types if isinstance(types, list) else [types]):
         raise Invalid(Code.NOT_A_PRESENTATION, "The input is not a verifiable presentation.",
@@ -136,7 +134,7 @@ def _parse(raw: Raw, context: Context, state: _Presentation) -> Fragment:
     return Fragment("parse", Status.VALID, None, "The input is a well-formed presentation.")
 
 
-def _format(state: _Presentation) -> Fragment:
+def _format(state: PresentationState) -> Fragment:
     """The members of a VC 2.0 presentation, and nothing else; one proof; embedded credentials."""
     document = known(state.document, "parse")
     unknown = sorted(document.keys() - MEMBERS)
@@ -151,7 +149,7 @@ def _format(state: _Presentation) -> Fragment:
                       field="@context")
     state.holder = _holder(document)
     state.credentials = _credentials(document)
-    state.proof = _integrity_proof(document)
+    state.proof = integrity_proof(document)
     return Fragment("format", Status.VALID, None,
                     "The presentation has every required member in the expected form.",
                     {"credentials": len(state.credentials)})
@@ -184,7 +182,7 @@ def _credentials(document: dict[str, Any]) -> list[dict[str, Any]]:
     return list(credentials)
 
 
-def _integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
+def integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
     """The presentation's one Data Integrity proof, made for authentication."""
     value = document.get("proof")
     if value is None:
@@ -212,7 +210,7 @@ def _integrity_proof(document: dict[str, Any]) -> dict[str, Any]:
     return proof
 
 
-def _proof(state: _Presentation) -> Fragment:
+def holder_proof(state: PresentationState) -> Fragment:
     """The holder signed the presentation with their did:key."""
     document, proof = known(state.document, "parse"), known(state.proof, "format")
     method = proof["verificationMethod"]
@@ -258,7 +256,9 @@ def _signed(document: dict[str, Any], proof: dict[str, Any], public_key: bytes) 
                       field="proof") from error
 
 
-def _challenge(state: _Presentation, challenge: str | None, domain: str | None) -> Fragment:
+def challenge_check(
+    state: PresentationState, challenge: str | None, domain: str | None
+) -> Fragment:
     """The proof answers the verifier's challenge (nonce) and names the verifier as its domain."""
     proof = known(state.proof, "format")
     if challenge is not None and proof.get("challenge") != challenge:
@@ -277,7 +277,7 @@ def _challenge(state: _Presentation, challenge: str | None, domain: str | None) 
                     {"challenge": challenge is not None, "domain": domain})
 
 
-def _holder_binding(state: _Presentation, holder_binding: HolderBinding | None) -> Fragment:
+def _holder_binding(state: PresentationState, holder_binding: HolderBinding | None) -> Fragment:
     """Each credential names the holder as its subject, or the bank delivered it to their key."""
     holder, public_key = known(state.holder, "proof"), known(state.public_key, "proof")
     jwk: dict[str, object] = {**ed25519_jwk(public_key)}

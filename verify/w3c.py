@@ -52,7 +52,7 @@ def verify_w3c_credential(raw: Raw, context: Context) -> Report:
     )
     fragments: list[Fragment] = []
     for name, step in steps:
-        fragments.append(_run(name, step, fragments))
+        fragments.append(vp.run_in_order(name, step, fragments))
     ordered = tuple(fragments)
     return Report(ordered, verdict(ordered), summary(subject))
 
@@ -77,32 +77,30 @@ def verify_w3c_presentation(
     holder's Data Integrity proof (a did:key; `challenge` and `domain` when asked), then each
     credential it holds (none is fine) with `verify_embedded`. Whose the credentials are is the
     caller's business (the VC-API leaves it out of verification), so it is not checked."""
-    state = vp._Presentation()
+    state = vp.PresentationState()
     steps: tuple[tuple[str, Callable[[], Fragment]], ...] = (
         ("parse", lambda: _parse_presentation(raw, context, state)),
         ("data_model", lambda: _presentation_data_model(state)),
-        ("proof", lambda: vp._proof(state)),
-        ("challenge", lambda: vp._challenge(state, challenge, domain)),
+        ("proof", lambda: vp.holder_proof(state)),
+        ("challenge", lambda: vp.challenge_check(state, challenge, domain)),
     )
     fragments: list[Fragment] = []
     for name, step in steps:
-        fragments.append(_run(name, step, fragments))
+        fragments.append(vp.run_in_order(name, step, fragments))
     reports = tuple(verify_embedded(credential, context) for credential in state.credentials)
     ordered = tuple(fragments)
     return PresentationReport(ordered, reports, overall(ordered, reports), state.holder)
 
 
-def _parse_presentation(raw: Raw, context: Context, state: vp._Presentation) -> Fragment:
+def _parse_presentation(raw: Raw, context: Context, state: vp.PresentationState) -> Fragment:
     """One JSON object of bounded size and depth; every context URL is a bundled one."""
-    document = parse_check._load(raw, context)
-    if not isinstance(document, dict):
-        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
+    document = parse_check.load_object(raw, context)
     _check_context_urls(document)
     state.document = document
     return Fragment("parse", Status.VALID, None, "The input is a well-formed JSON object.")
 
 
-def _presentation_data_model(state: vp._Presentation) -> Fragment:
+def _presentation_data_model(state: vp.PresentationState) -> Fragment:
     """The VC Data Model 2.0's MUSTs for a presentation, a JSON-LD meaning for its members,
     and one Data Integrity proof for authentication."""
     document = known(state.document, "parse")
@@ -119,7 +117,7 @@ def _presentation_data_model(state: vp._Presentation) -> Fragment:
     embedded = document.get("verifiableCredential")
     state.credentials = list(embedded if isinstance(embedded, list)
                              else [] if embedded is None else [embedded])
-    state.proof = vp._integrity_proof(document)
+    state.proof = vp.integrity_proof(document)
     return Fragment("data_model", Status.VALID, None,
                     "The presentation follows the VC Data Model 2.0.",
                     {"credentials": len(state.credentials)})
@@ -146,23 +144,9 @@ def is_bank_credential(raw: Raw, context: Context, *, bank_did_host: str) -> boo
         return True
 
 
-def _run(name: str, step: Callable[[], Fragment], done: list[Fragment]) -> Fragment:
-    """One check's fragment: SKIPPED unless the checks before it passed, else its outcome."""
-    failed = next((fragment.name for fragment in done if fragment.status != Status.VALID), None)
-    if failed is not None:
-        return Fragment(name, Status.SKIPPED, Code.PRECONDITION_FAILED,
-                        f"Skipped because the {failed} check did not pass.", {"requires": failed})
-    try:
-        return step()
-    except Invalid as error:
-        return Fragment(name, Status.INVALID, error.code, error.message, error.details)
-
-
 def _parse(subject: Subject, context: Context) -> Fragment:
     """One JSON object of bounded size and depth; every context URL is a bundled one."""
-    document = parse_check._load(subject.raw, context)
-    if not isinstance(document, dict):
-        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
+    document = parse_check.load_object(subject.raw, context)
     _check_context_urls(document)
     subject.document = document
     return Fragment("parse", Status.VALID, None, "The input is a well-formed JSON object.")

@@ -30,10 +30,8 @@ _SAFE_DIGITS = len(str(-MAX_SAFE_INTEGER))
 
 def run(subject: Subject, context: Context) -> Fragment:
     """Parse the raw input into the credential document and detect its format."""
-    document = _load(subject.raw, context)
-    if not isinstance(document, dict):
-        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
-    _check_contexts(document)
+    document = load_object(subject.raw, context)
+    check_contexts(document)
     subject.document = document
     subject.credential_format = _format_of(document)
     return Fragment(
@@ -43,6 +41,14 @@ def run(subject: Subject, context: Context) -> Fragment:
         f"The input is a well-formed {subject.credential_format}.",
         {"format": subject.credential_format},
     )
+
+
+def load_object(raw: bytes | str | dict[str, Any], context: Context) -> dict[str, Any]:
+    """The raw input as one JSON object, within the context's size and depth limits."""
+    document = _load(raw, context)
+    if not isinstance(document, dict):
+        raise Invalid(Code.NOT_AN_OBJECT, "The input is JSON but not a JSON object.")
+    return document
 
 
 def _load(raw: bytes | str | dict[str, Any], context: Context) -> Any:
@@ -194,7 +200,7 @@ def _too_deep(limit: int) -> Invalid:
     )
 
 
-def _check_contexts(document: dict[str, Any]) -> None:
+def check_contexts(document: dict[str, Any]) -> None:
     """Refuse any JSON-LD context, anywhere in the document, that is not bundled with creditbank."""
     stack: list[Any] = [document]
     while stack:
