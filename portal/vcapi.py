@@ -255,12 +255,7 @@ class IssueCredential(MethodView):
         are read from the credential. The bank assigns the id and adds what the catalogue
         holds; any member the bank would sign differently is refused. Option: `cryptosuite`."""
         credential, options = _request("credential", ISSUE_OPTIONS)
-        cryptosuite = options.get("cryptosuite", CRYPTOSUITES[0])
-        if cryptosuite not in CRYPTOSUITES:
-            _malformed(
-                "unknown cryptosuite",
-                {"options": {"cryptosuite": [f"must be one of {', '.join(CRYPTOSUITES)}"]}},
-            )
+        cryptosuite = _cryptosuite(options)
         issuer = principal.record
         outcome = outcome_of(credential)
         return idempotent(
@@ -297,12 +292,7 @@ class IssueConformanceCredential(MethodView):
         if not runtime().settings.conformance_issuer:
             raise NotFound("the conformance issuer is off")
         credential, options = _request("credential", ISSUE_OPTIONS)
-        cryptosuite = options.get("cryptosuite", CRYPTOSUITES[0])
-        if cryptosuite not in CRYPTOSUITES:
-            _malformed(
-                "unknown cryptosuite",
-                {"options": {"cryptosuite": [f"must be one of {', '.join(CRYPTOSUITES)}"]}},
-            )
+        cryptosuite = _cryptosuite(options)
         key = conformance_key(runtime().settings.master_key())
         did = did_key(key.public_key)
         if "proof" in credential:
@@ -472,6 +462,17 @@ class MalformedRequest(InvalidInput):
     """The VC-API request itself cannot be examined: 400, naming the member."""
 
     status = 400
+
+
+def _cryptosuite(options: Mapping[str, Any]) -> str:
+    """The cryptosuite an issue request's options ask for (eddsa-rdfc-2022 if none)."""
+    cryptosuite = options.get("cryptosuite", CRYPTOSUITES[0])
+    if cryptosuite not in CRYPTOSUITES:
+        _malformed(
+            "unknown cryptosuite",
+            {"options": {"cryptosuite": [f"must be one of {', '.join(CRYPTOSUITES)}"]}},
+        )
+    return str(cryptosuite)
 
 
 def _malformed(message: str, errors: dict[str, Any]) -> NoReturn:
