@@ -36,7 +36,7 @@ from issuers.status import allocate, entries, list_url
 from issuers.tables import issuers, status_lists
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 from verify import Context, Status, verify_many
-from verify.cache import VerifiedSignatures
+from verify.cache import VerifiedSignatures, VerifiedStatusLists
 
 KEY = SigningKey.from_seed(hashlib.sha256(b"bench status issuer").digest())
 ISSUER_ID = "bench-university"
@@ -186,13 +186,15 @@ def credentials_to_verify(count: int, placements: list | None,
 
 
 def verification(credentials: list[dict], ledger: Ledger, source: Lists | None,
-                 per_context: int) -> float:
+                 per_context: int, *, public: bool = False) -> float:
     """Credentials verified per second (one core), a context per `per_context` credentials
-    sharing one process memo of verified signatures."""
-    memo = VerifiedSignatures()
+    sharing one process memo of verified signatures; `public`: as public verification runs,
+    with no signature memo but the process's memo of verified status lists."""
+    memo = None if public else VerifiedSignatures()
+    lists = VerifiedStatusLists() if public else None
     started = time.perf_counter()
     for first in range(0, len(credentials), per_context):
-        context = Context(ledger, status_lists=source, signatures=memo)
+        context = Context(ledger, status_lists=source, signatures=memo, verified_lists=lists)
         reports = verify_many(credentials[first:first + per_context], context)
         assert all(report.verdict is Status.VALID for report in reports)
     return len(credentials) / (time.perf_counter() - started)
@@ -213,19 +215,25 @@ def main() -> None:
     print(f"\n### Verification: {arguments.verify:,} credentials, whole pipeline, one core "
           f"(signature memo per process, as the portal keeps; best of {ROUNDS} alternated)\n")
     print("| context per | before: no entries /s | entries, lists off /s | entries, lists on /s "
-          "| on ÷ off | on ÷ before |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+          "| on ÷ off | on ÷ before | public path: off /s | public path: on /s | on ÷ off |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     verification(credentials, ledger, Lists(documents), 100)  # warm up: contexts, caches
     for per_context in (100, 1):
         # each credential is new to the memo in each run: only the lists repeat
-        rates: dict[str, list[float]] = {"before": [], "off": [], "on": []}
+        rates: dict[str, list[float]] = {name: [] for name in
+                                         ("before", "off", "on", "public off", "public on")}
         for _ in range(ROUNDS):  # alternated, best of each: the machine is shared
             rates["before"].append(verification(plain, ledger, None, per_context))
             rates["off"].append(verification(credentials, ledger, None, per_context))
             rates["on"].append(verification(credentials, ledger, Lists(documents), per_context))
-        before, off, on = (max(rates[name]) for name in ("before", "off", "on"))
+            rates["public off"].append(
+                verification(credentials, ledger, None, per_context, public=True))
+            rates["public on"].append(
+                verification(credentials, ledger, Lists(documents), per_context, public=True))
+        before, off, on, public_off, public_on = (max(rates[name]) for name in rates)
         print(f"| {per_context} credential(s) | {before:,.0f} | {off:,.0f} | {on:,.0f} "
-              f"| {on / off:.2f} | {on / before:.2f} |")
+              f"| {on / off:.2f} | {on / before:.2f} | {public_off:,.0f} | {public_on:,.0f} "
+              f"| {public_on / public_off:.2f} |")
 
 
 if __name__ == "__main__":

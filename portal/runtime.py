@@ -21,7 +21,7 @@ from ledger.client import Ledger
 from ledger.deployment import Deployment
 from ledger.node import EmbeddedNode
 from ledger.views import ChainView
-from verify.cache import CachedLedgerView, VerifiedSignatures
+from verify.cache import CachedLedgerView, VerifiedSignatures, VerifiedStatusLists
 from verify.context import Context
 
 
@@ -63,7 +63,14 @@ class Runtime(Closing):
         """The context public verification runs in: the cached chain facts and the status lists
         this bank published."""
         return Context(self.chain_facts, max_bytes=max_bytes,
-                       status_lists=self.published_status_lists)
+                       status_lists=self.published_status_lists,
+                       verified_lists=self.verified_status_lists)
+
+    @cached_property
+    def verified_status_lists(self) -> VerifiedStatusLists:
+        """The status lists the process has already read and checked, kept as long as chain
+        facts are."""
+        return VerifiedStatusLists(ttl=self.settings.verify_cache_seconds)
 
     @cached_property
     def verified_signatures(self) -> VerifiedSignatures:

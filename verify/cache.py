@@ -191,3 +191,38 @@ class VerifiedSignatures:
             self._seen.move_to_end(digest)
             while len(self._seen) > self.max_entries:
                 self._seen.popitem(last=False)
+
+
+class VerifiedStatusLists:
+    """Status lists whose form, issuer and signature checked out, remembered by URL, purpose and
+    issuer for `ttl` seconds (thread-safe, bounded); share one per process. A list that could
+    not be used is never remembered. The chain decides a credential's status, so a list seen up
+    to `ttl` seconds late changes only what the report says of their agreement."""
+
+    def __init__(self, *, ttl: float = DEFAULT_TTL, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if ttl < 0 or max_entries < 1:
+            raise ValueError("ttl must be >= 0 and max_entries >= 1")
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, look_up: Callable[[], bytes | str]) -> bytes | str:
+        """The remembered bitstring for `key` while fresh, else `look_up()`: a bitstring (kept)
+        or the reason the list cannot be used (not kept)."""
+        now = self.clock()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] > now:
+                self._entries.move_to_end(key)
+                return found[1]
+        value = look_up()
+        if isinstance(value, bytes):
+            with self._lock:
+                self._entries[key] = (now + self.ttl, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return value

@@ -11,7 +11,7 @@ from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 from verify.abc import LedgerView, StatusListSource
 
 if TYPE_CHECKING:
-    from verify.cache import VerifiedSignatures
+    from verify.cache import VerifiedSignatures, VerifiedStatusLists
 
 T = TypeVar("T")
 
@@ -35,7 +35,8 @@ class Context:
     when None, the ledger's own chain id and anchor contract are expected. `signatures`, shared by
     a process, spares it checking the same signature twice. `status_lists`, when given, is
     where the status check reads the lists a credential's status entries point to (the chain
-    alone decides without it).
+    alone decides without it); `verified_lists`, shared by a process, spares it reading and
+    checking the same list again for a few seconds.
     """
 
     ledger: LedgerView
@@ -46,6 +47,7 @@ class Context:
     trusted_anchor_contract: str | None = None
     signatures: VerifiedSignatures | None = None
     status_lists: StatusListSource | None = None
+    verified_lists: VerifiedStatusLists | None = None
     _cache: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -76,4 +76,5 @@ def record_context() -> Context:
     verification sees them) and the signatures the process has already checked."""
     opened = runtime()
     return Context(opened.chain_facts, signatures=opened.verified_signatures,
-                   status_lists=opened.published_status_lists)
+                   status_lists=opened.published_status_lists,
+                   verified_lists=opened.verified_status_lists)

@@ -5,6 +5,7 @@ signatures are checked once and failures never remembered."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from tests.support.issuing import Issuer
 from tests.support.nodes import free_port
 from tests.support.samples import ISSUER_DID, ISSUER_KEY
 from verify import Code, Context, Status, verify_credential
-from verify.cache import CachedLedgerView, VerifiedSignatures
+from verify.cache import CachedLedgerView, VerifiedSignatures, VerifiedStatusLists
 from verify.checks import proof as proof_check
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -241,3 +242,24 @@ def test_remembered_signatures_are_bounded_least_recently_used_out_first() -> No
     assert first in signatures
     signatures.add(third)
     assert (first in signatures, second in signatures, third in signatures) == (True, False, True)
+
+
+def test_verified_status_lists_are_kept_while_fresh_and_failures_never() -> None:
+    now = [100.0]
+    lists = VerifiedStatusLists(ttl=5, clock=lambda: now[0])
+    calls: list[str] = []
+
+    def read(answer: bytes | str) -> Callable[[], bytes | str]:
+        def look_up() -> bytes | str:
+            calls.append("read")
+            return answer
+        return look_up
+
+    assert lists.get("revocation", read(b"\x80")) == b"\x80"
+    assert lists.get("revocation", read(b"\x00")) == b"\x80"
+    assert lists.get("suspension", read("the status list is unavailable")) == (
+        "the status list is unavailable")
+    assert lists.get("suspension", read(b"\x00")) == b"\x00"
+    now[0] += 5
+    assert lists.get("revocation", read(b"\x40")) == b"\x40"
+    assert calls == ["read"] * 4

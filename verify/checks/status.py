@@ -84,9 +84,12 @@ def _entry_result(
                               "index": entry.index}
     if context.status_lists is None:
         return {**result, "consulted": False, "reason": "no status list source"}
+    key = ("status_list", entry.list_url, entry.purpose, issuer)
+    memo = context.verified_lists
     bitstring = context.remember(
-        ("status_list", entry.list_url, entry.purpose, issuer),
-        lambda: _verified_list(entry, issuer, context),
+        key,
+        lambda: _verified_list(entry, issuer, context) if memo is None
+        else memo.get(key, lambda: _verified_list(entry, issuer, context)),
     )
     if isinstance(bitstring, str):
         return {**result, "consulted": False, "reason": bitstring}
