@@ -161,6 +161,10 @@ REASONS: Mapping[Code, LazyString] = {
     Code.TRANSACTION_MISMATCH: _l("The ledger transaction the credential names did not record it."),
     Code.REVOKED_BATCH: _l("The issuer has revoked the batch of credentials this one belongs to."),
     Code.REVOKED_CREDENTIAL: _l("The issuer has revoked this credential."),
+    Code.STATUS_UNCHECKED: _l(
+        "Whether the issuer revoked this credential could not be checked: its status list "
+        "belongs to an institution the credit bank has not accredited."
+    ),
     Code.NOT_YET_VALID: _l("The credential is not valid yet."),
     Code.EXPIRED: _l("The credential has expired."),
     Code.NOT_A_PRESENTATION: _l("The wallet did not send a verifiable presentation."),

@@ -3,7 +3,8 @@ the JSON form (bundled contexts only), the VC Data Model 2.0, the Data Integrity
 validity period. Nothing is fetched: the key comes from the did:key itself.
 
 Such a credential is not accredited by the bank, anchored or checked for revocation, so a
-VALID verdict here says only that its form, signature and dates are right (`UNACCREDITED`).
+VALID verdict here says only that its form, signature and dates are right (`UNACCREDITED`); one
+that names a status list is INDETERMINATE, since the list is not fetched.
 A credential of the bank's issuers (a DID registered on the chain, or a did:web of the bank's
 DID host) is verified by the bank's own pipeline instead (`is_bank_credential`).
 """
@@ -31,7 +32,7 @@ from verify.pipeline import summary, verify_credential
 from verify.presentation import PresentationReport, overall
 from verify.subject import Raw, Subject, known
 
-CHECK_NAMES = ("parse", "data_model", "proof", "validity")
+CHECK_NAMES = ("parse", "data_model", "proof", "validity", "status")
 PROOF_PURPOSE = "assertionMethod"
 DID_KEY = "did:key:"
 PRESENTATION_CHECK_NAMES = ("parse", "data_model", "proof", "challenge")
@@ -49,6 +50,7 @@ def verify_w3c_credential(raw: Raw, context: Context) -> Report:
         ("data_model", lambda: _data_model(subject)),
         ("proof", lambda: _proof(subject, context)),
         ("validity", lambda: _validity(subject, context)),
+        ("status", lambda: _status(subject)),
     )
     fragments: list[Fragment] = []
     for name, step in steps:
@@ -265,6 +267,17 @@ def _check_proof_dates(proof: JsonObject, context: Context) -> None:
     expires = datamodel.date_time_stamp(proof.get("expires"))
     if expires is not None and context.now() >= expires:
         raise Invalid(Code.MALFORMED_PROOF, "The proof has expired.", field="proof.expires")
+
+
+def _status(subject: Subject) -> Fragment:
+    """A credential that names a status cannot be verified here: this profile fetches nothing,
+    so whether its issuer revoked or suspended it stays unknown (INDETERMINATE, never VALID)."""
+    document = known(subject.document, "parse")
+    if "credentialStatus" not in document:
+        return Fragment("status", Status.VALID, None, "The credential names no status to check.")
+    return Fragment("status", Status.INDETERMINATE, Code.STATUS_UNCHECKED,
+                    "The credential names a status list, which this verifier does not fetch for "
+                    "an issuer the bank has not accredited: whether it was revoked is unknown.")
 
 
 def _validity(subject: Subject, context: Context) -> Fragment:

@@ -65,9 +65,19 @@ def failures(report) -> list[tuple[str, Status, Code | None]]:
 def test_a_did_key_credential_is_verified_by_form_signature_and_dates(cryptosuite: str) -> None:
     report = check(sign(unsigned(), cryptosuite=cryptosuite))
     assert report.verdict == VALID, report.to_json()
-    assert [f.name for f in report.fragments] == ["parse", "data_model", "proof", "validity"]
+    assert [f.name for f in report.fragments] == [
+        "parse", "data_model", "proof", "validity", "status"]
     assert report.credential["issuer"] == DID
     assert "not accredited" in UNACCREDITED
+
+
+def test_a_credential_naming_a_status_is_never_verified_without_it() -> None:
+    entry = {"id": "https://example.edu/status/1#94567", "type": "BitstringStatusListEntry",
+             "statusPurpose": "revocation", "statusListIndex": "94567",
+             "statusListCredential": "https://example.edu/status/1"}
+    report = check(sign(unsigned(credentialStatus=entry)))
+    assert (report.verdict, failures(report)) == (
+        Status.INDETERMINATE, [("status", Status.INDETERMINATE, Code.STATUS_UNCHECKED)])
 
 
 def test_a_tampered_credential_fails_its_proof() -> None:
@@ -76,6 +86,7 @@ def test_a_tampered_credential_fails_its_proof() -> None:
     assert failures(check(tampered)) == [
         ("proof", INVALID, Code.SIGNATURE_INVALID),
         ("validity", SKIPPED, Code.PRECONDITION_FAILED),
+        ("status", SKIPPED, Code.PRECONDITION_FAILED),
     ]
 
 
@@ -164,7 +175,8 @@ def test_a_chained_proof_verifies_with_the_proof_it_names() -> None:
     ({"validUntil": "2026-01-01T00:00:00Z"}, Code.EXPIRED),
 ])
 def test_the_validity_period_is_checked(members: dict, code: Code) -> None:
-    assert failures(check(sign(unsigned(**members)))) == [("validity", INVALID, code)]
+    assert failures(check(sign(unsigned(**members)))) == [
+        ("validity", INVALID, code), ("status", SKIPPED, Code.PRECONDITION_FAILED)]
 
 
 def test_a_vc_1_1_credential_is_verified_by_its_own_dates() -> None:
@@ -173,7 +185,8 @@ def test_a_vc_1_1_credential_is_verified_by_its_own_dates() -> None:
                   "issuanceDate": "2020-03-16T22:37:26.544Z",
                   "expirationDate": "2026-01-01T00:00:00Z",
                   "credentialSubject": {"id": "did:example:alice"}}
-    assert failures(check(sign(credential))) == [("validity", INVALID, Code.EXPIRED)]
+    assert failures(check(sign(credential))) == [
+        ("validity", INVALID, Code.EXPIRED), ("status", SKIPPED, Code.PRECONDITION_FAILED)]
     credential.pop("expirationDate")
     assert check(sign(credential)).verdict == VALID
 

@@ -350,7 +350,7 @@ def test_the_openapi_document_describes_the_vc_api(client) -> None:
 FOREIGN_KEY = SigningKey.from_seed(bytes(range(64, 96)))
 FOREIGN_DID = did_key(FOREIGN_KEY.public_key)
 OTHER_DID = did_key(SigningKey.from_seed(bytes(range(96, 128))).public_key)
-W3C_CHECKS = ["parse", "data_model", "proof", "validity"]
+W3C_CHECKS = ["parse", "data_model", "proof", "validity", "status"]
 INTEROP = (TESTS / "js" / "node_modules").is_dir()
 
 
