@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +19,8 @@ from enum import StrEnum
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.honour import approved_agreement, honour
+from bank.notices import notify, programme_title
 from bank.records import held_credentials, verified_outcomes
 from bank.tables import (
     APPEALED,
@@ -155,13 +157,13 @@ def target_of(engine: Engine, learner: dict) -> dict:
 
 
 def progress(engine: Engine, view: ChainView, learner: dict, context: Context, *,
-             now: float | None = None) -> dict:
+             planned: Sequence[Outcome] = (), now: float | None = None) -> dict:
     """The audit of the learner's record against their chosen programme, as of today, with the
-    credentials verified in `context`."""
+    credentials verified in `context` (and `planned` outcomes, for a what-if)."""
     target = target_of(engine, learner)
     rule_set, _row = approved_rule_set(engine, view, target["rule_set_id"], target["version"])
     verified = verified_outcomes(context, learner, held_credentials(engine, learner))
-    report = _audit(verified.outcomes, rule_set, now)
+    report = audit_json(verified.outcomes, rule_set, now=now, planned=planned)
     return {"audit": report, "set_aside": list(verified.set_aside)}
 
 
@@ -169,13 +171,20 @@ def progress(engine: Engine, view: ChainView, learner: dict, context: Context, *
 
 
 def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | None = None,
-          version: int | None = None, now: float | None = None) -> dict:
-    """Apply for recognition under an approved rule-set version (default: the chosen target)."""
+          version: int | None = None, agreement_id: str | None = None,
+          now: float | None = None) -> dict:
+    """Apply for recognition under an approved rule-set version (default: the chosen target),
+    or under a learning agreement: its version, even when a newer one is in force."""
+    agreement = None
+    if agreement_id is not None:
+        agreement = approved_agreement(engine, agreement_id, learner["id"])
+        rule_set_id, version = agreement["rule_set_id"], agreement["version"]
     if rule_set_id is None or version is None:
         target = target_of(engine, learner)
         rule_set_id, version = target["rule_set_id"], target["version"]
     rule_set, row = approved_rule_set(engine, view, rule_set_id, version)
-    report, snapshot, set_aside = _reaudit(engine, view, learner, rule_set, now)
+    report, snapshot, set_aside = _reaudit(engine, view, learner, rule_set,
+                                           _audit_time(rule_set, agreement, now))
     if not snapshot:
         raise InvalidInput("your record holds no credential that verifies: nothing to recognise",
                            {"credentials": ["none verifies"]})
@@ -193,6 +202,7 @@ def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | 
         "set_aside": json.dumps(set_aside),
         "submitted_at": moment,
         "updated_at": moment,
+        "agreement_id": agreement_id,
     }
     with engine.begin() as connection:
         pending = connection.execute(select(applications.c.id).where(
@@ -206,6 +216,11 @@ def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | 
         except IntegrityError:
             raise Conflict(f"another application for {rule_set_id!r} was submitted meanwhile; "
                            "it is under review") from None
+        notify(connection, recipient_kind="institution", recipient_id=row["issuer_id"],
+               kind="application_waiting", link=f"/institution/applications/{application['id']}",
+               params={"application": application["id"], "rule_set": rule_set_id,
+                       "programme": programme_title(connection, rule_set_id, version),
+                       "submitted_on": iso_utc(moment)[:10]}, now=moment)
     return application_json(engine, application)
 
 
@@ -305,6 +320,11 @@ def decide_appeal(engine: Engine, view: ChainView, application_id: str, operator
             decided_at=moment))
         if amendment is not None:
             _replace(connection, application, decision, amendment)
+        notify(connection, recipient_kind="learner", recipient_id=application["learner_id"],
+               kind="appeal_answered", link=f"/me/applications/{application_id}", now=moment,
+               params={"application": application_id, "outcome": outcome,
+                       "programme": programme_title(connection, application["rule_set_id"],
+                                                    application["version"])})
     return application_json(engine, application_row(engine, application_id))
 
 
@@ -408,6 +428,7 @@ def application_json(engine: Engine, row: dict) -> dict:
                      "content_hash": "0x" + bytes(row["content_hash"]).hex(),
                      "institution": row["institution_id"]},
         "submitted_at": iso_utc(row["submitted_at"]),
+        "agreement_id": row["agreement_id"],
         "audit": json.loads(row["audit"]),
         "set_aside": json.loads(row["set_aside"]),
         "reviews": [review.to_json() for review in stages.values()],
@@ -436,7 +457,7 @@ def _reaudit(engine: Engine, view: ChainView, learner: dict, rule_set: RuleSet,
     """The audit of the learner's record now, the credentials it read, and those set aside."""
     held = held_credentials(engine, learner)
     verified = verified_outcomes(Context(view), learner, held)
-    report = _audit(verified.outcomes, rule_set, now)
+    report = audit_json(verified.outcomes, rule_set, now=now)
     counted = {outcome.id for outcome in verified.outcomes}
     snapshot = []
     for item in held:
@@ -448,14 +469,25 @@ def _reaudit(engine: Engine, view: ChainView, learner: dict, rule_set: RuleSet,
     return report, snapshot, list(verified.set_aside)
 
 
-def _audit(outcomes: Sequence[Outcome], rule_set: RuleSet, now: float | None) -> dict:
-    """The audit report as JSON, with its lists present even when empty."""
+def audit_json(outcomes: Sequence[Outcome], rule_set: RuleSet, *, now: float | None = None,
+               planned: Sequence[Outcome] = ()) -> dict:
+    """The audit report as of today (plus `planned` outcomes, for a what-if) as JSON, with its
+    lists present even when empty; `Conflict` when the rules are not in force today."""
     as_of = datetime.fromtimestamp(now or time.time(), UTC).date()
     try:
-        report = audit(outcomes, rule_set, as_of=as_of).to_json()
+        report = audit(outcomes, rule_set, as_of=as_of, planned=planned).to_json()
     except RuleSetNotInForce as error:
         raise Conflict(error.message, {"rule_set_id": ["is not in force today"]}) from None
     return {"lines": [], "refusals": [], **report}
+
+
+def _audit_time(rule_set: RuleSet, agreement: dict | None, now: float | None) -> float | None:
+    """When the record is audited: now, or under an agreement whose version is no longer in
+    force, on the day its units were to be completed by."""
+    moment = now or time.time()
+    if agreement is None or rule_set.in_force(datetime.fromtimestamp(moment, UTC).date()):
+        return now
+    return datetime.fromisoformat(agreement["complete_by"]).replace(tzinfo=UTC).timestamp()
 
 
 def _review(application: dict, stage: str, reviewer: str, verdict: str, reasons: Sequence[str],
@@ -552,20 +584,38 @@ def _replace(connection: Connection, application: dict, decision: dict, draft: D
     _decide(connection, application, draft, sequence=decision["sequence"] + 1)
 
 
-def _decide(connection: Connection, application: dict, draft: Draft, *,
-            sequence: int = 1) -> None:
-    """Record a decision: what the audit grants less the exclusions, unless refused."""
-    gone = {item["credential"] for item in draft.excluded}
-    lines = [] if draft.refusal else [line for line in draft.report["lines"]
-                                      if not gone.intersection(line["outcome_ids"])]
+def granted_lines(report: dict, excluded: Collection[str]) -> list[dict]:
+    """The lines of an audit report (JSON) a decision grants: every line but those resting on
+    an excluded credential."""
+    return [line for line in report["lines"] if not set(excluded).intersection(line["outcome_ids"])]
+
+
+def credits_by_category(lines: Sequence[dict]) -> dict[str, Decimal]:
+    """The credits granted lines add up to in each category (exemptions have none)."""
     categories: dict[str, Decimal] = defaultdict(Decimal)
     for line in lines:
         if line.get("category"):
             categories[line["category"]] += Decimal(str(line["credits"]))
+    return dict(categories)
+
+
+def _decide(connection: Connection, application: dict, draft: Draft, *,
+            sequence: int = 1) -> None:
+    """Record a decision: what the audit grants less the exclusions, unless refused."""
+    gone = {item["credential"] for item in draft.excluded}
+    lines = [] if draft.refusal else granted_lines(draft.report, gone)
+    agreed = (honour(connection, application["agreement_id"], draft.report, gone)
+              if application.get("agreement_id") else None)
+    if agreed is not None and not draft.refusal:
+        lines = [line for line in lines if not agreed.used.intersection(line["outcome_ids"])]
+        lines += agreed.lines
+    categories = credits_by_category(lines)
     reasons = [{"code": item["code"], "credentials": item["outcome_ids"],
                 "rule": item.get("rule_id"), "params": item.get("params", {}),
                 "message": explain(Code(item["code"]), item.get("params"))}
-               for item in draft.report["refusals"]]
+               for item in draft.report["refusals"]
+               if agreed is None or not agreed.used.issuperset(item["outcome_ids"])]
+    reasons += agreed.reasons if agreed is not None else []
     reasons += [{"code": str(Reason.EXCLUDED), "credentials": [item["credential"]],
                  "stage": item["stage"], "message": item["reason"]} for item in draft.excluded]
     if draft.refusal is not None:
@@ -586,6 +636,7 @@ def _decide(connection: Connection, application: dict, draft: Draft, *,
         "reviewers": draft.reviewers,
         "decided_at": iso_utc(draft.decided_at),
         "appeal_deadline": iso_utc(draft.appeal_deadline),
+        **({"agreement": agreed.document} if agreed is not None else {}),
     }
     decision_id = str(uuid.uuid4())
     connection.execute(insert(decisions).values(
@@ -599,6 +650,14 @@ def _decide(connection: Connection, application: dict, draft: Draft, *,
             for item in draft.snapshot if item["id"] in used]
     if rows:
         connection.execute(insert(decision_credentials), rows)
+    notify(connection, recipient_kind="learner", recipient_id=application["learner_id"],
+           kind="decision_made", link=f"/me/applications/{application['id']}",
+           once_key=f"decision:{decision_id}", now=draft.decided_at,
+           params={"application": application["id"], "decision": decision_id,
+                   "programme": programme_title(connection, application["rule_set_id"],
+                                                application["version"]),
+                   "verdict": document["verdict"], "credits": document["credits"],
+                   "amended": sequence > 1})
 
 
 def _appeal_json(row: dict) -> dict:

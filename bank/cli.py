@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from bank import notices
 from bank.accounts import Accounts, national_ids_from_file, new_operator_token
 from bank.revocation_watch import WATCH_SECONDS, watch, watch_once
 from infra.audit import MAX_LIMIT, cli_actor, entries
@@ -71,16 +73,24 @@ def decisions_group() -> None:
               show_default=True, help="Seconds between passes.")
 @data_option
 def watch_decisions(once: bool, every: float, data_dir: Path | None) -> None:
-    """Flag for review every decision that used a credential revoked since (until SIGTERM)."""
+    """Flag for review every decision that used a credential revoked since, and give and
+    e-mail the notices (until SIGTERM)."""
     settings = settings_of(data_dir)
     with database(settings) as engine, Chain(settings) as chain:
         if once:
             flagged = watch_once(engine, chain.ledger)
+            done = notices.work_once(engine, settings)
             click.echo(f"{len(flagged)} decision(s) flagged")
+            click.echo(f"{done['delivered'] + done['expiring']} notice(s) given, "
+                       f"{done.get('sent', 0)} e-mailed")
             return
         stop = stop_on_signals()
         click.echo("revocation watch running", err=True)
+        mailing = threading.Thread(target=notices.work, args=(engine, settings, stop),
+                                   name="notices", daemon=True)
+        mailing.start()
         watch(engine, chain.ledger, stop, every)
+        mailing.join()
     click.echo("revocation watch stopped", err=True)
 
 

@@ -19,6 +19,7 @@ from bank.tables import deposits
 from credentials.anchoring import anchor_proof_of
 from credentials.errors import CredentialError
 from credentials.merkle import credential_digest
+from credentials.model import AGREEMENT_TYPE
 from infra.errors import InvalidInput
 from issuers.learners import credentials_of_learner, delivered_summaries
 from rules.errors import InvalidOutcome
@@ -30,6 +31,7 @@ from verify.fragments import Report
 ISSUED = "issued"
 DEPOSIT = "deposit"
 REVOKED_CODES = (VerifyCode.REVOKED_BATCH, VerifyCode.REVOKED_CREDENTIAL)
+NOT_OUTCOMES = ("ClrCredential", AGREEMENT_TYPE)
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -71,8 +73,7 @@ def held_credentials(engine: Engine, learner: dict) -> list[Held]:
     issuer_ids = disclosure(engine, learner["id"]).issuers()
     delivered = (credentials_of_learner(engine, learner["did"], issuer_ids=issuer_ids)
                  if issuer_ids is None or issuer_ids else [])
-    held = [Held(ISSUED, credential) for credential in delivered
-            if "ClrCredential" not in credential.get("type", ())]
+    held = [Held(ISSUED, credential) for credential in delivered if is_outcome(credential)]
     query = (select(deposits.c.credential, deposits.c.reviewer)
              .where(deposits.c.learner_id == learner["id"], deposits.c.status == "accepted")
              .order_by(deposits.c.deposited_at, deposits.c.id))
@@ -80,7 +81,22 @@ def held_credentials(engine: Engine, learner: dict) -> list[Held]:
     with engine.connect() as connection:
         deposited = [Held(DEPOSIT, json.loads(row.credential), reviewed=row.reviewer is not None)
                      for row in connection.execute(query)]
-    return held + [item for item in deposited if item.id not in delivered_ids]
+    return held + [item for item in deposited
+                   if item.id not in delivered_ids and is_outcome(item.credential)]
+
+
+def is_outcome(credential: dict) -> bool:
+    """Whether a credential records learning: not a transcript (CLR) nor a learning agreement,
+    which the record holds apart and never audits."""
+    types = credential.get("type", ())
+    return not any(name in types for name in NOT_OUTCOMES)
+
+
+def held_agreements(engine: Engine, learner: dict) -> list[dict]:
+    """The learning agreements delivered to the learner (anchored), held beside the record and
+    listed apart from it: an agreement is no learning outcome."""
+    return [credential for credential in credentials_of_learner(engine, learner["did"])
+            if AGREEMENT_TYPE in credential.get("type", ())]
 
 
 def verified_outcomes(context: Context, learner: dict, held: Sequence[Held]) -> Verified:

@@ -10,7 +10,8 @@ import time
 
 from sqlalchemy import Engine, and_, or_, select, update
 
-from bank.tables import decision_credentials, decisions
+from bank.notices import notify, programme_title
+from bank.tables import applications, decision_credentials, decisions
 from ledger.client import Ledger
 from ledger.errors import LedgerUnavailable
 from ledger.indexer import EMPTY_DIGEST, Indexer
@@ -27,8 +28,11 @@ def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> l
     returns the ids of the decisions flagged now."""
     query = (
         select(decisions.c.id, decision_credentials.c.credential_id,
-               chain_revocations.c.reason, chain_revocations.c.block)
+               chain_revocations.c.reason, chain_revocations.c.block,
+               applications.c.id.label("application_id"), applications.c.learner_id,
+               applications.c.rule_set_id, applications.c.version)
         .join(decision_credentials, decision_credentials.c.decision_id == decisions.c.id)
+        .join(applications, applications.c.id == decisions.c.application_id)
         .join(chain_revocations, and_(
             chain_revocations.c.root == decision_credentials.c.root,
             or_(chain_revocations.c.digest == decision_credentials.c.digest,
@@ -38,8 +42,10 @@ def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> l
     )
     moment = now or time.time()
     found: dict[str, list[str]] = {}
+    owners = {}
     with engine.begin() as connection:
         for row in connection.execute(query):
+            owners[row.id] = row
             found.setdefault(row.id, []).append(
                 f"{row.credential_id} was revoked in block {row.block} "
                 f"({revocation_reason_label(row.reason)})")
@@ -47,6 +53,13 @@ def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> l
             connection.execute(update(decisions).where(
                 decisions.c.id == decision_id, decisions.c.flagged_at.is_(None)
             ).values(flagged=True, flagged_at=moment, flag_reason="; ".join(notes)))
+            owner = owners[decision_id]
+            notify(connection, recipient_kind="learner", recipient_id=owner.learner_id,
+                   kind="decision_flagged", link=f"/me/applications/{owner.application_id}",
+                   once_key=f"flagged:{decision_id}", now=moment,
+                   params={"application": owner.application_id, "decision": decision_id,
+                           "programme": programme_title(connection, owner.rule_set_id,
+                                                        owner.version)})
     return list(found)
 
 

@@ -1,6 +1,10 @@
-"""Demo data for `creditbank demo`: four Beijing institutions, their units, eight learners with
-varied records, Beijing Open University's conversion rules for its Logistics Management
-bachelor, applications at every stage, a deposit to review, and console accounts.
+"""Demo data for `creditbank demo`: four Beijing institutions (a university, a vocational
+college, a MOOC platform, a certificate body) and a catalogue of about thirty units, eight
+learners with varied records, three programmes with approved conversion rules (Beijing Open
+University's Logistics Management bachelor, Haidian Vocational College's logistics diploma in two
+versions and its e-commerce diploma, so that the transfer guide shows a match, a maybe and a miss
+for the popular logistics technician certificate), applications at every stage, a deposit to
+review, and console accounts.
 
 Everything goes through the real paths (accreditation on the ledger, issuance, anchoring,
 publication and approval, accounts, applications, reviews). The learners who set a password are
@@ -40,6 +44,9 @@ STAFF_PASSWORD = "console-demo-2026"
 OPERATOR_USER = "city-centre"
 CITY_SIGN_ON = "北京通 (demo)"
 RULE_SET = "bjou:LOG-BA"
+LOGISTICS_DIPLOMA = "hdvc:LOG-DIP"
+COMMERCE_DIPLOMA = "hdvc:EC-DIP"
+POPULAR_CERTIFICATE = "bjskills:CERT-LOGI-4"
 VALID_FROM = "2022-09-01"
 
 
@@ -109,6 +116,18 @@ INSTITUTIONS = (
                  ("Read and write professional English",)),
             unit("GEN202", "思想道德与法治 Ethics and Law", "course", 3, 6, "general", 54,
                  ("Apply the basics of Chinese law at work",)),
+            unit("LOG101", "快递实务 Express Delivery Practice", "course", 3, 6, "logistics", 54,
+                 ("Run the delivery of parcels from pick-up to signature",)),
+            unit("LOG102", "分拣与配送 Sorting and Delivery", "course", 3, 6, "logistics", 54,
+                 ("Plan sorting and delivery rounds",)),
+            unit("LOG103", "物流安全 Logistics Safety", "course", 2, 6, "logistics", 36,
+                 ("Keep people and goods safe in a logistics site",)),
+            unit("BUS201", "管理学原理 Principles of Management", "course", 4, 6, "business", 72,
+                 ("Plan, organise and lead a team",)),
+            unit("BUS202", "市场营销 Marketing", "course", 3, 6, "business", 54,
+                 ("Write a marketing plan",)),
+            unit("ACC201", "基础会计 Basic Accounting", "course", 3, 6, "business", 54,
+                 ("Keep double-entry accounts",)),
         )),
     Institution(
         "hdvc", "Haidian Vocational College", "北京市海淀职业学校", "https://www.bjhdzx.cn",
@@ -121,6 +140,12 @@ INSTITUTIONS = (
                  ("Use statistics in daily work",)),
             unit("HV-FL104", "叉车安全操作培训 Forklift Safety Training", "training", 1, 3,
                  "logistics", 16, ("Drive a forklift safely",)),
+            unit("HV-EC105", "电子商务实务 E-commerce Practice", "course", 3, 4, "commerce", 54,
+                 ("Open and run an online shop",)),
+            unit("HV-CS106", "客户服务与沟通 Customer Service and Communication", "course", 2, 4,
+                 "commerce", 36, ("Answer customers by phone and online",)),
+            unit("HV-IT107", "办公软件应用 Office Software", "course", 2, 3, "general", 36,
+                 ("Write documents and spreadsheets",)),
         )),
     Institution(
         "jingxue", "Jingxue MOOC", "京学慕课", "https://mooc.example.cn",
@@ -131,6 +156,14 @@ INSTITUTIONS = (
                  32, ("Clean and chart a data set",)),
             unit("JX-ENG03", "商务英语写作 Business English Writing", "mooc", 2, 5, "general", 32,
                  ("Write a business letter in English",)),
+            unit("JX-SCM04", "数字化供应链 Digital Supply Chains", "mooc", 2, 6, "logistics", 32,
+                 ("Trace goods through a digital supply chain",)),
+            unit("JX-PY05", "Python 编程入门 Introduction to Python Programming", "mooc", 3, 5,
+                 "computing", 48, ("Write small Python programs",)),
+            unit("JX-MKT06", "网络营销 Online Marketing", "mooc", 2, 5, "commerce", 32,
+                 ("Run a campaign on social media",)),
+            unit("JX-ACC07", "财务会计基础 Foundations of Financial Accounting", "mooc", 2, 5,
+                 "business", 32, ("Read a balance sheet",)),
         )),
     Institution(
         "bjskills", "Beijing Vocational Skills Testing Centre", "北京市职业技能鉴定中心",
@@ -142,6 +175,12 @@ INSTITUTIONS = (
                  "logistics", 80, ("Collect, sort and deliver parcels",)),
             unit("CERT-WH-3", "仓储管理员（三级）Warehouse Keeper, Level 3", "certificate", 6, 5,
                  "logistics", 100, ("Manage a warehouse team",)),
+            unit("CERT-EC-4", "电子商务师（四级）E-commerce Specialist, Level 4", "certificate",
+                 6, 4, "commerce", 100, ("Run the operations of an online shop",)),
+            unit("CERT-CS-4", "客户服务管理员（四级）Customer Service Manager, Level 4",
+                 "certificate", 5, 4, "commerce", 80, ("Lead a customer service desk",)),
+            unit("CERT-FORK-5", "叉车司机（五级）Forklift Driver, Level 5", "certificate", 2, 3,
+                 "logistics", 40, ("Drive a forklift in a warehouse",)),
         )),
 )
 
@@ -247,6 +286,111 @@ def rule_set_document(did: dict[str, str]) -> dict:
     }
 
 
+def diploma_rule_sets(did: dict[str, str]) -> list[dict]:
+    """HDVC's conversion rules: its logistics diploma (version 1, then version 2 in force,
+    where the logistics technician certificate counts only with a pass grade on record) and its
+    e-commerce diploma (which does not recognise the logistics certificates)."""
+    logistics = {
+        "code": "LOG-DIP",
+        "title": "现代物流管理（大专）Modern Logistics Management, Diploma",
+        "credit_scheme": "CN-NCB",
+        "total_credits": 120,
+        "categories": {"major": 60, "general": 20},
+        "units": [
+            {"code": "HV-WH101", "title": "仓储作业实务 Warehouse Operations", "credits": 3,
+             "category": "major"},
+            {"code": "HV-DL102", "title": "快递运营管理 Express Delivery Operations",
+             "credits": 3, "category": "major"},
+            {"code": "HV-FL104", "title": "叉车安全操作培训 Forklift Safety Training",
+             "credits": 1, "category": "major"},
+            {"code": "HV-TR201", "title": "运输管理 Transport Management", "credits": 4,
+             "category": "major"},
+            {"code": "HV-MA103", "title": "应用数学 Applied Mathematics", "credits": 4,
+             "category": "general"},
+            {"code": "HV-IT107", "title": "办公软件应用 Office Software", "credits": 2,
+             "category": "general"},
+        ],
+    }
+
+    def logistics_rules(technician_credits: int) -> list[dict]:
+        return [
+            {"id": "technician", "kind": "certificate_credits", "precedence": 20,
+             "source": {"providers": [did["bjskills"]], "unit_codes": ["CERT-LOGI-4"]},
+             "credits": technician_credits, "category": "major"},
+            {"id": "warehouse-keeper", "kind": "certificate_credits", "precedence": 20,
+             "source": {"providers": [did["bjskills"]], "unit_codes": ["CERT-WH-3"]},
+             "credits": 5, "category": "major"},
+            {"id": "forklift-exemption", "kind": "exemption",
+             "source": {"providers": [did["bjskills"]], "unit_codes": ["CERT-FORK-5"]},
+             "units": ["HV-FL104"]},
+            {"id": "bjou-logistics", "kind": "transfer", "precedence": 30,
+             "source": {"providers": [did["bjou"]], "kinds": ["course"]}, "category": "major",
+             "max_credits": 4},
+            {"id": "mooc-general", "kind": "transfer", "precedence": 60,
+             "source": {"kinds": ["mooc"]}, "category": "general", "max_credits": 6},
+            {"id": "mooc-pass", "kind": "threshold", "source": {"kinds": ["mooc"]},
+             "scale": "percent", "min_score": 70},
+            {"id": "certificates-2", "kind": "count_cap", "precedence": 40, "max_count": 2,
+             "source": {"kinds": ["certificate"]}},
+            {"id": "courses-8-years", "kind": "currency", "precedence": 10,
+             "source": {"kinds": ["course"], "origin": "external"}, "max_age_years": 8},
+        ]
+
+    version_2_rules = logistics_rules(6)
+    version_2_rules.append(
+        {"id": "certificates-passed", "kind": "threshold", "precedence": 5,
+         "source": {"providers": [did["bjskills"]], "kinds": ["certificate"]},
+         "scale": "pass-fail", "min_grade": "Pass"})
+    commerce = {
+        "code": "EC-DIP",
+        "title": "电子商务（大专）E-commerce, Diploma",
+        "credit_scheme": "CN-NCB",
+        "total_credits": 120,
+        "categories": {"major": 60, "general": 20},
+        "units": [
+            {"code": "HV-EC105", "title": "电子商务实务 E-commerce Practice", "credits": 3,
+             "category": "major"},
+            {"code": "HV-CS106", "title": "客户服务与沟通 Customer Service and Communication",
+             "credits": 2, "category": "major"},
+            {"code": "HV-MK202", "title": "网店运营 Online Store Operations", "credits": 4,
+             "category": "major"},
+            {"code": "HV-MA103", "title": "应用数学 Applied Mathematics", "credits": 4,
+             "category": "general"},
+            {"code": "HV-IT107", "title": "办公软件应用 Office Software", "credits": 2,
+             "category": "general"},
+        ],
+    }
+    return [
+        {"rule_set_id": LOGISTICS_DIPLOMA, "owner_did": did["hdvc"], "version": 1,
+         "valid_from": "2024-09-01", "valid_until": "2025-08-31", "programme": logistics,
+         "rules": logistics_rules(4)},
+        {"rule_set_id": LOGISTICS_DIPLOMA, "owner_did": did["hdvc"], "version": 2,
+         "valid_from": "2025-09-01", "programme": logistics, "rules": version_2_rules},
+        {"rule_set_id": COMMERCE_DIPLOMA, "owner_did": did["hdvc"], "version": 1,
+         "valid_from": "2024-09-01", "programme": commerce, "rules": [
+             {"id": "commerce-certificates", "kind": "certificate_credits", "precedence": 20,
+              "source": {"providers": [did["bjskills"]], "unit_codes": ["CERT-EC-4"]},
+              "credits": 6, "category": "major"},
+             {"id": "service-certificate", "kind": "certificate_credits", "precedence": 20,
+              "source": {"providers": [did["bjskills"]], "unit_codes": ["CERT-CS-4"]},
+              "credits": 4, "category": "major"},
+             {"id": "online-marketing", "kind": "equivalence",
+              "source": {"providers": [did["jingxue"]], "unit_codes": ["JX-MKT06"]},
+              "target_unit": "HV-MK202", "match_credits": False},
+             {"id": "mooc-general", "kind": "transfer", "precedence": 60,
+              "source": {"kinds": ["mooc"]}, "category": "general", "max_credits": 6},
+             {"id": "mooc-pass", "kind": "threshold", "source": {"kinds": ["mooc"]},
+              "scale": "percent", "min_score": 60},
+             {"id": "bjou-business", "kind": "transfer", "precedence": 30,
+              "source": {"providers": [did["bjou"]], "unit_codes": ["BUS201", "BUS202",
+                                                                    "ACC201"]},
+              "category": "major", "max_credits": 8},
+             {"id": "external-half", "kind": "proportion_cap", "precedence": 45,
+              "max_share": 0.5, "source": {"origin": "external"}},
+         ]},
+    ]
+
+
 DEMO_ACCOUNTS = DemoAccounts(
     learners=tuple((learner.national_id, learner.name) for learner in LEARNERS
                    if learner.activated),
@@ -288,6 +432,11 @@ def seed_demo(engine: Engine, chain: Chain, *, settings: Settings) -> DemoAccoun
     publish_rule_set(engine, chain.ledger, issuer_record(engine, "bjou"),
                      rule_set_document(did), master_key=settings.master_key())
     approve_rule_set(engine, chain, RULE_SET, 1, actor=ACTOR)
+    for document in diploma_rule_sets(did):
+        publish_rule_set(engine, chain.ledger, issuer_record(engine, "hdvc"), document,
+                         master_key=settings.master_key())
+        approve_rule_set(engine, chain, document["rule_set_id"], document["version"],
+                         actor=ACTOR)
     _applications(engine, ChainView(chain.ledger), accounts)
     return DEMO_ACCOUNTS
 

@@ -119,6 +119,19 @@ targets = Table(
     Column("chosen_at", Float, nullable=False),
 )
 
+MAX_PLANNED_UNITS = 30
+
+planned_units = Table(
+    "bank_planned_units",
+    metadata,
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), primary_key=True),
+    Column("issuer_id", String(64), ForeignKey(issuers.c.id), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("added_at", Float, nullable=False),
+)
+"""Catalogue units a learner plans to study (at most `MAX_PLANNED_UNITS`): the planner audits
+them as planned outcomes, a what-if beside the verified record."""
+
 SUBMITTED = "submitted"
 FIRST_REVIEWED = "first_reviewed"
 DECIDED = "decided"
@@ -140,6 +153,7 @@ applications = Table(
     Column("set_aside", Text, nullable=False),
     Column("submitted_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("agreement_id", String(36), ForeignKey("bank_agreements.id")),
 )
 _open = applications.c.status.in_(OPEN_STATUSES)
 Index("uq_bank_applications_open", applications.c.learner_id, applications.c.rule_set_id,
@@ -198,6 +212,20 @@ appeals = Table(
     Column("filed_at", Float, nullable=False),
     Column("decided_at", Float),
 )
+
+rule_impacts = Table(
+    "bank_rule_impacts",
+    metadata,
+    Column("rule_set_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("previous_version", Integer),
+    Column("content_hash", LargeBinary(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("computed_at", Float, nullable=False),
+)
+"""The impact of a rule-set version on the learners aiming at its programme and on decided
+applications, computed when it was published (against `previous_version`, the version in force
+then) for the document whose hash is `content_hash`; learners who did not apply are pseudonyms."""
 
 transcripts = Table(
     "bank_transcripts",
@@ -300,3 +328,66 @@ presentation_requests = Table(
 """What a verifier asked a learner's wallet for (OID4VP): the DCQL query, the request's nonce and
 state, and once the wallet answered (single use), the report; only the page holding the viewer
 secret (kept as a hash) reads it."""
+
+NOTICE_RECIPIENTS = ("learner", "institution")
+
+notices = Table(
+    "bank_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("params", Text, nullable=False),
+    Column("link", String(300)),
+    Column("once_key", String(200), unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("read_at", Float),
+    Column("email_status", String(16)),
+    Column("email_attempts", Integer, nullable=False, default=0),
+    Column("email_after", Float),
+    Column("emailed_at", Float),
+    CheckConstraint(f"recipient_kind IN {NOTICE_RECIPIENTS!r}", name="notice_recipient"),
+    Index("ix_bank_notices_recipient", "recipient_kind", "recipient_id", "created_at"),
+    Index("ix_bank_notices_email_status", "email_status"),
+)
+"""What the bank tells a learner or an institution (the inbox); `params` are the facts the
+message is rendered from in the reader's language, `once_key` makes a notice idempotent, and
+`email_status` is the outbox state ("pending", "sending", "sent", "failed"; null when not
+e-mailed), tried `email_attempts` times, next not before `email_after`."""
+
+notice_preferences = Table(
+    "bank_notice_preferences",
+    metadata,
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), primary_key=True),
+    Column("email", String(254)),
+    Column("kinds", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+"""Where a learner wants notices e-mailed (`email`, null for none) and which kinds (a JSON list)."""
+
+AGREEMENT_STATUSES = ("requested", "approved", "refused", "withdrawn")
+
+agreements = Table(
+    "bank_agreements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("rule_set_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("institution_id", String(64), ForeignKey(issuers.c.id), nullable=False),
+    Column("units", Text, nullable=False),
+    Column("complete_by", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("reviewer", String(100)),
+    Column("reasons", Text),
+    Column("credential_id", String(64), ForeignKey("credentials.id")),
+    Column("requested_at", Float, nullable=False),
+    Column("decided_at", Float),
+    CheckConstraint(f"status IN {AGREEMENT_STATUSES!r}", name="agreement_status"),
+    Index("ix_bank_agreements_institution_status", "institution_id", "status"),
+)
+"""Learning agreements (pre-approvals): planned units (`units`, JSON refs "ISSUER:CODE" with the
+unit version asked about), to be completed by `complete_by`, and the lines the institution's
+audit agreed for them under one rule-set version; an approval is signed as `credential_id`."""

@@ -15,6 +15,7 @@ DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 CREDITBANK_V1 = "https://creditbank.org/contexts/v1"
+AGREEMENT_V1 = "https://creditbank.org/contexts/agreement/v1"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 FILES = MappingProxyType(
@@ -27,12 +28,14 @@ FILES = MappingProxyType(
         MULTIKEY_V1: "multikey-v1.json",
         DID_V1: "did-v1.json",
         CREDITBANK_V1: "creditbank-v1.json",
+        AGREEMENT_V1: "agreement-v1.json",
         EXAMPLES_V2: "credentials-examples-v2.json",
     }
 )
 
 CREDENTIAL_CONTEXTS = (VC_V2, OB_V3, CREDITBANK_V1)
 CLR_CONTEXTS = (VC_V2, CLR_V2, OB_V3, CREDITBANK_V1)
+AGREEMENT_CONTEXTS = (VC_V2, AGREEMENT_V1)
 
 
 def _read(name: str) -> bytes:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from credentials.contexts import CLR_CONTEXTS, CREDENTIAL_CONTEXTS
+from credentials.contexts import AGREEMENT_CONTEXTS, CLR_CONTEXTS, CREDENTIAL_CONTEXTS
 from credentials.errors import InvalidCredential
 from credentials.jsontypes import JsonObject
 from credentials.status import StatusEntry, entries_json
@@ -22,6 +22,8 @@ ACHIEVEMENT_TYPES = {
     "transcript": "ext:Transcript",
 }
 ATTENDANCE = "attendance"
+AGREEMENT = "agreement"
+AGREEMENT_TYPE = "LearningAgreementCredential"
 RESULT_TYPES = {
     "letter": "LetterGrade",
     "percent": "Percent",
@@ -98,6 +100,44 @@ class IssuerProfile:
     name: str
     name_zh: str | None = None
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedUnit:
+    """A unit a learning agreement plans: its issuer, code, title, credits and version."""
+
+    issuer_did: str
+    code: str
+    title: str
+    credits: float
+    version: int
+
+
+@dataclass(frozen=True)
+class AgreedLine:
+    """What planned units of one issuer count for under the agreement's rule-set version."""
+
+    units: tuple[str, ...]
+    issuer_did: str
+    decision: str
+    rule: str | None
+    category: str | None
+    credits: float
+    exempted_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """A learning agreement's terms: programme, rule-set version, units, lines and deadline."""
+
+    programme_code: str
+    programme_title: str
+    rule_set_id: str
+    version: int
+    content_hash: str
+    units: tuple[PlannedUnit, ...]
+    lines: tuple[AgreedLine, ...]
+    complete_by: str
 
 
 def kind_bit(kind: str) -> int:
@@ -196,10 +236,70 @@ def clr_credential(*, credential_id: str, issuer: IssuerProfile, learner: Learne
     return credential
 
 
+def agreement_credential(*, credential_id: str, issuer: IssuerProfile, learner_did: str,
+                         terms: AgreementTerms, valid_from: str,
+                         status: Sequence[StatusEntry] = ()) -> JsonObject:
+    """An unsigned learning agreement: the receiving institution pre-approves what planned units
+    will count for in a programme under one rule-set version if completed by a date. The
+    subject is the learner's DID alone; it grants no learning outcome."""
+    _iri(credential_id, "credential_id")
+    _date_time(valid_from, "valid_from")
+    if not terms.lines:
+        raise InvalidCredential("terms.lines: an agreement agrees at least one line")
+    programme: JsonObject = {"code": _text(terms.programme_code, "terms.programme_code"),
+                             "title": _text(terms.programme_title, "terms.programme_title"),
+                             "institution": _iri(issuer.did, "issuer.did")}
+    subject: JsonObject = {
+        "id": _iri(learner_did, "learner_did"),
+        "type": ["LearningAgreement"],
+        "programme": programme,
+        "ruleSet": {"ruleSetId": _text(terms.rule_set_id, "terms.rule_set_id"),
+                    "version": terms.version,
+                    "contentHash": _text(terms.content_hash, "terms.content_hash")},
+        "plannedUnit": [{"unitIssuer": _iri(unit.issuer_did, "units.issuer_did"),
+                         "code": _text(unit.code, "units.code"),
+                         "title": _text(unit.title, "units.title"),
+                         "credits": _number(unit.credits, "units.credits"),
+                         "unitVersion": unit.version} for unit in terms.units],
+        "agreedLine": [_agreed_line(line) for line in terms.lines],
+        "agreedCredits": sum(line.credits for line in terms.lines),
+        "completeBy": _date(terms.complete_by, "terms.complete_by"),
+    }
+    credential: JsonObject = {
+        "@context": list(AGREEMENT_CONTEXTS),
+        "id": credential_id,
+        "type": ["VerifiableCredential", AGREEMENT_TYPE],
+        "name": f"Learning agreement — {terms.programme_title}",
+        "issuer": {"id": _iri(issuer.did, "issuer.did"), "name": _text(issuer.name, "issuer.name")},
+        "validFrom": valid_from,
+        "credentialSubject": subject,
+    }
+    if status:
+        credential["credentialStatus"] = entries_json(status)
+    return credential
+
+
+def _agreed_line(line: AgreedLine) -> JsonObject:
+    agreed: JsonObject = {"unitCode": [_text(code, "lines.units") for code in line.units],
+                          "unitIssuer": _iri(line.issuer_did, "lines.issuer_did"),
+                          "decision": _text(line.decision, "lines.decision"),
+                          "credits": _number(line.credits, "lines.credits")}
+    if line.rule is not None:
+        agreed["rule"] = _text(line.rule, "lines.rule")
+    if line.category is not None:
+        agreed["category"] = _text(line.category, "lines.category")
+    if line.exempted_units:
+        agreed["exemptedUnit"] = list(line.exempted_units)
+    return agreed
+
+
 def credential_kind(credential: JsonObject) -> str:
-    """The credit-bank kind of a credential (`transcript` for a CLR)."""
+    """The credit-bank kind of a credential (`transcript` for a CLR, `agreement` for a learning
+    agreement, which is no kind of learning: it has no bit in an issuer's scope)."""
     if "ClrCredential" in _types(credential):
         return "transcript"
+    if AGREEMENT_TYPE in _types(credential):
+        return AGREEMENT
     kind = _achievement_of(credential).get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
         raise InvalidCredential(f"credentialSubject.achievement.kind must be one of {KINDS}")
@@ -208,7 +308,7 @@ def credential_kind(credential: JsonObject) -> str:
 
 def credential_level(credential: JsonObject) -> int | None:
     """The framework level number of the credential's achievement, if it has one."""
-    if "ClrCredential" in _types(credential):
+    if "ClrCredential" in _types(credential) or AGREEMENT_TYPE in _types(credential):
         return None
     level = _achievement_of(credential).get("qualificationLevel")
     if level is None:

@@ -87,3 +87,12 @@ class TooLarge(ServiceError, ValueError):
     """The request carries more items or bytes than one request may."""
 
     status = 413
+
+
+class MailFailed(InfraError, RuntimeError):
+    """An e-mail could not be handed to the SMTP server; `permanent` when trying again is futile
+    (the server refused the message or its recipient for good)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

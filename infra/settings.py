@@ -64,6 +64,8 @@ class Settings:
     city_sign_on: CitySignOn = CitySignOn()
     debug: bool = False
     conformance_issuer: bool = False
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -101,6 +103,8 @@ class Settings:
             ),
             debug=_flag(env, "CREDITBANK_DEBUG"),
             conformance_issuer=_flag(env, "CREDITBANK_CONFORMANCE_ISSUER"),
+            smtp_url=_smtp_url(env),
+            mail_from=env.get("CREDITBANK_MAIL_FROM", "").strip(),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -116,6 +120,23 @@ class Settings:
     def master_key(self) -> bytes:
         """The master key that seals keys at rest."""
         return master_key(self.data_dir)
+
+
+def _smtp_url(env: Mapping[str, str]) -> str:
+    """The SMTP server's URL (smtp://host:port, smtps:// for TLS, optional user:password@), or
+    empty when e-mail is off; any other value is refused, naming the variable."""
+    text = env.get("CREDITBANK_SMTP_URL", "").strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    try:
+        usable = parts.scheme in ("smtp", "smtps") and bool(parts.hostname) and (
+            parts.port is None or parts.port > 0)
+    except ValueError:
+        usable = False
+    if not usable:
+        raise SettingsError("CREDITBANK_SMTP_URL must be smtp://host:port or smtps://host:port")
+    return text
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -25,29 +25,7 @@ def publish_rule_set(
     engine: Engine, ledger: Ledger, issuer: dict, document: object, *, master_key: bytes
 ) -> dict:
     """Validate a rule set the issuer owns, anchor its hash on chain and keep the document."""
-    if not isinstance(document, dict):
-        raise InvalidInput(
-            "send the rule set as a JSON object", {"rule_set": ["must be an object"]}
-        )
-    try:
-        rule_set = load_rule_set(document)
-    except RuleSetError as error:
-        raise InvalidInput("the rule set is invalid; nothing was published", error.errors) from None
-    if rule_set.owner_did != issuer["did"]:
-        raise InvalidInput(
-            "a rule set is published by its owner",
-            {"owner_did": [f"must be the publishing issuer's DID {issuer['did']}"]},
-        )
-    prefix = f"{issuer['id']}:"
-    if not rule_set.rule_set_id.startswith(prefix) or rule_set.rule_set_id == prefix:
-        raise InvalidInput(
-            "a rule set's id begins with its owner's issuer id",
-            {"rule_set_id": [f"must be {prefix}<programme>, under the publishing issuer's id"]},
-        )
-    if rule_set.version > MAX_VERSION:
-        raise InvalidInput(
-            "the rule set's version is too large", {"version": [f"must be at most {MAX_VERSION}"]}
-        )
+    rule_set = check_rule_set(issuer, document)
     stored = _stored(engine, rule_set.rule_set_id, rule_set.version)
     if stored is not None:
         if bytes(stored["content_hash"]) != rule_set.content_hash():
@@ -76,6 +54,34 @@ def publish_rule_set(
     stored = _stored(engine, rule_set.rule_set_id, rule_set.version)
     assert stored is not None
     return rule_set_json(stored)
+
+
+def check_rule_set(issuer: dict, document: object) -> RuleSet:
+    """The rule set in `document`, checked as the issuer may publish it; else `InvalidInput`."""
+    if not isinstance(document, dict):
+        raise InvalidInput(
+            "send the rule set as a JSON object", {"rule_set": ["must be an object"]}
+        )
+    try:
+        rule_set = load_rule_set(document)
+    except RuleSetError as error:
+        raise InvalidInput("the rule set is invalid; nothing was published", error.errors) from None
+    if rule_set.owner_did != issuer["did"]:
+        raise InvalidInput(
+            "a rule set is published by its owner",
+            {"owner_did": [f"must be the publishing issuer's DID {issuer['did']}"]},
+        )
+    prefix = f"{issuer['id']}:"
+    if not rule_set.rule_set_id.startswith(prefix) or rule_set.rule_set_id == prefix:
+        raise InvalidInput(
+            "a rule set's id begins with its owner's issuer id",
+            {"rule_set_id": [f"must be {prefix}<programme>, under the publishing issuer's id"]},
+        )
+    if rule_set.version > MAX_VERSION:
+        raise InvalidInput(
+            "the rule set's version is too large", {"version": [f"must be at most {MAX_VERSION}"]}
+        )
+    return rule_set
 
 
 def approve_rule_set(

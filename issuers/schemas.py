@@ -172,6 +172,7 @@ class RuleSetPublishedSchema(Schema):
     transaction_hash = fields.String(required=True)
     block = fields.Integer(required=True)
     approved = fields.Boolean(required=True)
+    impact = fields.Dict(metadata={"description": "whom the version affects, kept with it"})
 
 
 def reason_code(name: str) -> int:

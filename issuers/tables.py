@@ -84,7 +84,17 @@ units = Table(
     Column("valid_from", String(10), nullable=False),
     Column("valid_until", String(10)),
     Column("created_at", Float, nullable=False),
+    Column("latest", Boolean, nullable=False, default=True),
+    Column("search_text", String(400), nullable=False),
+    Index("ix_units_latest_issuer_code", "latest", "issuer_id", "code", "search_text"),
+    Index("ix_units_latest_kind", "latest", "kind", "issuer_id", "code"),
+    Index("ix_units_latest_level", "latest", "level", "issuer_id", "code"),
+    Index("ix_units_latest_category", "latest", "category", "issuer_id", "code"),
 )
+"""Every version of every unit; `latest` marks the newest version of each (issuer, code), the
+one the public catalogue lists and searches, and `search_text` is its code and title in lower
+case (what a text search reads). Each index serves a filter in the catalogue's own order
+(issuer, code), so a page stops at its last row instead of sorting every match."""
 
 batches = Table(
     "batches",

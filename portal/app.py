@@ -11,7 +11,10 @@ from flask_smorest import Api
 from infra.secrets import derive_secret
 from infra.settings import Settings
 from portal import errors, i18n, oid4vci, oid4vp, pages, security, vcapi
+from portal.api import agreements as agreements_api
 from portal.api import applications, audit, issuers, learners, status, verify
+from portal.api import notices as notices_api
+from portal.api import public as public_api
 from portal.ratelimit import RateLimiter
 from portal.runtime import Runtime
 
@@ -51,6 +54,9 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     applications.register(api, app)
     audit.register(api, app)
     status.register(api, app)
+    notices_api.register(api, app)
+    public_api.register(api, app)
+    agreements_api.register(api, app)
     oid4vci.register(app)
     i18n.init_app(app)
     pages.init_app(app)

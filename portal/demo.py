@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from bank import notices
 from bank.revocation_watch import WATCH_SECONDS, watch
 from bank.seed import seed_demo
 from infra.cli import data_option, settings_of, stop_on_signals
@@ -51,6 +52,8 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
         threading.Thread(target=web.serve_forever, daemon=True).start()
         threading.Thread(target=watch, args=(runtime.engine, runtime.ledger, stop, WATCH_SECONDS),
                          name="revocations", daemon=True).start()
+        threading.Thread(target=notices.work, args=(runtime.engine, runtime.settings, stop),
+                         name="notices", daemon=True).start()
         click.echo(
             f"creditbank is running\n"
             f"  portal:      http://{HOST}:{port}/\n"

@@ -1,5 +1,6 @@
 """Plain-language names and explanations of verification checks, statuses and reason codes, and
-of the conversion engine's reasons, kinds of learning and the statuses of applications.
+of the conversion engine's reasons, kinds of learning and the statuses of applications; and the
+rules of a published rule set and the transfer guide's classes, in plain words.
 
 Reports and decisions themselves stay in English with stable codes; these are what a person reads
 on the portal, in their language.
@@ -7,13 +8,37 @@ on the portal, in their language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from rules.codes import Code as RuleCode
+from rules.programmes import Programme
+from rules.rulesets import (
+    CAP_RULES,
+    GRANT_RULES,
+    BlockCredit,
+    CertificateCredits,
+    CountCap,
+    Currency,
+    Equivalence,
+    Exemption,
+    GradeTable,
+    Overlap,
+    PeriodCap,
+    ProportionCap,
+    ProviderCap,
+    Rule,
+    Threshold,
+    Transfer,
+    UnitSet,
+)
+from rules.sources import Source, UnitRef
 from verify.codes import Code
 from verify.fragments import Status
 
@@ -250,6 +275,18 @@ RULE_REASONS: Mapping[RuleCode, LazyString] = {
 REVIEW_REASONS: Mapping[str, LazyString] = {
     "excluded-by-reviewer": _l("A reviewer left this credential out: %(message)s"),
     "refused-by-reviewer": _l("A reviewer refused the application: %(message)s"),
+    "agreement-condition-unmet": _l("The pre-approval does not cover %(unit)s (%(condition)s): "
+                                    "the programme's rules decide it instead."),
+}
+
+AGREEMENT_CONDITIONS: Mapping[str, LazyString] = {
+    "unit-missing": _l("no credential of this unit is in the record"),
+    "not-completed": _l("the unit was not passed"),
+    "completed-late": _l("completed after the agreed date"),
+    "outcome-revoked": _l("its credential was revoked"),
+    "excluded-by-reviewer": _l("a reviewer left its credential out"),
+    "agreement-revoked": _l("the pre-approval was revoked"),
+    "agreement-not-approved": _l("the pre-approval is not approved"),
 }
 
 KINDS: Mapping[str, LazyString] = {
@@ -260,6 +297,7 @@ KINDS: Mapping[str, LazyString] = {
     "training": _l("Training"),
     "degree": _l("Degree"),
     "transcript": _l("Transcript"),
+    "agreement": _l("Learning agreement"),
 }
 
 APPLICATION_STATUSES: Mapping[str, LazyString] = {
@@ -288,9 +326,204 @@ def explain_rule(code: str, params: Mapping[str, Any] | None = None, message: st
     values = _Params({key: ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
                       for key, value in (params or {}).items()})
     values.setdefault("message", message)
+    if code == "agreement-condition-unmet" and values.get("condition") in AGREEMENT_CONDITIONS:
+        values["condition"] = str(AGREEMENT_CONDITIONS[values["condition"]])
     if code in REVIEW_REASONS:
         return str(REVIEW_REASONS[code]) % values
     try:
         return str(RULE_REASONS[RuleCode(code)]) % values
     except ValueError:
         return message
+
+
+# -- the public credit bank: rules in plain language and the transfer guide's classes -----------
+
+GUIDE_CLASSES: Mapping[str, LazyString] = {
+    "match": _l("Match"),
+    "maybe": _l("Maybe"),
+    "miss": _l("Miss"),
+}
+
+GUIDE_CLASS_EXPLANATIONS: Mapping[str, LazyString] = {
+    "match": _l("Counts as stated, under the rules in force."),
+    "maybe": _l("Counts subject to review: above a cap, or the rule needs a grade the guide "
+                "cannot know yet."),
+    "miss": _l("Does not count in this programme."),
+}
+
+RULE_GROUPS: Mapping[str, LazyString] = {
+    "counts": _l("What counts"),
+    "conditions": _l("Conditions: grades and currency"),
+    "caps": _l("Caps"),
+    "exemptions": _l("Exemptions"),
+    "same": _l("The same learning counts once"),
+}
+
+ORIGIN_TEXT: Mapping[str, LazyString] = {
+    "home": _l("only the institution's own units"),
+    "external": _l("only learning from other institutions"),
+}
+
+PERIODS: Mapping[str, LazyString] = {"year": _l("year"), "semester": _l("semester")}
+
+INSTITUTION_STATUSES: Mapping[str, LazyString] = {
+    "accredited": _l("Accredited"),
+    "suspended": _l("Suspended"),
+    "expired": _l("Accreditation ended"),
+    "not-yet-valid": _l("Accredited from a later date"),
+}
+
+
+def _number(value: Any) -> str:
+    """A credit, score or share without trailing zeros."""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _joined(values: Any) -> str:
+    return ", ".join(sorted(str(value) for value in values))
+
+
+def describe_source(source: Source, names: Mapping[str, str]) -> str:
+    """What learning a rule applies to, in plain words (`names`: provider DID → its name)."""
+    parts = []
+    if source.kinds:
+        parts.append(", ".join(str(KINDS.get(kind, kind)) for kind in sorted(source.kinds)))
+    if source.providers:
+        parts.append(_("from %(providers)s", providers=", ".join(
+            sorted(names.get(did, did) for did in source.providers))))
+    if source.unit_codes:
+        parts.append(_("units %(units)s", units=_joined(source.unit_codes)))
+    if source.min_level is not None:
+        parts.append(_("EQF level %(level)s or above", level=source.min_level))
+    if source.origin in ORIGIN_TEXT:
+        parts.append(str(ORIGIN_TEXT[source.origin]))
+    described = "; ".join(parts) if parts else _("any learning")
+    return described[:1].upper() + described[1:]
+
+
+def _unit_refs(refs: Sequence[UnitRef], names: Mapping[str, str]) -> str:
+    return ", ".join(ref.code if ref.provider is None
+                     else f"{ref.code} ({names.get(ref.provider, ref.provider)})" for ref in refs)
+
+
+def _in_category(text: str, category: str | None) -> str:
+    return text if category is None else _("%(rule)s In the category “%(category)s”.",
+                                           rule=text, category=category)
+
+
+def rule_group(rule: Rule) -> str:
+    """Which part of a programme's rules a rule belongs to (a key of `RULE_GROUPS`)."""
+    if isinstance(rule, Exemption):
+        return "exemptions"
+    if isinstance(rule, GRANT_RULES):
+        return "counts"
+    if isinstance(rule, Threshold | Currency | GradeTable):
+        return "conditions"
+    if isinstance(rule, CAP_RULES):
+        return "caps"
+    return "same"
+
+
+def describe_rule(rule: Rule, programme: Programme, names: Mapping[str, str]) -> str:
+    """What one rule of a rule set does, in plain words and in the page's language."""
+    if isinstance(rule, Equivalence):
+        text = _("Counts as the programme's unit %(unit)s.", unit=rule.target_unit)
+        if rule.credits is not None:
+            text += " " + _("It earns %(credits)s credits.", credits=_number(rule.credits))
+        elif rule.match_credits:
+            text += " " + _("It must carry at least that unit's credits.")
+        return text
+    if isinstance(rule, UnitSet):
+        return _("Together, %(units)s count as the programme's unit %(unit)s.",
+                 units=_unit_refs(rule.sources, names), unit=rule.target_unit)
+    if isinstance(rule, CertificateCredits):
+        return _("Earns %(credits)s credits in the category “%(category)s”.",
+                 credits=_number(rule.credits), category=rule.category)
+    if isinstance(rule, Exemption):
+        return _("Exempts from the programme's units %(units)s: no credits, but fewer credits "
+                 "to earn.", units=", ".join(rule.units))
+    if isinstance(rule, Transfer):
+        text = _("Transfers with its own credits into the category “%(category)s”.",
+                 category=rule.category)
+        if rule.max_credits is not None:
+            text += " " + _("Each counts for at most %(credits)s credits.",
+                            credits=_number(rule.max_credits))
+        return text
+    if isinstance(rule, BlockCredit):
+        return _("The qualification earns a block of credits: %(credits)s.", credits=", ".join(
+            f"{category} {_number(credits)}" for category, credits in rule.credits.items()))
+    if isinstance(rule, Threshold):
+        return _describe_threshold(rule)
+    if isinstance(rule, Currency):
+        texts = []
+        if rule.max_age_years is not None:
+            texts.append(_("Counts only if completed in the last %(years)s years.",
+                           years=rule.max_age_years))
+        if rule.not_before is not None:
+            texts.append(_("Counts only if completed on or after %(date)s.",
+                           date=format_date(rule.not_before, "long")))
+        return " ".join(texts)
+    if isinstance(rule, GradeTable):
+        return _("Its grades are converted to the programme's scale by the provider's grading "
+                 "table (%(scale)s).", scale=rule.scale)
+    if isinstance(rule, PeriodCap):
+        return _in_category(_("At most %(credits)s credits per %(period)s (from %(starts)s).",
+                              credits=_number(rule.max_credits), period=PERIODS[rule.period],
+                              starts=", ".join(rule.starts)), rule.category)
+    if isinstance(rule, ProviderCap):
+        return _in_category(_("At most %(credits)s credits from any one provider.",
+                              credits=_number(rule.max_credits)), rule.category)
+    if isinstance(rule, CountCap):
+        return _in_category(_("At most %(count)s of them count.", count=rule.max_count),
+                            rule.category)
+    if isinstance(rule, ProportionCap):
+        limit = rule.max_share * programme.total_credits
+        return _in_category(_("At most %(share)s%% of the programme's %(total)s credits "
+                              "(%(limit)s credits).", share=_number(rule.max_share * 100),
+                              total=_number(programme.total_credits), limit=_number(limit)),
+                            rule.category)
+    if isinstance(rule, Overlap):
+        return _("%(units)s are the same learning: only one of them counts.",
+                 units=_unit_refs(rule.units, names))
+    return _("Learning with the same title (once spacing, numbering and abbreviations are "
+             "set aside) counts once.")
+
+
+def _describe_threshold(rule: Threshold) -> str:
+    texts = []
+    if rule.min_score is not None:
+        texts.append(_("Counts only with a score of at least %(score)s (%(scale)s).",
+                       score=_number(rule.min_score), scale=rule.scale))
+    if rule.min_grade is not None:
+        texts.append(_("Counts only with a grade of at least %(grade)s (%(scale)s).",
+                       grade=rule.min_grade, scale=rule.scale))
+    if rule.min_attendance is not None:
+        texts.append(_("Counts only with attendance of at least %(attendance)s%%.",
+                       attendance=_number(rule.min_attendance)))
+    return " ".join(texts)
+
+
+def rule_source(rule: Rule, names: Mapping[str, str]) -> str:
+    """What learning a rule applies to, in plain words."""
+    if isinstance(rule, UnitSet):
+        return _unit_refs(rule.sources, names)
+    if isinstance(rule, Overlap):
+        return _unit_refs(rule.units, names)
+    return describe_source(rule.source, names)
+
+
+def explain_guide_line(line: Mapping[str, Any]) -> str:
+    """Why a line of the transfer guide is a match, a maybe or a miss, in plain words."""
+    code, params = line["code"], line.get("params") or {}
+    if line["verdict"] == "maybe":
+        if code == RuleCode.GRADE_NOT_COMPARABLE.value and params.get("grade") is None:
+            why = _("It counts only with a grade on the %(scale)s scale that meets the rule; a "
+                    "reviewer checks it.", scale=params.get("scale", "?"))
+        elif code == RuleCode.BELOW_ATTENDANCE.value:
+            why = _("It counts only with an attendance of at least %(required)s%%; a reviewer "
+                    "checks it.", required=params.get("required", "?"))
+        else:
+            why = _("A reviewer decides: %(reason)s", reason=explain_rule(code, params))
+        granted = explain_rule(line["grant_code"], {}) if line.get("grant_code") else ""
+        return " ".join(filter(None, (granted, why)))
+    return explain_rule(code, params)

@@ -29,8 +29,10 @@ def current_language() -> str:
 
 
 def language_url(language: str) -> str:
-    """This page's address with `?lang=` set to `language` (the language switch's link)."""
-    return f"{request.path}?{urlencode({**request.args.to_dict(), 'lang': language})}"
+    """This page's address with `?lang=` set to `language` (the language switch's link); a
+    repeated parameter (the guide's `unit`) is kept whole."""
+    query = {**request.args.to_dict(flat=False), "lang": [language]}
+    return f"{request.path}?{urlencode(query, doseq=True)}"
 
 
 def html_lang(language: str) -> str:

@@ -37,6 +37,8 @@ SHARED_ENDPOINTS = frozenset({
     "static", "healthz", "api-docs.openapi_json", "issuer_dids.DidDocument",
     "oid4vci.credential_issuer_metadata", "oid4vci.authorization_server_metadata",
     "status_lists.StatusList",
+    "public_api.Institutions", "public_api.Institution", "public_api.Catalogue",
+    "public_api.CatalogueUnit", "public_api.Programmes", "public_api.Programme",
 })
 PUBLIC_ENDPOINTS = frozenset({
     "pages.home", "pages.verify_form", "pages.verify_submit", "pages.result", "verify.Verify",
@@ -90,7 +92,7 @@ def private() -> bool:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Add the security headers to every response, `no-store` to private ones, set the session
-    cookie's flags, and refuse over-nested JSON bodies (400)."""
+    cookie's flags, and refuse over-nested JSON bodies and NUL characters (400)."""
     headers = response_headers(settings.public_url)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -104,6 +106,13 @@ def init_app(app: Flask, settings: Settings) -> None:
         if request.is_json and too_deep(request.get_data(cache=True), limit):
             abort(400, message=f"the JSON body is nested deeper than the {limit} levels allowed")
 
+    @app.before_request
+    def refuse_nul() -> None:
+        where = nul_fields()
+        if where:
+            abort(400, message="the request holds a NUL character, which no id, code or text has",
+                  errors={name: ["must not hold a NUL character"] for name in where})
+
     @app.after_request
     def add_headers(response: Response) -> Response:
         for name, value in headers.items():
@@ -111,6 +120,15 @@ def init_app(app: Flask, settings: Settings) -> None:
         if private():
             response.headers["Cache-Control"] = NO_STORE
         return response
+
+
+def nul_fields() -> list[str]:
+    """The path parameters, query parameters and form fields holding a NUL character (which
+    PostgreSQL refuses in text), by name."""
+    given = [*(request.view_args or {}).items(),
+             *((name, value) for source in (request.args, request.form)
+               for name, values in source.lists() for value in values)]
+    return sorted({name for name, value in given if "\x00" in f"{name}{value}"})
 
 
 def _local_path(text: str) -> bool:

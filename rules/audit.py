@@ -49,9 +49,11 @@ _ZERO = Decimal(0)
 
 
 def audit(
-    outcomes: Iterable[Outcome], rule_set: RuleSet, *, as_of: date, planned: Sequence[Outcome] = ()
+    outcomes: Iterable[Outcome], rule_set: RuleSet, *, as_of: date, planned: Sequence[Outcome] = (),
+    book: RuleBook | None = None,
 ) -> AuditReport:
-    """Audit a learner's outcomes (plus planned ones, for a what-if) against a rule set."""
+    """Audit a learner's outcomes (plus planned ones, for a what-if) against a rule set (`book`:
+    its index, when the caller keeps one)."""
     if not rule_set.in_force(as_of):
         raise RuleSetNotInForce(
             f"rule set {rule_set.rule_set_id} v{rule_set.version} is not "
@@ -59,7 +61,10 @@ def audit(
         )
     everything = [*outcomes, *(dataclasses.replace(item, planned=True) for item in planned)]
     learner = _learner(everything)
-    book = RuleBook.of(rule_set)
+    if book is None:
+        book = RuleBook.of(rule_set)
+    elif book.rule_set is not rule_set:
+        raise InvalidAudit("the rule book given is not the rule set's")
     refusals: list[Refusal] = []
     eligible = _eligible(
         sorted(everything, key=lambda item: (item.end_date, item.id)), book, as_of, refusals

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from credentials.errors import CredentialError
 from credentials.jsontypes import JsonObject
-from credentials.model import ATTENDANCE, credential_kind, credential_level, issuer_did
+from credentials.model import AGREEMENT, ATTENDANCE, credential_kind, credential_level, issuer_did
 from rules.errors import InvalidOutcome
 from rules.frameworks import eqf_level
 
@@ -54,6 +54,8 @@ def outcome_from_credential(credential: JsonObject, *, revoked: bool = False) ->
         raise InvalidOutcome(error.message) from None
     if kind == "transcript":
         raise InvalidOutcome("a transcript (CLR) holds several outcomes: read each credential")
+    if kind == AGREEMENT:
+        raise InvalidOutcome("a learning agreement grants no learning outcome")
     subject = credential["credentialSubject"]
     achievement = subject["achievement"]
     qualification = achievement.get("qualificationLevel") or {}

@@ -72,7 +72,8 @@ class Applications(MethodView):
         your record is verified and audited now, and the audit goes to review."""
         opened = runtime()
         return apply(opened.engine, opened.view, principal.record,
-                     rule_set_id=body["rule_set_id"], version=body["version"])
+                     rule_set_id=body["rule_set_id"], version=body["version"],
+                     agreement_id=body["agreement_id"])
 
 
 @blp.route("/applications/<application_id>")

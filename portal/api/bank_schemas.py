@@ -202,6 +202,7 @@ class ApplySchema(Schema):
 
     rule_set_id = fields.String(load_default=None, validate=validate.Length(1, 200))
     version = fields.Integer(load_default=None, strict=True, validate=validate.Range(1))
+    agreement_id = fields.String(load_default=None, validate=validate.Length(1, 36))
 
 
 class ExclusionSchema(Schema):
@@ -250,6 +251,7 @@ class ApplicationSchema(Schema):
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     rule_set = fields.Dict(required=True)
     submitted_at = fields.String(required=True)
+    agreement_id = fields.String(allow_none=True)
     audit = fields.Dict(required=True)
     set_aside = fields.List(fields.Dict(), required=True)
     reviews = fields.List(fields.Dict(), required=True)
@@ -296,3 +298,34 @@ class WalletOfferSchema(Schema):
     tx_code = fields.String(required=True, metadata={
         "description": "The 6-digit transaction code the wallet asks for; shown only now."})
     expires_at = fields.String(required=True)
+
+
+class RuleImpactSchema(Schema):
+    """Whom a rule-set version affects: totals, and each affected learner's changed lines (by
+    application id, or by a pseudonym for learners who only aim at the programme)."""
+
+    rule_set_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    content_hash = fields.String(required=True)
+    previous_version = fields.Integer(allow_none=True, required=True)
+    as_of = fields.Dict(required=True)
+    computed_at = fields.String(required=True)
+    totals = fields.Dict(required=True)
+    learners = fields.List(fields.Dict(), required=True)
+
+
+class PlanUnitSchema(Schema):
+    """A catalogue unit to add to (or take out of) the learner's plan."""
+
+    unit = fields.String(required=True, validate=validate.Length(1, 129), metadata={
+        "description": 'The unit as "ISSUER_ID:CODE", e.g. "bjou:CS101".'})
+
+
+class PlanSchema(Schema):
+    """The learner's plan: each unit's reference, title, kind and credits, the most a plan may
+    hold, and the audit of the chosen programme with the plan (null when none is chosen or its
+    rules are not in force today)."""
+
+    units = fields.List(fields.Dict(), required=True)
+    limit = fields.Integer(required=True)
+    progress = fields.Dict(required=True, allow_none=True)

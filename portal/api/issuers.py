@@ -16,11 +16,11 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bank.impact import kept_impact, preview_impact, publish_with_impact
 from credentials.proofs import CRYPTOSUITES
 from infra.errors import InvalidInput, NotFound, TooLarge
 from issuers.catalogue import add_units, list_units, unit_versions
 from issuers.issuance import outcomes_from_csv, outcomes_from_json
-from issuers.publication import publish_rule_set
 from issuers.records import batch_record, credential_record
 from issuers.registry import issuer_did_document
 from issuers.revocation import request_revocation
@@ -39,6 +39,8 @@ from issuers.schemas import (
 from issuers.tables import idempotency
 from portal.api import Blueprint, read_json
 from portal.api.auth import BEARER, INSTITUTION, Principal, requires
+from portal.api.bank_schemas import RuleImpactSchema
+from portal.api.verify import record_context
 from portal.errors import error_body
 from portal.runtime import runtime
 
@@ -254,11 +256,42 @@ class Rules(MethodView):
             issuer,
             201,
             RuleSetPublishedSchema(),
-            lambda _connection: publish_rule_set(
-                opened.engine, opened.ledger, issuer, document,
+            lambda _connection: publish_with_impact(
+                opened.engine, opened.ledger, record_context(), issuer, document,
                 master_key=opened.settings.master_key(),
             ),
         )
+
+
+@blp.route("/rules/impact")
+class RuleImpactPreview(MethodView):
+    """The impact of a rule-set version before it is published."""
+
+    @requires(INSTITUTION)
+    @blp.doc(
+        security=[BEARER],
+        requestBody={"required": True, "content": {"application/json": {"schema": {}}}},
+    )
+    @blp.response(200, RuleImpactSchema)
+    def post(self, principal: Principal) -> dict:
+        """Audit every learner aiming at the programme and every decided application under the
+        version in force and under this one (checked as publishing checks it): who gains or
+        loses credits, line by line; nothing is published or kept."""
+        opened = runtime()
+        return preview_impact(opened.engine, opened.view, record_context(), principal.record,
+                              _json_body(), master_key=opened.settings.master_key())
+
+
+@blp.route("/rules/<rule_set_id>/<int:version>/impact")
+class RuleImpact(MethodView):
+    """The impact kept with a published version."""
+
+    @requires(INSTITUTION)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, RuleImpactSchema)
+    def get(self, rule_set_id: str, version: int, principal: Principal) -> dict:
+        """The impact computed when the version was published."""
+        return kept_impact(runtime().engine, principal.record["id"], rule_set_id, version)
 
 
 @dids.route("/<issuer_id>/did.json")

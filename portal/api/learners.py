@@ -15,10 +15,11 @@ from bank.applications import choose_target, progress, target_of
 from bank.attempts import learner_account
 from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
 from bank.identity import identity_json
+from bank.planner import Plan, add_to_plan, plan_json, plan_of, remove_from_plan
 from bank.records import record_page
 from bank.transcripts import request_transcript, transcript_json
 from bank.wallet import create_offer
-from infra.errors import InvalidInput, NotFound
+from infra.errors import Conflict, InvalidInput, NotFound
 from infra.times import iso_utc
 from portal.api import Blueprint
 from portal.api.auth import (
@@ -45,6 +46,8 @@ from portal.api.bank_schemas import (
     LogInSchema,
     OpenAccountSchema,
     OpenedSchema,
+    PlanSchema,
+    PlanUnitSchema,
     ProgressSchema,
     RecordPageArgsSchema,
     RecordSchema,
@@ -236,6 +239,48 @@ class Progress(MethodView):
         opened = runtime()
         return progress(opened.engine, opened.view, principal.record,
                         record_context())
+
+
+@blp.route("/learners/me/plan")
+class LearnerPlan(MethodView):
+    """The units you plan to study, audited as a what-if."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, PlanSchema)
+    def get(self, principal: Principal) -> dict:
+        """Your plan, and the audit of your programme with the planned units counted as if
+        completed today (each planned line and refusal has `planned: true`)."""
+        return _plan_answer(principal.record, plan_of(runtime().engine, principal.record))
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(PlanUnitSchema)
+    @blp.response(201, PlanSchema)
+    def post(self, body: dict, principal: Principal) -> dict:
+        """Plan a catalogue unit (again: no change); a plan holds at most 30 units (409)."""
+        plan = add_to_plan(runtime().engine, principal.record, body["unit"])
+        return _plan_answer(principal.record, plan)
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(PlanUnitSchema, location="query")
+    @blp.response(200, PlanSchema)
+    def delete(self, args: dict, principal: Principal) -> dict:
+        """Take a unit out of your plan (404 when it is not in it)."""
+        plan = remove_from_plan(runtime().engine, principal.record, args["unit"])
+        return _plan_answer(principal.record, plan)
+
+
+def _plan_answer(learner: dict, plan: Plan) -> dict:
+    """The plan with the what-if audit of the chosen programme (null without one in force)."""
+    opened = runtime()
+    try:
+        audited = progress(opened.engine, opened.view, learner, record_context(),
+                           planned=plan.outcomes)
+    except (NotFound, Conflict):
+        audited = None
+    return {**plan_json(plan), "progress": audited}
 
 
 @blp.route("/learners/me/credentials/<path:credential_id>/offers")

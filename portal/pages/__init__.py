@@ -6,7 +6,15 @@ from flask import Flask
 
 from portal import csrf, sessions
 from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
-from portal.pages import citizen, institutions, operator, staff_sign_in
+from portal.pages import (
+    agreements,
+    citizen,
+    institutions,
+    notices,
+    operator,
+    public,
+    staff_sign_in,
+)
 from portal.pages.views import bp
 
 
@@ -22,3 +30,6 @@ def init_app(app: Flask) -> None:
     for console in (staff_sign_in.bp, institutions.bp, operator.bp):
         app.register_blueprint(console)
     citizen.init_app(app)
+    app.register_blueprint(agreements.bp)
+    notices.init_app(app)
+    public.init_app(app)

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -27,6 +28,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from bank.accounts import revoke_tokens
@@ -38,14 +40,13 @@ from bank.applications import (
     apply,
     approved_programmes,
     choose_target,
-    progress,
-    target_of,
 )
 from bank.attempts import learner_account
 from bank.deposits import deposit, deposits_of
 from bank.errors import TooManyAttempts
 from bank.identity import identity_json
 from bank.pdf import Sheet, cjk_font, credential_pdf
+from bank.planner import Plan, add_to_plan, remove_from_plan
 from bank.records import (
     Held,
     credential_summary,
@@ -54,6 +55,7 @@ from bank.records import (
     verify_held,
 )
 from bank.sharing import OwnLink, link_of, links_of, share, shared, withdraw
+from bank.tables import MAX_PLANNED_UNITS
 from bank.transcripts import request_transcript, transcript_json, transcripts_of
 from bank.wallet import create_offer
 from infra.errors import (
@@ -79,6 +81,7 @@ from portal.explain import (
 from portal.i18n import current_language
 from portal.oid4vci import offer_links
 from portal.pages.badges import badge_file
+from portal.pages.planner import planner_view
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
 from portal.ratelimit import limited
@@ -203,7 +206,7 @@ def city_callback() -> BaseResponse | tuple[str, int]:
 @signed_in_learner
 def dashboard() -> str:
     """The lifelong learning record: by institution, kind, level, credits and year."""
-    learner = _learner()
+    learner = signed_in_account()
     held = held_credentials(runtime().engine, learner)
     reports = verify_held(record_context(), held)
     rows = [{**credential_summary(item), "ref": credential_ref(item.id), "status": report.verdict,
@@ -221,7 +224,7 @@ def dashboard() -> str:
 @signed_in_learner
 def redeem_code() -> BaseResponse | tuple[str, int]:
     """Enter an institution's activation code: the record shows what that institution issued."""
-    learner = _learner()
+    learner = signed_in_account()
     try:
         runtime().accounts.redeem(learner, request.form.get("activation_code", ""))
     except InvalidInput as error:
@@ -287,7 +290,7 @@ def wallet_offer(ref: str) -> str:
     item = _held(ref)
     if item.source != "issued":
         abort(404)
-    made = create_offer(runtime().engine, _learner(), item.id, now=time.time())
+    made = create_offer(runtime().engine, signed_in_account(), item.id, now=time.time())
     _offer_uri, link = offer_links(made.pre_authorized_code)
     expires = format_datetime(datetime.fromtimestamp(made.expires_at, UTC), "short")
     return render_template("learner/wallet_offer.html", ref=ref,
@@ -303,7 +306,7 @@ def wallet_offer(ref: str) -> str:
 def shares() -> str:
     """The learner's share links: live, expired or withdrawn."""
     now = time.time()
-    links = links_of(runtime().engine, _learner()["id"])
+    links = links_of(runtime().engine, signed_in_account()["id"])
     return render_template("learner/shares.html", links=links, now=now, when=_date)
 
 
@@ -337,7 +340,7 @@ def share_pdf(token: str) -> Response:
 @signed_in_learner
 def withdraw_share(token: str) -> BaseResponse:
     """Withdraw a share link: it stops opening at once."""
-    if not withdraw(runtime().engine, _learner()["id"], token):
+    if not withdraw(runtime().engine, signed_in_account()["id"], token):
         abort(404)
     return redirect(url_for("citizen.shares"), 303)
 
@@ -347,11 +350,12 @@ def withdraw_share(token: str) -> BaseResponse:
 
 @bp.route("/me/progress", methods=["GET", "POST"])
 @signed_in_learner
-def progress_page() -> BaseResponse | tuple[str, int] | str:
-    """Progress toward the chosen programme: a bar per requirement and what is still missing."""
-    learner = _learner()
+def progress_page() -> BaseResponse | tuple[str, int]:
+    """Progress toward the chosen programme: a bar per requirement and what is still missing,
+    with the learner's plan (a what-if), programmes side by side and the units that fill each
+    gap."""
+    learner = signed_in_account()
     opened = runtime()
-    programmes = approved_programmes(opened.engine)
     if request.method == "POST":
         choice = request.form.get("programme", "")
         rule_set_id, _sep, version = choice.rpartition("@")
@@ -359,27 +363,63 @@ def progress_page() -> BaseResponse | tuple[str, int] | str:
             choose_target(opened.engine, opened.view, learner, rule_set_id,
                           int(version))
         except (ValueError, ServiceError) as error:
-            return render_template("learner/progress.html", programmes=programmes, target=None,
-                                   errors={"programme": _("Choose one of the programmes.")},
-                                   state=None), _status_of(error)
+            return _progress(learner, MultiDict(),
+                             {"programme": _("Choose one of the programmes.")},
+                             _status_of(error))
         return redirect(url_for("citizen.progress_page"), 303)
+    return _progress(learner, request.args)
+
+
+@bp.post("/me/plan")
+@signed_in_learner
+def plan_add() -> BaseResponse | tuple[str, int]:
+    """Add a catalogue unit ("ISSUER:CODE") to the plan and go back to the progress page."""
+    return _change_plan(add_to_plan, {
+        NotFound.status: _("There is no such unit in the catalogue."),
+        Conflict.status: _("Your plan holds at most %(num)d units: remove one first.",
+                           num=MAX_PLANNED_UNITS)})
+
+
+@bp.post("/me/plan/remove")
+@signed_in_learner
+def plan_remove() -> BaseResponse | tuple[str, int]:
+    """Take a unit out of the plan and go back to the progress page."""
+    return _change_plan(remove_from_plan, {NotFound.status: _("That unit is not in your plan.")})
+
+
+def _change_plan(change: Callable[..., Plan],
+                 messages: dict[int, str]) -> BaseResponse | tuple[str, int]:
+    """Apply a change to the plan from a form; a refusal is the page again with a form error."""
+    learner = signed_in_account()
     try:
-        target = target_of(opened.engine, learner)
-        state = progress(opened.engine, opened.view, learner, record_context())
-    except NotFound:
-        target, state = None, None
-    except Conflict:
-        target, state = target_of(opened.engine, learner), None
-    return render_template("learner/progress.html", programmes=programmes, target=target,
-                           state=state and _readable_audit(state["audit"]),
-                           set_aside=state["set_aside"] if state else [], errors={})
+        change(runtime().engine, learner, request.form.get("unit", ""))
+    except ServiceError as error:
+        message = messages.get(error.status, _("Choose a unit from the catalogue."))
+        return _progress(learner, request.form, {"unit": message}, error.status)
+    back: dict[str, Any] = {name: kept for name in ("compare", "q", "kind")
+                            if (kept := [value for value in request.form.getlist(name) if value])}
+    return redirect(url_for("citizen.progress_page", **back, _anchor="plan"), 303)
+
+
+def _progress(learner: dict, args: MultiDict[str, str], errors: dict[str, str] | None = None,
+              status: int = 200) -> tuple[str, int]:
+    """The progress page: the audit with the plan, the planner, and any form errors."""
+    view = planner_view(learner, args)
+    state = view.state
+    page = render_template("learner/progress.html",
+                           programmes=approved_programmes(runtime().engine), target=view.target,
+                           state=state and _readable_audit(state["audit"], state["earned"]),
+                           set_aside=state["set_aside"] if state else [], planner=view,
+                           max_planned=MAX_PLANNED_UNITS, KINDS=KINDS,
+                           errors={**(errors or {}), **view.errors})
+    return page, status if status != 200 else view.status
 
 
 @bp.route("/me/applications", methods=["GET", "POST"])
 @signed_in_learner
 def applications() -> BaseResponse | tuple[str, int] | str:
     """The learner's applications; applying audits the record now and sends it to review."""
-    learner = _learner()
+    learner = signed_in_account()
     opened = runtime()
     error, status = None, 200
     if request.method == "POST":
@@ -416,7 +456,7 @@ def application(application_id: str) -> str:
 @signed_in_learner
 def appeal_decision(application_id: str) -> BaseResponse | tuple[str, int]:
     """Appeal the decision in force, once, before its deadline, stating the grounds."""
-    learner = _learner()
+    learner = signed_in_account()
     grounds = request.form.get("grounds", "")
     try:
         appeal(runtime().engine, application_id, learner, grounds)
@@ -438,7 +478,7 @@ def appeal_decision(application_id: str) -> BaseResponse | tuple[str, int]:
 @signed_in_learner
 def deposits() -> BaseResponse | tuple[str, int] | str:
     """Deposit a credential from elsewhere: verified now, or sent to review with evidence."""
-    learner = _learner()
+    learner = signed_in_account()
     opened = runtime()
     error, status = None, 200
     if request.method == "POST":
@@ -475,7 +515,7 @@ def deposits() -> BaseResponse | tuple[str, int] | str:
 @signed_in_learner
 def transcripts() -> BaseResponse | tuple[str, int] | str:
     """Request a transcript (a CLR signed by the bank) and share it once it is recorded."""
-    learner = _learner()
+    learner = signed_in_account()
     opened = runtime()
     error, status = None, 200
     if request.method == "POST":
@@ -497,7 +537,7 @@ def transcripts() -> BaseResponse | tuple[str, int] | str:
 def share_transcript(transcript_id: str) -> BaseResponse:
     """Share a transcript recorded on the ledger by an expiring link."""
     try:
-        found = transcript_json(runtime().engine, _learner(), transcript_id)
+        found = transcript_json(runtime().engine, signed_in_account(), transcript_id)
     except NotFound:
         abort(404)
     if found["status"] != "anchored":
@@ -609,8 +649,8 @@ def _city_failed() -> tuple[str, int]:
     return render_template("learner/city_failed.html"), 502
 
 
-def _learner() -> dict:
-    """The signed-in learner's account row."""
+def signed_in_account() -> dict:
+    """The signed-in learner's account row (the learner pages share it)."""
     current = sessions.current(runtime().engine)
     learner = runtime().accounts.by_did(current.username) if current else None
     if learner is None:
@@ -620,14 +660,14 @@ def _learner() -> dict:
 
 def _held(ref: str) -> Held:
     """The signed-in learner's credential with this reference; 404 for anyone else's."""
-    for item in held_credentials(runtime().engine, _learner()):
+    for item in held_credentials(runtime().engine, signed_in_account()):
         if credential_ref(item.id) == ref:
             return item
     abort(404)
 
 
 def _own_link(token: str) -> OwnLink:
-    link = link_of(runtime().engine, _learner()["id"], token)
+    link = link_of(runtime().engine, signed_in_account()["id"], token)
     if link is None:
         abort(404)
     return link
@@ -635,7 +675,7 @@ def _own_link(token: str) -> OwnLink:
 
 def _share(document: dict, kind: str, subject_id: str, days: int) -> str:
     return share(runtime().engine, json.dumps(document, ensure_ascii=False), kind,
-                 now=time.time(), lifetime=days * DAY, learner_id=_learner()["id"],
+                 now=time.time(), lifetime=days * DAY, learner_id=signed_in_account()["id"],
                  subject_id=subject_id)
 
 
@@ -651,7 +691,7 @@ def _days() -> int:
 
 
 def _application_page(application_id: str, errors: dict[str, str]) -> str:
-    learner = _learner()
+    learner = signed_in_account()
     engine = runtime().engine
     try:
         found = application_json(engine, application_row(engine, application_id,
@@ -669,8 +709,10 @@ def _application_page(application_id: str, errors: dict[str, str]) -> str:
                            titles=_titles(approved_programmes(engine)))
 
 
-def _readable_audit(report: dict) -> dict:
-    """An audit report with a plain-language label and percentage for each requirement."""
+def _readable_audit(report: dict, earned: dict | None = None) -> dict:
+    """An audit report with a plain-language label and percentage for each requirement (and, for
+    a what-if, what the record alone counts: `earned`, from the audit without the plan)."""
+    alone = {item["id"]: item["counted"] for item in (earned or report)["requirements"]}
     requirements = []
     for item in report["requirements"]:
         required, counted = float(item["required"]), float(item["counted"])
@@ -680,11 +722,22 @@ def _readable_audit(report: dict) -> dict:
             label = _("Credits in “%(category)s”", category=item["id"].removeprefix("category:"))
         percent = 100 if required <= 0 else min(100, round(100 * counted / required))
         requirements.append({**item, "label": label, "percent": percent,
-                             "shortfall": max(required - counted, 0) if not item["met"] else 0})
-    refusals = [{**item, "reason": explain_rule(item["code"], item.get("params"))}
-                for item in report["refusals"]]
+                             "shortfall": max(required - counted, 0) if not item["met"] else 0,
+                             "earned": alone.get(item["id"], 0),
+                             "planned": max(item["counted"] - alone.get(item["id"], 0), 0)})
+    refusals = [{**item, "reason": _refusal_reason(item)} for item in report["refusals"]]
     lines = [{**item, "reason": explain_rule(item["code"], {})} for item in report["lines"]]
     return {**report, "requirements": requirements, "refusals": refusals, "lines": lines}
+
+
+def _refusal_reason(item: dict) -> str:
+    """Why learning does not count; a planned unit is told which grade it will need."""
+    params = item.get("params") or {}
+    if (item.get("planned") and item["code"] == RuleCode.GRADE_NOT_COMPARABLE
+            and params.get("grade") is None):
+        return _("It needs a grade on the %(scale)s scale: the rules check it once you complete "
+                 "the unit.", scale=params.get("scale", ""))
+    return explain_rule(item["code"], params)
 
 
 def _titles(programmes: list[dict]) -> dict[str, str]:

@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bank.applications import SUBMITTED, application_json, application_row, first_review
 from bank.applications import applications_of as applications_list
+from bank.impact import kept_impact, kept_versions, preview_impact, publish_with_impact
 from infra.errors import InvalidInput, ServiceError
 from issuers.catalogue import add_units, list_units
-from issuers.publication import publish_rule_set
 from issuers.records import (
     PAGE_SIZE,
     batch_credentials,
@@ -27,6 +27,7 @@ from issuers.registry import issuer_record
 from issuers.revocation import request_revocation
 from issuers.schemas import REASONS, UNIT_KINDS, reason_code
 from portal import sessions
+from portal.api.verify import record_context
 from portal.pages.console import (
     actor,
     console_values,
@@ -167,24 +168,56 @@ def rules() -> str:
     return _rules_page(_next_version(request.args.get("from", "")), [])
 
 
-@bp.post("/rules")
-def publish_rules() -> BaseResponse | tuple[str, int]:
-    """Publish a version of a rule set from its JSON; the operator then approves it."""
+@bp.post("/rules/impact")
+def preview_rules() -> str | tuple[str, int]:
+    """Show whom a version would affect, line by line, before it is published."""
     text = request.form.get("document", "")
     try:
         document = json.loads(text)
     except ValueError as error:
         return _rules_page(text, [_("The rule set is not valid JSON: %(error)s", error=error)]), 400
-    issuer = issuer_record(runtime().engine, staff().subject)
+    rt = runtime()
     try:
-        rt = runtime()
-        published = publish_rule_set(rt.engine, rt.ledger, issuer, document,
-                                     master_key=rt.settings.master_key())
+        impact = preview_impact(rt.engine, rt.view, record_context(),
+                                issuer_record(rt.engine, staff().subject), document,
+                                master_key=rt.settings.master_key())
     except ServiceError as error:
         return _rules_page(text, [error.message, *field_errors(error)]), error.status
-    return done(_("Version %(version)d of %(rule_set)s is published and waits for approval.",
+    return _rules_page(text, [], impact=impact)
+
+
+@bp.post("/rules")
+def publish_rules() -> BaseResponse | tuple[str, int]:
+    """Publish the version whose impact was previewed (refused if it changed since); the
+    operator then approves it."""
+    text = request.form.get("document", "")
+    previewed = request.form.get("content_hash", "")
+    if not previewed:
+        unseen = _("Preview the impact of the version before publishing it.")
+        return _rules_page(text, [unseen]), 400
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        return _rules_page(text, [_("The rule set is not valid JSON: %(error)s", error=error)]), 400
+    rt = runtime()
+    try:
+        published = publish_with_impact(rt.engine, rt.ledger, record_context(),
+                                        issuer_record(rt.engine, staff().subject), document,
+                                        master_key=rt.settings.master_key(), previewed=previewed)
+    except ServiceError as error:
+        return _rules_page(text, [error.message, *field_errors(error)]), error.status
+    return done(_("Version %(version)d of %(rule_set)s is published and waits for approval; "
+                  "its impact is kept with it.",
                   version=published["version"], rule_set=published["rule_set_id"]),
-                "institution.rules")
+                "institution.rule_impact", rule_set_id=published["rule_set_id"],
+                version=published["version"])
+
+
+@bp.get("/rules/<rule_set_id>/<int:version>/impact")
+def rule_impact(rule_set_id: str, version: int) -> str:
+    """The impact kept with one of the institution's published versions."""
+    impact = kept_impact(runtime().engine, staff().subject, rule_set_id, version)
+    return render_template("institution/rule_impact.html", impact=impact)
 
 
 @bp.get("/applications")
@@ -279,10 +312,12 @@ def _number(value: str, kind: type | None) -> object:
         return value
 
 
-def _rules_page(text: str, errors: list[str]) -> str:
+def _rules_page(text: str, errors: list[str], *, impact: dict | None = None) -> str:
+    engine = runtime().engine
     return render_template("institution/rules.html",
-                           rule_sets=rule_set_list(runtime().engine, staff().subject),
-                           document=text, errors=errors)
+                           rule_sets=rule_set_list(engine, staff().subject),
+                           impacts=kept_versions(engine, staff().subject),
+                           document=text, errors=errors, impact=impact)
 
 
 def _next_version(rule_set_id: str) -> str:

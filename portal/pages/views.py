@@ -89,7 +89,7 @@ def verify_submit() -> BaseResponse | tuple[str, int]:
             "This is larger than %(size)d KB, too large to be a credential.", size=limit // 1024
         )
     else:
-        raw, error = _unbaked(raw, limit)
+        raw, error = unbaked(raw, limit)
     if error is not None:
         return render_template("verify.html", errors={source: error}), 400
     token = save_result(
@@ -165,7 +165,7 @@ def qr_svg(url: str, title: str) -> Markup:
     return Markup(svg.replace("<svg ", f'<svg width="{width}" height="{width}" ', 1))
 
 
-def _unbaked(raw: bytes, limit: int) -> tuple[bytes, str | None]:
+def unbaked(raw: bytes, limit: int) -> tuple[bytes, str | None]:
     """The credential baked in an Open Badges image (the result keeps its JSON), else the input;
     with the form's error for an image that carries no readable credential."""
     try:

@@ -3,6 +3,7 @@
 // - read a share link from a QR code (camera or photo): the browser's BarcodeDetector when it
 //   reads QR codes, else the bundled jsQR decoder (static/vendor/jsQR.js, loaded on first use);
 // - copy a link with one click.
+// - on a phone, scroll a menu that scrolls sideways so that its current page shows.
 "use strict";
 
 (function () {
@@ -160,7 +161,18 @@
     });
   }
 
+  function showCurrentPages() {
+    document.querySelectorAll("nav ul").forEach((list) => {
+      const current = list.querySelector("[aria-current=page]");
+      if (current === null || list.scrollWidth <= list.clientWidth) return;
+      const box = list.getBoundingClientRect();
+      const link = current.getBoundingClientRect();
+      list.scrollLeft += link.left - box.left - (box.width - link.width) / 2;
+    });
+  }
+
   enableDropzones();
   enableQrScanner();
   enableCopyButtons();
+  showCurrentPages();
 })();

@@ -66,7 +66,7 @@ def test_bulk_accounts_operator_token_and_watch(tmp_path: Path, monkeypatch: pyt
     assert main(["operator", "token", "--name", "duty officer", *data]) == 0
     token = capsys.readouterr().out.strip()
     assert main(["decisions", "watch", "--once", *data]) == 0
-    assert capsys.readouterr().out == "0 decision(s) flagged\n"
+    assert capsys.readouterr().out == "0 decision(s) flagged\n0 notice(s) given, 0 e-mailed\n"
 
     with Runtime(settings) as runtime:
         client = create_app(runtime).test_client()

@@ -202,7 +202,10 @@ def test_publish_rules_then_approve(data_dir: Path, capsys: pytest.CaptureFixtur
         )
     assert run(data_dir, "rules", "approve", "demo-university:BSC-CS", "1") == 0
     approved = json.loads(capsys.readouterr().out)
-    assert approved == {**published.json, "approved": True}
+    answer = published.json
+    impact = answer.pop("impact")
+    assert (impact["version"], impact["totals"]["learners"]) == (1, 0)
+    assert approved == {**answer, "approved": True}
     with opened(data_dir) as runtime:
         on_chain = ChainView(runtime.ledger).rule_set(keccak(b"demo-university:BSC-CS"), 1)
     assert on_chain is not None

@@ -1,4 +1,5 @@
-"""The portal in a real browser: headless Chromium driven by Playwright (tests/js/journeys)."""
+"""The portal in a real browser: headless Chromium driven by Playwright (tests/js/journeys); the
+verify form, its result and a shared credential also on a phone (390×844, touch)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ CHECKS = (
     "validity",
 )
 DAY = 24 * 3600
+# The narrowest QR code a phone's camera reads off another phone's screen, in CSS pixels.
+MIN_QR_WIDTH = 240
 
 
 @pytest.fixture
@@ -79,17 +82,19 @@ def test_a_tampered_upload_is_invalid_and_names_the_failing_checks(
     assert (seen["violations"], seen["problems"]) == ([], [])
 
 
+@pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_pasted_json_is_verified_and_its_result_link_reopens_the_same_result(
-    browser_page: ServedPortal, credentials: dict[str, Path]
+    browser_page: ServedPortal, credentials: dict[str, Path], device: str
 ) -> None:
     seen = browser_page.run(
-        "verify", method="paste", credential_path=str(credentials["valid"]), name="paste"
+        "verify", method="paste", credential_path=str(credentials["valid"]),
+        name=f"paste-{device}", device=device,
     )
     first, reopened = seen["first"], seen["reopened"]
     assert first["verdict"] == "VALID"
     assert first["link"] == browser_page.url + first["path"]
     assert reopened == first
-    assert (seen["violations"], seen["problems"]) == ([], [])
+    assert (seen["violations"], seen["problems"], seen["narrow"]) == ([], [], [])
 
 
 def test_keyboard_only_paste_and_submit_in_chinese(
@@ -117,8 +122,10 @@ def test_keyboard_only_paste_and_submit_in_chinese(
     assert (seen["violations"], seen["problems"]) == ([], [])
 
 
+@pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_a_share_link_shows_the_credential_verified_with_a_qr_code(
-    browser_page: ServedPortal, runtime: Runtime, credentials: dict[str, Path], tmp_path: Path
+    browser_page: ServedPortal, runtime: Runtime, credentials: dict[str, Path], tmp_path: Path,
+    device: str,
 ) -> None:
     token = share(
         runtime.engine,
@@ -130,7 +137,8 @@ def test_a_share_link_shows_the_credential_verified_with_a_qr_code(
     link = f"{browser_page.url}/s/{token}"
     qr_image = tmp_path / "qr.png"
     segno.make(link, error="m").save(str(qr_image), scale=8, border=4)
-    seen = browser_page.run("shared", share_link=link, qr_image=str(qr_image), name="shared")
+    seen = browser_page.run("shared", share_link=link, qr_image=str(qr_image),
+                            name=f"shared-{device}", device=device)
     direct = seen["direct"]
     assert (direct["verdict"], direct["title"], direct["link"], direct["qr"]) == (
         "VALID",
@@ -141,7 +149,8 @@ def test_a_share_link_shows_the_credential_verified_with_a_qr_code(
     assert seen["typed"] == direct
     assert seen["scanned"] == direct
     assert "Only share links of this portal" in seen["foreign"]
-    assert (seen["violations"], seen["problems"]) == ([], [])
+    assert (seen["code"]["visible"], seen["code"]["width"] >= MIN_QR_WIDTH) == (True, True)
+    assert (seen["violations"], seen["problems"], seen["narrow"]) == ([], [], [])
 
 
 @pytest.mark.parametrize(

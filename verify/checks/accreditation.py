@@ -1,8 +1,12 @@
-"""Accreditation check: the issuer is accredited, not suspended, and in scope for the credential."""
+"""Accreditation check: the issuer is accredited, not suspended, and in scope for the credential.
+
+A learning agreement grants no learning outcome: it needs an accredited, unsuspended issuer
+(whose key the key-binding check finds on chain) but no kind or level in the issuer's scope.
+"""
 
 from __future__ import annotations
 
-from credentials.model import kind_bit
+from credentials.model import AGREEMENT, kind_bit
 from infra.times import iso_utc
 from verify.checks.anchor import required_anchor
 from verify.codes import Code
@@ -31,7 +35,7 @@ def run(subject: Subject, context: Context) -> Fragment:
             "The credential's issuer is currently suspended by the credit bank.",
             issuer=facts.issuer,
         )
-    if not (issuer.kind_mask >> kind_bit(facts.kind)) & 1:
+    if facts.kind != AGREEMENT and not (issuer.kind_mask >> kind_bit(facts.kind)) & 1:
         raise Invalid(
             Code.OUT_OF_SCOPE,
             f"The issuer is not accredited to award credentials of the kind {facts.kind!r}.",

@@ -25,6 +25,7 @@ INTEGRITY_PROOF_TYPE = "DataIntegrityProof"
 LEADING_CONTEXTS = {
     "AchievementCredential": (contexts.VC_V2, contexts.OB_V3),
     "ClrCredential": (contexts.VC_V2, contexts.CLR_V2),
+    "LearningAgreementCredential": (contexts.VC_V2, contexts.AGREEMENT_V1),
 }
 DATE_TIME_STAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII

@@ -21,7 +21,7 @@ from verify.subject import Subject
 NAME = "parse"
 REQUIRES: tuple[str, ...] = ()
 
-FORMATS = ("AchievementCredential", "ClrCredential")
+FORMATS = ("AchievementCredential", "ClrCredential", "LearningAgreementCredential")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -241,6 +241,7 @@ def _format_of(document: dict[str, Any]) -> str:
                 return credential_format
     raise Invalid(
         Code.UNSUPPORTED_TYPE,
-        "The input is not an achievement credential or a comprehensive learner record.",
+        "The input is not an achievement credential, a comprehensive learner record or a "
+        "learning agreement.",
         field="type",
     )

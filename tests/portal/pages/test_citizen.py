@@ -126,7 +126,7 @@ def test_an_institution_s_activation_code_shows_only_what_that_institution_issue
     page = html(learner.get("/me"))
     again = learner.post("/me/activation-code", data={
         "csrf_token": form, "activation_code": hdvc["activation_code"]})
-    issuers = re.findall(r'<td>([^<]+)</td>\s*<td class="nowrap">', page)
+    issuers = re.findall(r'<td data-label="Institution">([^<]+)</td>', page)
     assert (wrong.status_code,
             "This is not an activation code for your account." in html(wrong)) == (422, True)
     assert (entered.status_code, again.status_code) == (303, 422)

@@ -1,6 +1,7 @@
 """The citizen's journeys in a real browser (headless Chromium via Playwright, tests/js/journeys):
 sign in, record, progress, apply, share; an employer opens the share link; Chinese pages; and the
-city single sign-on against the tests' own OpenID provider."""
+city single sign-on against the tests' own OpenID provider. The main journey runs on a desktop and
+on a phone (390×844, touch), where no page may scroll sideways."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from tests.support.citizen import issue_record
 from tests.support.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+# The narrowest QR code a phone's camera reads off another phone's screen, in CSS pixels.
+MIN_QR_WIDTH = 240
 
 
 @pytest.fixture
@@ -52,13 +56,15 @@ def sso_portal(runtime: Runtime, learner: str) -> Iterator[tuple[ServedPortal, O
             yield portal, provider
 
 
+@pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_a_citizen_signs_in_sees_the_record_applies_and_shares_and_an_employer_checks_it(
-    browser_page: ServedPortal, learner: str
+    browser_page: ServedPortal, learner: str, device: str
 ) -> None:
     seen = browser_page.run("citizen", national_id=LEARNER_ID, password=PASSWORD,
-                            programme=f"{RULE_SET}@1", name="citizen")
-    focus = seen["focus"]
-    assert (focus["field"], focus["outline"] != "none") == ("national_id", True)
+                            programme=f"{RULE_SET}@1", name=f"citizen-{device}", device=device)
+    if device == "desktop":
+        focus = seen["focus"]
+        assert (focus["field"], focus["outline"] != "none") == ("national_id", True)
     record = seen["record"]
     assert (record["h1"], record["credits"], record["statuses"]) == (
         "Your lifelong learning record", "22", ["VALID"] * 5)
@@ -72,12 +78,14 @@ def test_a_citizen_signs_in_sees_the_record_applies_and_shares_and_an_employer_c
         True, True, True)
     assert (seen["seen"]["verdict"], seen["seen"]["link"], seen["seen"]["title"]) == (
         "VALID", share["link"], "Shared credential")
+    for code in (share["code"], seen["seen"]["code"]):
+        assert (code["visible"], code["width"] >= MIN_QR_WIDTH) == (True, True)
     assert seen["chinese"] == {
         "record": {"lang": "zh-Hans", "h1": "我的终身学习档案"},
         "progress": {"lang": "zh-Hans", "h1": "距离目标学历的进度"},
         "applications": {"lang": "zh-Hans", "h1": "你的认定申请"},
     }
-    assert (seen["violations"], seen["problems"]) == ([], [])
+    assert (seen["violations"], seen["problems"], seen["narrow"]) == ([], [], [])
 
 
 def test_city_single_sign_on_in_the_browser(

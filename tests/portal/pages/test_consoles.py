@@ -380,11 +380,18 @@ def test_staff_publish_a_new_rule_set_version_and_the_operator_approves_it(bank:
                                     re.S).group(1).replace("&#34;", '"'))
     assert document["version"] == 2
     document["programme"]["total_credits"] = 150
-    invalid = post(bjou, "/institution/rules", {"document": "{not json"})
-    published = post(bjou, "/institution/rules", {"document": json.dumps(document)})
-    assert (invalid.status_code, published.status_code) == (400, 303)
-    assert notices(bjou, "/institution/rules") == [
-        f"Version 2 of {RULE_SET} is published and waits for approval."]
+    invalid = post(bjou, "/institution/rules/impact", {"document": "{not json"})
+    previewed = post(bjou, "/institution/rules/impact", {"document": json.dumps(document)})
+    content_hash = re.search(r'name="content_hash" value="(0x[0-9a-f]{64})"', html(previewed))
+    assert (invalid.status_code, previewed.status_code, content_hash is not None) == (
+        400, 200, True)
+    published = post(bjou, "/institution/rules", {"document": json.dumps(document),
+                                                  "content_hash": content_hash.group(1)})
+    assert (published.status_code, published.location) == (
+        303, f"/institution/rules/{RULE_SET}/2/impact")
+    assert notices(bjou, published.location) == [
+        f"Version 2 of {RULE_SET} is published and waits for approval; its impact is kept "
+        "with it."]
     waiting = html(operator.get("/operator/rules")).split("Waiting for approval</caption>")[1]
     assert re.findall(r'name="version" value="(\d+)"', waiting.split("</table>")[0]) == ["2"]
     approved = post(operator, "/operator/rules/approval", {"rule_set_id": RULE_SET,
@@ -404,7 +411,7 @@ def test_staff_publish_rule_sets_only_under_their_institutions_id(bank: Bank) ->
                                                                              "bjskills")}
     document = {**rule_set_document(dids), "rule_set_id": "hdvc:LOG-BA"}
 
-    refused = post(bjou, "/institution/rules", {"document": json.dumps(document)})
+    refused = post(bjou, "/institution/rules/impact", {"document": json.dumps(document)})
 
     errors = re.findall(r"<li>([^<]+)</li>", html(refused).split("id=\"error-summary-title\"")[1])
     assert (refused.status_code, [unescape(error) for error in errors]) == (422, [
