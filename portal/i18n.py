@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, ngettext
 
 from portal.security import set_cookie
 
@@ -40,6 +40,13 @@ def html_lang(language: str) -> str:
     return "zh-Hans" if language == "zh" else language
 
 
+def credits_text(value: float | int | str) -> str:
+    """A number of credits in words ("1 credit", "4.5 credits", "4.5学分"), trailing zeros off."""
+    number = float(value)
+    return ngettext("%(credits)s credit", "%(credits)s credits", 1 if number == 1 else 2,
+                    credits=f"{number:g}")
+
+
 def remember_language(response: Response) -> Response:
     """Keep a language chosen with `?lang=` in a cookie for the next pages."""
     choice = request.args.get("lang")
@@ -58,5 +65,6 @@ def init_app(app: Flask) -> None:
         LANGUAGES=LANGUAGES,
         current_language=current_language,
         language_url=language_url,
+        credits_text=credits_text,
         html_lang=html_lang,
     )

@@ -16,6 +16,12 @@ from tests.support.chains import TestChain, embedded_chain, ganache_chain
 from tests.support.databases import PostgresServer, postgres_bin
 from tests.support.nodes import GanacheNode, ganache_installed
 
+TEST_CALL_SECONDS = 10.0
+"""The runtime's time limit for one eth_call or gas estimate: tests run the portal, its workers
+and PostgreSQL on two shared cores, where a one-second wall-clock limit (the production default)
+is sometimes reached by an ordinary estimate; tests/ledger/test_execution.py tests the limit
+itself with limits of its own."""
+
 
 @pytest.fixture(scope="session")
 def ganache_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GanacheNode]:
@@ -75,7 +81,8 @@ def runtime(tmp_path, monkeypatch, database_url: str) -> Iterator[Runtime]:
     monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
     data_dir = tmp_path / "data"
     initialise(data_dir)
-    settings = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05)
+    settings = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05,
+                        call_seconds=TEST_CALL_SECONDS)
     with Runtime(settings) as opened:
         yield opened
 
