@@ -96,9 +96,11 @@ def _read_credentials(credentials: Sequence[object],
     raws = [item if isinstance(item, dict | str | bytes) else "" for item in credentials]
     for index, report in enumerate(verify_many(raws, context)):
         if report.verdict is not Status.VALID:
-            failed = next(item for item in report.fragments if item.status is report.verdict)
+            failed = next((item for item in report.fragments if item.status is report.verdict),
+                          None)
             not_counted.append({"index": index, "verdict": str(report.verdict),
-                                "check": failed.name, "code": str(failed.code)})
+                                "check": failed.name if failed else None,
+                                "code": str(failed.code) if failed else None})
             continue
         try:
             raw = raws[index]
