@@ -16,12 +16,17 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.consents import ACCOUNT, give
+from bank.consents import GUARDIAN as GUARDIAN_CONSENT
+from bank.errors import GuardianNeeded
 from bank.identity import ACTIVATION, CITY, IN_PERSON, add_proof, disclosure
-from bank.tables import activation_codes, learner_tokens, learners, operator_tokens
+from bank.minors import birth_date_of, guardian_of, needs_guardian, today
+from bank.tables import activation_codes, guardians, learner_tokens, learners, operator_tokens
 from infra.audit import record
 from infra.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from infra.settings import Settings
@@ -31,6 +36,7 @@ from issuers.tables import credentials
 
 SELF = "self"
 CENTRE = "centre"
+GUARDIAN = "guardian"
 LEARNER_TOKEN_PREFIX = "cbl_"
 OPERATOR_TOKEN_PREFIX = "cbo_"
 TOKEN_SECONDS = 12 * 3600
@@ -42,15 +48,17 @@ SCRYPT_MAXMEM = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Opened:
-    """An account an institution or the centre opened or found: its DID and the activation code
-    handed out for it."""
+    """An account an institution or the centre opened or found: its DID, the activation code
+    handed out for it, and whether it waits for a guardian's consent (a learner under 14)."""
 
     did: str
     activation_code: str
+    guardian_needed: bool = False
 
     def to_json(self) -> dict:
         """The account as the bulk-opening response lists it."""
-        return {"did": self.did, "activation_code": self.activation_code}
+        return {"did": self.did, "activation_code": self.activation_code,
+                "guardian_needed": self.guardian_needed}
 
 
 class Accounts:
@@ -74,25 +82,33 @@ class Accounts:
     def open(self, national_id: str, password: str, *, display_name: str | None = None,
              activation_code: str | None = None) -> dict:
         """Open the learner's own account (which proves nothing about who they are), or activate
-        one an institution or the centre opened, with the code it handed out."""
+        one an institution or the centre opened, with the code it handed out; either gives the
+        account consent (`bank.consents`)."""
         _check_password(password)
         did, identity_hash = self.identity(national_id)
+        birth = birth_date_of(national_id)
         existing = self.by_did(did)
         if existing is None:
-            row = _learner_row(did, identity_hash, SELF, display_name)
+            if needs_guardian(birth, today()):
+                raise GuardianNeeded
+            row = _learner_row(did, identity_hash, SELF, display_name, _iso(birth))
             row["password_hash"] = hash_password(password)
             try:
                 with self.engine.begin() as connection:
                     connection.execute(insert(learners).values(**row))
+                    give(connection, row["id"], ACCOUNT)
             except IntegrityError:
                 raise Conflict("an account for this learner already exists") from None
             return learner_json(row)
         if existing["password_hash"] is not None:
             raise Conflict("an account for this learner already exists; log in instead")
-        values = {"password_hash": hash_password(password)}
+        values = {"password_hash": hash_password(password),
+                  "birth_date": existing["birth_date"] or _iso(birth)}
         if display_name:
             values["display_name"] = display_name
         with self.engine.begin() as connection:
+            if needs_guardian(birth, today()) and guardian_of(connection, existing["id"]) is None:
+                raise GuardianNeeded
             code = _code_of(connection, existing["id"], activation_code)
             if code is None or (code.institution_id is not None
                                 and disclosure(connection, existing["id"]).real_name):
@@ -102,6 +118,7 @@ class Accounts:
             _use_code(connection, existing["id"], code)
             connection.execute(update(learners).where(learners.c.id == existing["id"])
                                .values(**values))
+            give(connection, existing["id"], ACCOUNT)
         return learner_json({**existing, **values})
 
     def redeem(self, learner: dict, activation_code: str) -> None:
@@ -124,7 +141,7 @@ class Accounts:
         if len(national_ids) > MAX_BULK:
             raise InvalidInput(f"at most {MAX_BULK} accounts per request",
                                {"national_ids": [f"at most {MAX_BULK} entries"]})
-        identities: list[tuple[str, str]] = []
+        identities: list[tuple[str, str, str | None]] = []
         errors: dict[str, object] = {}
         seen: dict[str, int] = {}
         for index, national_id in enumerate(national_ids):
@@ -136,7 +153,7 @@ class Accounts:
             if did in seen:
                 errors[str(index)] = {"national_id": [f"repeats entry {seen[did]}"]}
             seen.setdefault(did, index)
-            identities.append((did, identity_hash))
+            identities.append((did, identity_hash, _iso(birth_date_of(national_id))))
         if errors:
             raise InvalidInput(f"{len(errors)} national ids are invalid; no account was opened",
                                {"national_ids": errors})
@@ -153,14 +170,15 @@ class Accounts:
             with self.engine.begin() as connection:
                 known = dict(connection.execute(select(learners.c.did, learners.c.id).where(
                     learners.c.did.in_(list(seen)))).all())
-                for did, identity_hash in identities:
+                for did, identity_hash, birth in identities:
                     learner_id = known.get(did)
                     if learner_id is None:
-                        row = _learner_row(did, identity_hash, institution_id, None)
+                        row = _learner_row(did, identity_hash, institution_id, None,
+                                           birth)
                         connection.execute(insert(learners).values(**row))
                         learner_id = row["id"]
                     code = _new_code(connection, learner_id, institution_id)
-                    opened.append(Opened(did, code))
+                    opened.append(Opened(did, code, _waits(connection, learner_id, birth)))
                 record(connection, actor=actor, action="learners.open", subject=institution_id,
                        details={"opened": len(identities) - len(known), "existing": len(known)})
         except IntegrityError:
@@ -176,15 +194,55 @@ class Accounts:
         with self.engine.begin() as connection:
             learner_id = connection.execute(select(learners.c.id).where(
                 learners.c.did == did)).scalar_one_or_none()
+            birth = _iso(birth_date_of(national_id))
             if learner_id is None:
-                row = _learner_row(did, identity_hash, CENTRE, None)
+                row = _learner_row(did, identity_hash, CENTRE, None, birth)
                 connection.execute(insert(learners).values(**row))
                 learner_id = row["id"]
             add_proof(connection, learner_id, IN_PERSON, vouched_by=operator)
             _withdraw_password(connection, learner_id)
             code = _new_code(connection, learner_id, None)
+            waits = _waits(connection, learner_id, birth)
             record(connection, actor=actor, action="learners.check_in_person", subject=did,
                    details={"operator": operator})
+        return Opened(did, code, waits)
+
+    def open_for_ward(self, national_id: str, *, guardian_did: str, display_name: str | None,
+                      actor: str) -> Opened:
+        """A guardian the city vouched for consents to the account of a child under 14: it opens
+        (or, opened by an institution or the centre, is unlocked for activation) with the
+        guardian's consent recorded and a fresh activation code for the guardian to hand on."""
+        did, identity_hash = self.identity(national_id)
+        birth = birth_date_of(national_id)
+        if not needs_guardian(birth, today()):
+            raise InvalidInput("only a learner under 14 needs a guardian to open the account",
+                               {"national_id": ["is not of a learner under 14"]})
+        with self.engine.begin() as connection:
+            existing = connection.execute(select(learners).where(
+                learners.c.did == did)).mappings().first()
+            if existing is None:
+                row = _learner_row(did, identity_hash, GUARDIAN, display_name, _iso(birth))
+                connection.execute(insert(learners).values(**row))
+                learner_id = row["id"]
+            elif existing["password_hash"] is not None:
+                raise Conflict("this learner's account is already in use",
+                               {"national_id": ["has an activated account"]})
+            else:
+                learner_id = existing["id"]
+                connection.execute(update(learners).where(learners.c.id == learner_id).values(
+                    birth_date=existing["birth_date"] or _iso(birth),
+                    display_name=existing["display_name"] or display_name))
+            held = guardian_of(connection, learner_id)
+            if held is not None and held["guardian_did"] != guardian_did:
+                raise Conflict("another guardian already manages this learner's account",
+                               {"national_id": ["has another guardian"]})
+            consent_id = give(connection, learner_id, GUARDIAN_CONSENT, given_by=guardian_did)
+            if held is None:
+                connection.execute(insert(guardians).values(
+                    learner_id=learner_id, guardian_did=guardian_did, consent_id=consent_id,
+                    since=time.time()))
+            code = _new_code(connection, learner_id, None)
+            record(connection, actor=actor, action="learners.guardian", subject=did)
         return Opened(did, code)
 
     def prove_by_city(self, learner_id: str, provider: str, *, holds_password: bool) -> bool:
@@ -350,7 +408,8 @@ def _check_password(password: str) -> None:
                            {"password": [f"must be at least {MIN_PASSWORD} characters"]})
 
 
-def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str | None) -> dict:
+def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str | None,
+                 birth_date: str | None) -> dict:
     return {
         "id": str(uuid.uuid4()),
         "did": did,
@@ -359,7 +418,19 @@ def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str
         "password_hash": None,
         "opened_by": opened_by,
         "created_at": time.time(),
+        "birth_date": birth_date,
     }
+
+
+def _iso(birth: date | None) -> str | None:
+    return birth.isoformat() if birth is not None else None
+
+
+def _waits(connection: Connection, learner_id: str, birth: str | None) -> bool:
+    """Whether the account of a learner born on `birth` (ISO) waits for a guardian's consent."""
+    born = date.fromisoformat(birth) if birth else None
+    return needs_guardian(born, today()) and guardian_of(connection, learner_id) is None
+
 
 
 def _issued_to(engine: Engine, institution_id: str, dids: list[str]) -> set[str]:

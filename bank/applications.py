@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.consents import APPLICATION, TEXTS, application_consent, give
 from bank.honour import approved_agreement, honour
 from bank.notices import notify, programme_title
 from bank.records import held_credentials, verified_outcomes
@@ -28,6 +29,7 @@ from bank.tables import (
     FIRST_REVIEWED,
     OPEN_STATUSES,
     SUBMITTED,
+    WITHDRAWN,
     appeals,
     applications,
     decision_credentials,
@@ -54,7 +56,7 @@ from verify import Context
 
 DAY = 86_400
 
-STATUSES = (SUBMITTED, FIRST_REVIEWED, DECIDED, APPEALED)
+STATUSES = (SUBMITTED, FIRST_REVIEWED, DECIDED, APPEALED, WITHDRAWN)
 
 FIRST = "first"
 SECOND = "second"
@@ -174,7 +176,9 @@ def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | 
           version: int | None = None, agreement_id: str | None = None,
           now: float | None = None) -> dict:
     """Apply for recognition under an approved rule-set version (default: the chosen target),
-    or under a learning agreement: its version, even when a newer one is in force."""
+    or under a learning agreement: its version, even when a newer one is in force. Applying
+    gives the consent to share the audited record with the receiving institution (the words in
+    force for "application", recorded with their version in the same transaction)."""
     agreement = None
     if agreement_id is not None:
         agreement = approved_agreement(engine, agreement_id, learner["id"])
@@ -216,12 +220,15 @@ def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | 
         except IntegrityError:
             raise Conflict(f"another application for {rule_set_id!r} was submitted meanwhile; "
                            "it is under review") from None
+        give(connection, learner["id"], APPLICATION, object_id=application["id"], now=moment)
         notify(connection, recipient_kind="institution", recipient_id=row["issuer_id"],
                kind="application_waiting", link=f"/institution/applications/{application['id']}",
                params={"application": application["id"], "rule_set": rule_set_id,
                        "programme": programme_title(connection, rule_set_id, version),
                        "submitted_on": iso_utc(moment)[:10]}, now=moment)
-    return application_json(engine, application)
+    made = application_json(engine, application)
+    words = TEXTS[APPLICATION]
+    return {**made, "consent": {**made["consent"], "text": {"en": words.en, "zh": words.zh}}}
 
 
 def first_review(engine: Engine, application_id: str, institution_id: str, *, verdict: str,
@@ -385,7 +392,17 @@ def applications_of(engine: Engine, *, learner_id: str | None = None,
                     institution_id: str | None = None, status: str | None = None,
                     flagged: bool | None = None) -> list[dict]:
     """Applications, oldest first, filtered by learner, institution, status or flag."""
-    query = select(applications).order_by(applications.c.submitted_at, applications.c.id)
+    query = filtered(select(applications), learner_id=learner_id, institution_id=institution_id,
+                     status=status, flagged=flagged)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [application_json(engine, dict(row)) for row in rows]
+
+
+def filtered(query: Select, *, learner_id: str | None = None, institution_id: str | None = None,
+             status: str | None = None, flagged: bool | None = None) -> Select:
+    """A query of applications narrowed by learner, institution, status or flag, oldest first."""
+    query = query.order_by(applications.c.submitted_at, applications.c.id)
     if learner_id is not None:
         query = query.where(applications.c.learner_id == learner_id)
     if institution_id is not None:
@@ -397,9 +414,7 @@ def applications_of(engine: Engine, *, learner_id: str | None = None,
             decisions.c.in_force.is_(True), decisions.c.flagged.is_(True))
         query = query.where(applications.c.id.in_(flagged_ids) if flagged
                             else applications.c.id.not_in(flagged_ids))
-    with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-    return [application_json(engine, dict(row)) for row in rows]
+    return query
 
 
 def current_decision(engine: Engine, application_id: str) -> dict | None:
@@ -421,6 +436,7 @@ def application_json(engine: Engine, row: dict) -> dict:
         appeal_rows = connection.execute(select(appeals).join(
             decisions, decisions.c.id == appeals.c.decision_id).where(
             decisions.c.application_id == row["id"])).mappings().all()
+        consent = application_consent(connection, row["id"])
     return {
         "id": row["id"],
         "status": row["status"],
@@ -434,6 +450,7 @@ def application_json(engine: Engine, row: dict) -> dict:
         "reviews": [review.to_json() for review in stages.values()],
         "decisions": [decision_json(dict(item)) for item in decided],
         "appeals": [_appeal_json(dict(item)) for item in appeal_rows],
+        "consent": consent,
     }
 
 
@@ -641,8 +658,9 @@ def _decide(connection: Connection, application: dict, draft: Draft, *,
     decision_id = str(uuid.uuid4())
     connection.execute(insert(decisions).values(
         id=decision_id, application_id=application["id"], sequence=sequence,
-        document=json.dumps(document), decided_at=draft.decided_at,
-        appeal_deadline=draft.appeal_deadline, in_force=True, flagged=False))
+        document=json.dumps(document), credits=float(document["credits"]),
+        decided_at=draft.decided_at, appeal_deadline=draft.appeal_deadline, in_force=True,
+        flagged=False))
     used = {outcome for line in lines for outcome in line["outcome_ids"]}
     rows = [{"decision_id": decision_id, "credential_id": item["id"],
              "root": bytes.fromhex(item["root"]) if item["root"] else None,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bank import notices
+from bank import data_catalogue, notices, retention
 from bank.accounts import Accounts, national_ids_from_file, new_operator_token
 from bank.revocation_watch import WATCH_SECONDS, watch, watch_once
 from infra.audit import MAX_LIMIT, cli_actor, entries
@@ -110,4 +110,35 @@ def audit_command(since: datetime | None, action: str | None, limit: int,
         click.echo(json.dumps(entry, ensure_ascii=False))
 
 
-COMMANDS = (learners_group, operator_group, decisions_group, audit_command)
+@click.group("data")
+def data_group() -> None:
+    """The data the bank holds: its catalogue by class, and retention."""
+
+
+@data_group.command("catalogue")
+@click.option("--markdown", is_flag=True, help="Print DATA.md's text instead of a line per column.")
+def catalogue_command(markdown: bool) -> None:
+    """Print the data catalogue: every column of every table with its class (table, column,
+    class and a sensitive column's protection, tab-separated), or DATA.md's text."""
+    if markdown:
+        click.echo(data_catalogue.markdown(), nl=False)
+        return
+    for line in data_catalogue.lines():
+        click.echo(line)
+
+
+@data_group.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@data_option
+def retention_command(dry_run: bool, data_dir: Path | None) -> None:
+    """Purge what the retention periods say has expired (and erase closed accounts past their
+    grace period); print what was purged by category."""
+    with database(settings_of(data_dir)) as engine:
+        counts = retention.run(engine, dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    for category, count in counts.items():
+        click.echo(f"{category}\t{count}")
+    click.echo(f"{verb} {sum(counts.values())} in all")
+
+
+COMMANDS = (learners_group, operator_group, decisions_group, audit_command, data_group)

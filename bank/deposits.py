@@ -103,8 +103,10 @@ def review_deposit(engine: Engine, deposit_id: str, reviewer: str, verdict: str,
 
 def deposits_of(engine: Engine, *, learner_id: str | None = None,
                 status: str | None = None) -> list[dict]:
-    """Deposits, oldest first, of one learner and/or in one status."""
-    query = select(deposits).order_by(deposits.c.deposited_at, deposits.c.id)
+    """Deposits, oldest first, of one learner and/or in one status (as `deposit_json` shows
+    them: the credentials themselves, sealed, are not read)."""
+    shown = [column for column in deposits.c if column.name != "credential"]
+    query = select(*shown).order_by(deposits.c.deposited_at, deposits.c.id)
     if learner_id is not None:
         query = query.where(deposits.c.learner_id == learner_id)
     if status is not None:

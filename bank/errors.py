@@ -23,3 +23,15 @@ class TooManyAttempts(BankError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed sign-ins: try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+class GuardianNeeded(BankError, PermissionError):
+    """A learner under 14 tried to open or activate an account alone: a guardian must consent."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a learner under 14 cannot open an account alone: a guardian opens it for them, "
+            "signed in through the city's sign-on",
+            {"national_id": ["is of a learner under 14: a guardian must open the account"]})

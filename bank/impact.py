@@ -22,6 +22,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bank.applications import approved_rule_set
+from bank.minors import minor
 from bank.records import held_credentials, verified_outcomes
 from bank.tables import applications, decisions, learners, rule_impacts, targets
 from infra.errors import Conflict, NotFound
@@ -129,6 +130,9 @@ def _impact(engine: Engine, view: ChainView, context: Context, rule_set: RuleSet
         compared.append(_compare(subject, outcomes, before, after))
     affected = [item for item in compared if item["lines"] or item["requirements"]["met"]
                 or item["requirements"]["unmet"]]
+    withheld = {id(item) for item, subject in zip(compared, subjects[:limit], strict=True)
+                if _withheld(subject, today)}
+    listed = [item for item in affected if id(item) not in withheld]
     return {
         "rule_set_id": rule_set.rule_set_id,
         "version": rule_set.version,
@@ -138,7 +142,8 @@ def _impact(engine: Engine, view: ChainView, context: Context, rule_set: RuleSet
                   "after": after_day.isoformat()},
         "computed_at": iso_utc(moment),
         "totals": _totals(compared, affected, len(subjects), limit),
-        "learners": affected,
+        "learners": listed,
+        "minors_withheld": len(affected) - len(listed),
     }
 
 
@@ -177,7 +182,7 @@ def _subjects(engine: Engine, rule_set_id: str, key: bytes) -> list[Subject]:
                .join(learners, learners.c.id == applications.c.learner_id)
                .where(applications.c.rule_set_id == rule_set_id)
                .order_by(applications.c.submitted_at.desc(), applications.c.id))
-    aiming = (select(learners.c.id.label("learner_id"), learners.c.did)
+    aiming = (select(learners.c.id.label("learner_id"), learners.c.did, learners.c.birth_date)
               .join(targets, targets.c.learner_id == learners.c.id)
               .where(targets.c.rule_set_id == rule_set_id)
               .order_by(learners.c.id))
@@ -196,9 +201,16 @@ def _subjects(engine: Engine, rule_set_id: str, key: bytes) -> list[Subject]:
     for aiming_row in aiming_rows:
         learner_id = aiming_row.learner_id
         if learner_id not in subjects:
-            ordered.append(Subject({"id": learner_id, "did": aiming_row.did},
+            ordered.append(Subject({"id": learner_id, "did": aiming_row.did,
+                                    "birth_date": aiming_row.birth_date},
                                    {"pseudonym": _pseudonym(key, rule_set_id, learner_id)}))
     return ordered
+
+
+def _withheld(subject: Subject, today: date) -> bool:
+    """Whether a learner's lines stay out of the listing: a minor the institution does not review
+    (only aiming at the programme) is counted in the totals alone."""
+    return "pseudonym" in subject.label and minor(subject.learner, today)
 
 
 def _pseudonym(key: bytes, rule_set_id: str, learner_id: str) -> str:

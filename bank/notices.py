@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from bank.consents import EMAIL_NOTICES, end, give
 from bank.identity import disclosure
 from bank.tables import (
     NOTICE_RECIPIENTS,
@@ -35,7 +36,7 @@ from bank.tables import (
 from infra.errors import FieldErrors, InvalidInput, MailFailed
 from infra.mail import Mailer
 from infra.settings import Settings
-from infra.times import iso_utc, parse_iso
+from infra.times import iso_utc
 from issuers.tables import batches, credentials, issuers, rule_sets, units
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,14 @@ KINDS = (
     "agreement_decided",
     "share_expiring",
     "credential_expiring",
+    "correction_answered",
+    "account_closing",
     "application_waiting",
+    "correction_waiting",
 )
-LEARNER_KINDS = KINDS[:-1]
+INSTITUTION_KINDS = ("application_waiting", "correction_waiting")
+"""What an institution is told."""
+LEARNER_KINDS = tuple(kind for kind in KINDS if kind not in INSTITUTION_KINDS)
 """What a learner is told, and may choose to get by e-mail (none by default)."""
 
 LANGUAGES = ("zh", "en")
@@ -119,12 +125,31 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
                "“{title}” from {issuer} is valid until {expires_on}."),
         "zh": ("证书即将到期", "{issuer}颁发的“{title}”有效期至{expires_on}。"),
     },
+    "account_closing": {
+        "en": ("Your account is closing",
+               "You closed your account: its personal data is erased on {erased_on}. Sign in "
+               "before then to keep it."),
+        "zh": ("你的账户正在注销",
+               "你已申请注销账户：其个人信息将于{erased_on}清除。在此之前登录可保留账户。"),
+    },
     "application_waiting": {
         "en": ("An application waits for first review",
                "An application for {programme} was submitted on {submitted_on} and waits for "
                "your first review."),
         "zh": ("有认定申请等待初审",
                "一份“{programme}”的认定申请已于{submitted_on}提交，等待你方初审。"),
+    },
+    "correction_answered": {
+        "en": ("Your correction request was answered",
+               "Your request to correct {about} was answered: {outcome}."),
+        "zh": ("你的更正申请已有答复", "你申请更正{about}的请求已答复：{outcome}。"),
+    },
+    "correction_waiting": {
+        "en": ("A correction request waits for your answer",
+               "A learner asked on {requested_on} to correct {about}; answer it in your "
+               "corrections queue."),
+        "zh": ("有更正申请等待答复",
+               "一名学习者于{requested_on}申请更正{about}，请在更正申请中答复。"),
     },
 }
 WORDS: dict[str, dict[str, str]] = {
@@ -133,6 +158,12 @@ WORDS: dict[str, dict[str, str]] = {
     "upheld": {"en": "upheld", "zh": "维持了"},
     "amended": {"en": "amended", "zh": "变更了"},
     "approved": {"en": "approved", "zh": "批准"},
+    "corrected": {"en": "corrected", "zh": "已更正"},
+    "not-corrected": {"en": "not corrected, with reasons", "zh": "不予更正并说明理由"},
+    "about:credential": {"en": "a credential", "zh": "一份证书"},
+    "about:deposit": {"en": "a deposited credential", "zh": "一份存入的证书"},
+    "about:decision": {"en": "a decision", "zh": "一项认定决定"},
+    "about:account": {"en": "your account details", "zh": "账户信息"},
 }
 EMAIL_FOOTER = {
     "zh": "在学分银行查看：{url}",
@@ -233,7 +264,8 @@ def preferences_of(target: Engine | Connection, learner_id: str) -> Preferences:
 
 def save_preferences(engine: Engine, learner_id: str, *, email: object, kinds: object,
                      now: float | None = None) -> Preferences:
-    """Validate and keep a learner's e-mail preferences; `InvalidInput` names each bad field."""
+    """Validate and keep a learner's e-mail preferences; `InvalidInput` names each bad field.
+    Setting an address gives the e-mail notices consent, clearing it withdraws that consent."""
     problems: FieldErrors = {}
     address = email.strip() if isinstance(email, str) else email
     if address in (None, ""):
@@ -256,6 +288,10 @@ def save_preferences(engine: Engine, learner_id: str, *, email: object, kinds: o
             notice_preferences.c.learner_id == learner_id).values(**values))
         if changed.rowcount == 0:
             connection.execute(insert(notice_preferences).values(learner_id=learner_id, **values))
+        if address is None:
+            end(connection, learner_id, EMAIL_NOTICES, now=now)
+        else:
+            give(connection, learner_id, EMAIL_NOTICES, now=now)
     return Preferences(email=address if isinstance(address, str) else None, kinds=chosen)
 
 
@@ -367,7 +403,7 @@ def notice_expiring(engine: Engine, *, now: float | None = None) -> int:
                     shared_links.c.credential_json, shared_links.c.expires_at)
              .where(shared_links.c.learner_id.is_not(None), shared_links.c.revoked.is_(False),
                     shared_links.c.expires_at > moment, shared_links.c.expires_at <= until))
-    held = (select(credentials.c.id, credentials.c.issuer_id, credentials.c.anchored,
+    held = (select(credentials.c.id, credentials.c.issuer_id, credentials.c.valid_until,
                    learners.c.id.label("learner_id"), units.c.title, issuers.c.name,
                    issuers.c.name_zh)
             .join(learners, learners.c.did == credentials.c.learner_did)
@@ -375,8 +411,8 @@ def notice_expiring(engine: Engine, *, now: float | None = None) -> int:
             .join(units, and_(units.c.issuer_id == credentials.c.issuer_id,
                               units.c.code == credentials.c.unit_code,
                               units.c.version == credentials.c.unit_version))
-            .where(credentials.c.anchored.is_not(None),
-                   credentials.c.anchored.contains('"validUntil"')))
+            .where(credentials.c.anchored.is_not(None), credentials.c.valid_until > moment,
+                   credentials.c.valid_until <= until))
     made = 0
     with engine.begin() as connection:
         for link in connection.execute(links).all():
@@ -388,9 +424,6 @@ def notice_expiring(engine: Engine, *, now: float | None = None) -> int:
                                    "expires_on": _date(link.expires_at)}) is not None
         shown: dict[str, frozenset[str] | None] = {}
         for row in connection.execute(held).all():
-            ends = _valid_until(row.anchored)
-            if ends is None or not moment < ends <= until:
-                continue
             if row.learner_id not in shown:
                 shown[row.learner_id] = disclosure(connection, row.learner_id).issuers()
             if not _shows(shown[row.learner_id], row.issuer_id):
@@ -400,7 +433,7 @@ def notice_expiring(engine: Engine, *, now: float | None = None) -> int:
                            once_key=f"credential-expiring:{row.id}",
                            params={"credential": row.id, "title": row.title,
                                    "issuer": row.name, "issuer_zh": row.name_zh,
-                                   "expires_on": _date(ends)}) is not None
+                                   "expires_on": _date(row.valid_until)}) is not None
     return made
 
 
@@ -414,14 +447,6 @@ def _shared_title(credential_json: str, kind: str) -> str:
     except (ValueError, AttributeError):
         name = None
     return name if isinstance(name, str) else kind
-
-
-def _valid_until(document: str) -> float | None:
-    try:
-        value = json.loads(document).get("validUntil")
-        return parse_iso(value).timestamp() if isinstance(value, str) else None
-    except (ValueError, AttributeError):
-        return None
 
 
 # -- the e-mail outbox --------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The city centre's statistics: learners, credentials and conversions, by kind and by month.
 
-Every figure is one SQL aggregate. The two expressions SQL dialects spell differently, the
-UTC month of a unix time and a number inside a JSON text column, are compiled per dialect
-(SQLite and PostgreSQL) below.
+Every figure is one SQL aggregate. The one expression SQL dialects spell differently, the UTC
+month of a unix time, is compiled per dialect (SQLite and PostgreSQL) below. Credits are summed
+from the decisions' `credits` column (their documents are sealed).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Float, String, func, select
+from sqlalchemy import Engine, String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -32,13 +32,6 @@ class MonthOf(FunctionElement):
     inherit_cache = True
 
 
-class JsonNumber(FunctionElement):
-    """A top-level number member of a JSON document stored as text."""
-
-    type = Float()
-    inherit_cache = True
-
-
 @compiles(MonthOf, "sqlite")
 def _month_sqlite(element: MonthOf, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, 'unixepoch')"
@@ -48,20 +41,6 @@ def _month_sqlite(element: MonthOf, compiler: Any, **kw: Any) -> str:
 def _month_postgresql(element: MonthOf, compiler: Any, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
     return f"to_char(to_timestamp({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-@compiles(JsonNumber, "sqlite")
-def _json_sqlite(element: JsonNumber, compiler: Any, **kw: Any) -> str:
-    column, member = list(element.clauses)
-    return (f"json_extract({compiler.process(column, **kw)}, "
-            f"'$.' || {compiler.process(member, **kw)})")
-
-
-@compiles(JsonNumber, "postgresql")
-def _json_postgresql(element: JsonNumber, compiler: Any, **kw: Any) -> str:
-    column, member = list(element.clauses)
-    return (f"CAST(CAST({compiler.process(column, **kw)} AS json) ->> "
-            f"{compiler.process(member, **kw)} AS double precision)")
 
 
 @dataclass(frozen=True)
@@ -90,7 +69,7 @@ def statistics(engine: Engine, *, now: datetime | None = None) -> Statistics:
     kind_of = (units.c.issuer_id == credentials.c.issuer_id) & (
         units.c.code == credentials.c.unit_code) & (units.c.version == credentials.c.unit_version)
     decided = decisions.c.in_force.is_(True)
-    credits = func.coalesce(func.sum(JsonNumber(decisions.c.document, "credits")), 0)
+    credits = func.coalesce(func.sum(decisions.c.credits), 0)
     with engine.connect() as connection:
         def scalar(query: Any) -> Any:
             return connection.execute(query).scalar_one()

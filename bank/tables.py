@@ -20,7 +20,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from infra.database import metadata
+from infra.metadata import metadata
+from infra.sealing import Sealed
 from issuers.tables import issuers
 
 SHARE_KINDS = ("credential", "transcript")
@@ -37,7 +38,12 @@ learners = Table(
     Column("password_hash", Text),
     Column("opened_by", String(64), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("birth_date", Sealed("bank_learners.birth_date")),
+    Column("closing_at", Float),
 )
+"""Learner accounts; `birth_date` (ISO, sealed) is read from the national id when it carries one,
+and `closing_at` is when the learner closed the account: its personal data is erased once the
+grace period after it has passed."""
 
 activation_codes = Table(
     "bank_activation_codes",
@@ -96,14 +102,14 @@ deposits = Table(
     Column("id", String(36), primary_key=True),
     Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
     Column("credential_id", String(300), nullable=False),
-    Column("credential", Text, nullable=False),
+    Column("credential", Sealed("bank_deposits.credential"), nullable=False),
     Column("verdict", String(16), nullable=False),
-    Column("report", Text, nullable=False),
-    Column("evidence", Text),
+    Column("report", Sealed("bank_deposits.report"), nullable=False),
+    Column("evidence", Sealed("bank_deposits.evidence")),
     Column("status", String(16), nullable=False),
     Column("reason", String(64)),
     Column("reviewer", String(100)),
-    Column("review_reasons", Text),
+    Column("review_reasons", Sealed("bank_deposits.review_reasons")),
     Column("deposited_at", Float, nullable=False),
     Column("reviewed_at", Float),
     UniqueConstraint("learner_id", "credential_id", name="uq_bank_deposits_credential"),
@@ -136,6 +142,7 @@ SUBMITTED = "submitted"
 FIRST_REVIEWED = "first_reviewed"
 DECIDED = "decided"
 APPEALED = "appealed"
+WITHDRAWN = "withdrawn"
 OPEN_STATUSES = (SUBMITTED, FIRST_REVIEWED, APPEALED)
 
 applications = Table(
@@ -148,9 +155,9 @@ applications = Table(
     Column("content_hash", LargeBinary(32), nullable=False),
     Column("institution_id", String(64), ForeignKey(issuers.c.id), nullable=False, index=True),
     Column("status", String(16), nullable=False),
-    Column("audit", Text, nullable=False),
-    Column("credentials", Text, nullable=False),
-    Column("set_aside", Text, nullable=False),
+    Column("audit", Sealed("bank_applications.audit"), nullable=False),
+    Column("credentials", Sealed("bank_applications.credentials"), nullable=False),
+    Column("set_aside", Sealed("bank_applications.set_aside"), nullable=False),
     Column("submitted_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("agreement_id", String(36), ForeignKey("bank_agreements.id")),
@@ -167,7 +174,7 @@ reviews = Table(
     Column("stage", String(16), nullable=False),
     Column("reviewer", String(100), nullable=False),
     Column("verdict", String(16), nullable=False),
-    Column("reasons", Text, nullable=False),
+    Column("reasons", Sealed("bank_reviews.reasons"), nullable=False),
     Column("excluded", Text, nullable=False),
     Column("reviewed_at", Float, nullable=False),
     UniqueConstraint("application_id", "stage", name="uq_bank_reviews_stage"),
@@ -179,12 +186,13 @@ decisions = Table(
     Column("id", String(36), primary_key=True),
     Column("application_id", String(36), ForeignKey("bank_applications.id"), nullable=False),
     Column("sequence", Integer, nullable=False),
-    Column("document", Text, nullable=False),
+    Column("document", Sealed("bank_decisions.document"), nullable=False),
+    Column("credits", Float),
     Column("decided_at", Float, nullable=False),
     Column("appeal_deadline", Float),
     Column("in_force", Boolean, nullable=False),
     Column("flagged", Boolean, nullable=False, default=False),
-    Column("flag_reason", Text),
+    Column("flag_reason", Sealed("bank_decisions.flag_reason")),
     Column("flagged_at", Float),
     UniqueConstraint("application_id", "sequence", name="uq_bank_decisions_sequence"),
     Index("ix_bank_decisions_flagged", "flagged", "in_force"),
@@ -205,9 +213,9 @@ appeals = Table(
     Column("id", String(36), primary_key=True),
     Column("decision_id", String(36), ForeignKey("bank_decisions.id"), nullable=False,
            unique=True),
-    Column("grounds", Text, nullable=False),
+    Column("grounds", Sealed("bank_appeals.grounds"), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("reasons", Text),
+    Column("reasons", Sealed("bank_appeals.reasons")),
     Column("reviewer", String(100)),
     Column("filed_at", Float, nullable=False),
     Column("decided_at", Float),
@@ -239,7 +247,7 @@ verification_results = Table(
     "verification_results",
     metadata,
     Column("token", String(64), primary_key=True),
-    Column("credential", Text, nullable=False),
+    Column("credential", Sealed("verification_results.credential"), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
 )
@@ -248,7 +256,7 @@ shared_links = Table(
     "shared_links",
     metadata,
     Column("token", String(64), primary_key=True),
-    Column("credential_json", Text, nullable=False),
+    Column("credential_json", Sealed("shared_links.credential_json"), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
@@ -323,7 +331,7 @@ presentation_requests = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False, index=True),
     Column("responded_at", Float),
-    Column("report", Text),
+    Column("report", Sealed("presentation_requests.report")),
 )
 """What a verifier asked a learner's wallet for (OID4VP): the DCQL query, the request's nonce and
 state, and once the wallet answered (single use), the report; only the page holding the viewer
@@ -381,7 +389,7 @@ agreements = Table(
     Column("status", String(16), nullable=False),
     Column("lines", Text, nullable=False),
     Column("reviewer", String(100)),
-    Column("reasons", Text),
+    Column("reasons", Sealed("bank_agreements.reasons")),
     Column("credential_id", String(64), ForeignKey("credentials.id")),
     Column("requested_at", Float, nullable=False),
     Column("decided_at", Float),
@@ -391,3 +399,77 @@ agreements = Table(
 """Learning agreements (pre-approvals): planned units (`units`, JSON refs "ISSUER:CODE" with the
 unit version asked about), to be completed by `complete_by`, and the lines the institution's
 audit agreed for them under one rule-set version; an approval is signed as `credential_id`."""
+
+GUARDIANS_UNTIL_AGE = 14
+ADULT_AGE = 18
+
+guardians = Table(
+    "bank_guardians",
+    metadata,
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), primary_key=True),
+    Column("guardian_did", String(200), nullable=False, index=True),
+    Column("consent_id", String(36), ForeignKey("bank_consents.id"), nullable=False),
+    Column("since", Float, nullable=False),
+)
+"""The guardian (by the DID of their national id, vouched by the city's sign-on) who consented
+to a minor's account; they see and manage it until the learner turns `GUARDIANS_UNTIL_AGE`."""
+
+consents = Table(
+    "bank_consents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("object_id", String(64)),
+    Column("text_version", String(64), nullable=False),
+    Column("given_by", String(200), nullable=False),
+    Column("given_at", Float, nullable=False),
+    Column("withdrawn_at", Float),
+    Index("ix_bank_consents_learner_purpose", "learner_id", "purpose"),
+)
+"""Consents a learner (or their guardian, `given_by` a DID) gave for one purpose (and object,
+such as an application), each with the version of the text they agreed to; withdrawn ones stay,
+with the time."""
+
+CORRECTION_ABOUT = ("credential", "deposit", "decision", "account")
+CORRECTION_STATUSES = ("open", "corrected", "refused")
+
+corrections = Table(
+    "bank_corrections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
+    Column("about", String(16), nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("routed_to", String(64), nullable=False),
+    Column("request", Sealed("bank_corrections.request"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("answer", Sealed("bank_corrections.answer")),
+    Column("answered_by", String(100)),
+    Column("requested_at", Float, nullable=False),
+    Column("answered_at", Float),
+    CheckConstraint(f"about IN {CORRECTION_ABOUT!r}", name="correction_about"),
+    CheckConstraint(f"status IN {CORRECTION_STATUSES!r}", name="correction_status"),
+    Index("ix_bank_corrections_routed_status", "routed_to", "status"),
+)
+"""A learner's request to correct data about them, routed to who owns it: the issuer of a
+credential (`routed_to` its id), the institution that decided, or the centre ("centre") for a
+deposit or the account."""
+
+access_log = Table(
+    "bank_access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("organisation", String(64), nullable=False),
+    Column("what", String(32), nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Index("ix_bank_access_log_learner_at", "learner_id", "at"),
+    Index("ix_bank_access_log_at", "at"),
+)
+"""Every read of a learner's personal data by someone else (staff, an operator, a guardian): who
+(`actor`, e.g. "institution:alice"), for which organisation (an issuer id, "centre" or
+"guardian"), what (an application, a deposit, the record …), and the task it served."""

@@ -241,8 +241,8 @@ def dashboard_scenario(args: argparse.Namespace, data_dir: Path) -> list[str]:
 
 @contextmanager
 def database(data_dir: Path) -> Iterator[Engine]:
-    """An engine on the bench database, disposed after."""
-    engine = open_engine(database_url(data_dir))
+    """An engine on the bench database (with the data directory's master key), disposed after."""
+    engine = open_engine(database_url(data_dir), master_key=settings(data_dir).master_key())
     try:
         yield engine
     finally:

@@ -30,7 +30,8 @@ from credentials.keys import SigningKey
 from credentials.model import Achievement, IssuerProfile, LearnerRef, Result, achievement_credential
 from credentials.proofs import sign
 from credentials.status import LIST_SIZE, PURPOSES, bitstring_of, list_credential
-from infra.database import metadata, open_engine
+from infra.database import open_engine
+from infra.metadata import metadata
 from issuers.batch import Batch
 from issuers.status import allocate, entries, list_url
 from issuers.tables import issuers, status_lists

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from sqlalchemy import Connection, Engine, insert, select
 
 from bank.tables import identity_proofs, learner_tokens, learners
+from credentials.datamodel import valid_until_seconds
 from infra.schema import upgrade
 from issuers.learners import learner_pepper, learner_ref
 from issuers.tables import batches, credentials, issuer_keys
@@ -112,6 +113,7 @@ class Shapes:
         signed = {**template, "proof": template["proof"][0]}
         self.signed = self._marked(json.dumps(signed, ensure_ascii=False))
         self.credits = float(subject["creditsEarned"])
+        self.valid_until = valid_until_seconds(json.dumps(template))
         self.completed_on = subject["activityEndDate"]
 
     def _marked(self, text: str) -> str:
@@ -143,5 +145,6 @@ class Shapes:
                     "anchored": self.anchored.format(**fields),
                     "issued_at": issued_at + index,
                     "credits": self.credits, "completed_on": self.completed_on,
+                    "valid_until": self.valid_until,
                 }
                 index += 1

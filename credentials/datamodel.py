@@ -7,6 +7,7 @@ Checks the JSON form only (the document's JSON-LD meaning is checked by `jsonld_
 which expands it with the bundled contexts); a proof is not checked here.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,6 +114,20 @@ def date_time_stamp(value: object) -> datetime | None:
         return datetime.fromisoformat(text).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
+
+
+def valid_until_seconds(text: str) -> float | None:
+    """Unix seconds of the `validUntil` (VC 1.1: `expirationDate`) of a credential's JSON text;
+    None when it has none or the text is not a credential."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    members = VALIDITY_MEMBERS.get(base_context(document), VALIDITY_MEMBERS[VC_V2])
+    instant = date_time_stamp(document.get(members[1]))
+    return None if instant is None else instant.timestamp()
 
 
 def is_url(value: object) -> bool:

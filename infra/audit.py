@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
 )
 
-from infra.database import metadata
+from infra.metadata import metadata
 from infra.times import iso_utc
 
 DEFAULT_LIMIT = 100

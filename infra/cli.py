@@ -1,5 +1,6 @@
 """CLI plumbing every command shares (`--data`, settings, the database, stopping on signals), and
-`creditbank db`: show, apply and write the off-chain database's schema migrations."""
+`creditbank db`: show, apply and write the off-chain database's schema migrations, back it up
+and restore it."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ import click
 from alembic import command
 from sqlalchemy import Engine
 
+from infra.audit import cli_actor, record
+from infra.backup import backup, restore
 from infra.database import open_database, open_engine
 from infra.schema import alembic_config, current, head, upgrade
+from infra.sealing import BATCH, REFRESH_SECONDS, rotate
+from infra.secrets import known_master_key, private_dir
 from infra.settings import Settings
 
 data_option = click.option(
@@ -30,7 +35,7 @@ data_option = click.option(
 @contextmanager
 def database(settings: Settings) -> Iterator[Engine]:
     """The settings' database, brought to the newest schema; disposed when done."""
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, master_key=settings.master_key())
     try:
         yield engine
     finally:
@@ -89,5 +94,57 @@ def revision_command(message: str, data_dir: Path | None) -> None:
     command.revision(alembic_config(engine), message=message, autogenerate=True)
 
 
+@db_group.command("rotate-column-key")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=BATCH, show_default=True,
+              help="Values re-sealed per transaction.")
+@data_option
+def rotate_column_key_command(batch: int, data_dir: Path | None) -> None:
+    """Seal every sealed column under a new column-key generation, in batches with progress on
+    stderr, then retire the generations no value uses (a second run resumes an unfinished one)."""
+    with database(settings_of(data_dir)) as engine:
+        rotation = rotate(engine, batch=batch, progress=lambda column, done, total: click.echo(
+            f"{column}: {done}/{total}", err=True))
+        record(engine, actor=cli_actor(), action="db.rotate_column_key",
+               subject=f"generation:{rotation.generation}",
+               details={"resealed": rotation.resealed, "retired": list(rotation.retired),
+                        "waiting": rotation.waiting, "resumed": rotation.resumed})
+    retired = ", ".join(map(str, rotation.retired)) or "none"
+    click.echo(f"column keys at generation {rotation.generation}: {rotation.resealed} values "
+               f"re-sealed, generations retired: {retired}")
+    if rotation.waiting:
+        click.echo(f"{rotation.waiting} values were written under an older generation meanwhile: "
+                   f"run it again in {REFRESH_SECONDS:.0f} s", err=True)
+
+
+@db_group.command("backup")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@data_option
+def backup_command(file: Path, data_dir: Path | None) -> None:
+    """Write an encrypted backup of the whole database to FILE (mode 0600): every table, rows as
+    stored, sealed under a key derived from the master key; progress on stderr."""
+    settings = settings_of(data_dir)
+    with database(settings) as engine:
+        header = backup(engine, file, master_key=settings.master_key(), progress=_progress)
+    click.echo(f"backup {header.backup_id} of revision {header.revision} written to {file}")
+
+
+@db_group.command("restore")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@data_option
+def restore_command(file: Path, data_dir: Path | None) -> None:
+    """Restore a backup into an empty database at the backup's schema revision (the master key
+    must be the one that made it); the data directory is made if missing; progress on stderr."""
+    settings = settings_of(data_dir)
+    private_dir(settings.data_dir)
+    with database(settings) as engine:
+        header = restore(engine, file, master_key=settings.master_key(), progress=_progress)
+    click.echo(f"backup {header.backup_id} of {header.created_at} restored")
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
 def _engine(data_dir: Path | None) -> Engine:
-    return open_engine(settings_of(data_dir).database_url)
+    settings = settings_of(data_dir)
+    return open_engine(settings.database_url, master_key=known_master_key(settings.data_dir))

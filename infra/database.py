@@ -1,35 +1,31 @@
-"""The off-chain SQL database: one metadata for every package's tables, and engine creation."""
+"""The off-chain SQL database: engine creation, with the key ring its sealed columns need."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Select, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 
 from infra.schema import upgrade
+from infra.sealing import KeyRing, attach
 from infra.secrets import keep_private
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
-
-def open_engine(url: str, **options: Any) -> Engine:
+def open_engine(url: str, *, master_key: bytes | None = None, **options: Any) -> Engine:
     """An engine for SQLite (owner-only files, WAL, foreign keys, busy timeout) or any other
-    SQLAlchemy URL."""
+    SQLAlchemy URL; with a master key, it seals and opens the sealed columns. Statement
+    parameters (personal values among them) are kept out of error messages and logs."""
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    else:
+        options.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **options)
+    if master_key is not None:
+        attach(engine, KeyRing(master_key))
+    return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -44,9 +40,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_database(url: str) -> Engine:
-    """An engine on the database at `url`, brought to the newest schema revision."""
-    engine = open_engine(url)
+def open_database(url: str, *, master_key: bytes) -> Engine:
+    """An engine on the database at `url` with the master key's column keys, brought to the
+    newest schema revision."""
+    engine = open_engine(url, master_key=master_key)
     upgrade(engine)
     return engine
 

@@ -25,6 +25,15 @@ class MasterKeyError(InfraError, ValueError):
     """The master key is missing or malformed."""
 
 
+class SealingFailed(InfraError, ValueError):
+    """A sealed column's value does not open: another master key, or it was tampered with."""
+
+
+class BackupFailed(InfraError, ValueError):
+    """A backup cannot be made or restored: a damaged file, another master key, another schema
+    revision, a database that is not empty (the message names which)."""
+
+
 class SchemaUnknown(InfraError, RuntimeError):
     """The database is at a schema revision this code does not know (a newer release wrote it)."""
 

@@ -8,6 +8,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -45,12 +46,29 @@ def master_key(data_dir: Path, *, create: bool = False) -> bytes:
     return parse_master_key(path.read_text("utf-8"))
 
 
-def write_private(path: Path, text: str) -> None:
+def known_master_key(data_dir: Path) -> bytes | None:
+    """The master key when one is set or kept in the data dir (a malformed one is refused);
+    None when there is none yet."""
+    if os.environ.get(MASTER_KEY_ENV) or (Path(data_dir) / MASTER_KEY_FILE).exists():
+        return master_key(data_dir)
+    return None
+
+
+def write_private(path: Path, content: str | bytes) -> None:
     """Write a file only its owner can read (mode 0600), creating its folder (mode 0700)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with open_private(path) as handle:
+        handle.write(data)
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A file opened for writing (truncated) that only its owner can read: mode 0600 whatever
+    the umask, also when it existed with a wider mode; its folder is created mode 0700."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    if os.fstat(descriptor).st_uid == os.geteuid():
+        os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "wb")
 
 
 def keep_private(*paths: Path | str) -> None:

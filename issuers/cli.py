@@ -17,6 +17,7 @@ from credentials.keys import SigningKey
 from credentials.proofs import CRYPTOSUITES
 from infra.audit import cli_actor
 from infra.cli import data_option, database, settings_of, stop_on_signals
+from infra.secrets import write_private
 from issuers import registry
 from issuers.anchoring import AnchoringWorker
 from issuers.catalogue import add_units
@@ -362,7 +363,8 @@ COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_gro
 
 
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write each credential to its own file, owner-only: it names a learner and their grade."""
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with engine.connect() as connection:
         for batch_id in batch_ids:
             rows = connection.execute(
@@ -372,15 +374,4 @@ def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> N
             )
             for row in rows:
                 name = row.id.removeprefix("urn:uuid:") + ".json"
-                _write_file(out_dir / name, row.anchored.encode("utf-8"))
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    """Write a whole file with plain system calls (one credential among many thousands)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-    finally:
-        os.close(descriptor)
+                write_private(out_dir / name, row.anchored)

@@ -70,8 +70,9 @@ class Draft:
     """A checked outcome, as the unsigned credential it becomes and the keys it is stored under.
 
     `unsigned` is the credential, or a call that builds it where it is signed (so a signing
-    process receives a few fields instead of the whole document). `credits` and `completed_on`
-    are kept beside it, so a learner's record lists without parsing every document.
+    process receives a few fields instead of the whole document). `credits`, `completed_on` and
+    `valid_until` (unix seconds) are kept beside it, so a learner's record lists and the expiry
+    scan runs without opening every document.
     `status_list` and `status_index` are where its status entries point, once allocated.
     """
 
@@ -84,6 +85,7 @@ class Draft:
     unsigned: dict | Callable[[], dict]
     credits: float | None = None
     completed_on: str | None = None
+    valid_until: float | None = None
     status_list: int | None = None
     status_index: int | None = None
 
@@ -386,6 +388,7 @@ class Issuance:
                                 "position": position + first - start + offset,
                                 "digest": item.digest,
                                 "signed": item.text,
+                                "valid_until": draft.valid_until,
                                 "issued_at": now,
                                 "credits": draft.credits,
                                 "completed_on": draft.completed_on,
@@ -582,7 +585,13 @@ def _draft(
         unsigned=unsigned,
         credits=float(earned),
         completed_on=outcome["completed_on"].isoformat(),
+        valid_until=_midnight_utc(valid_until),
     )
+
+
+def _midnight_utc(day: date | None) -> float | None:
+    """Unix seconds of a day's start in UTC (how a credential's `validUntil` is written)."""
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
 
 def _already_issued(

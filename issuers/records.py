@@ -29,7 +29,8 @@ def issuer_list(engine: Engine) -> list[dict]:
 
 
 def credential_record(engine: Engine, issuer_id: str, credential_id: str) -> dict:
-    """One of the issuer's credentials: status, batch, revocation and the credential itself."""
+    """One of the issuer's credentials: status, batch, revocation and the credential itself (None
+    once its learner closed their account and was erased: the entry stays, to revoke it)."""
     row = first_row(
         engine,
         select(credentials).where(
@@ -43,7 +44,8 @@ def credential_record(engine: Engine, issuer_id: str, credential_id: str) -> dic
     if revocation is not None:
         status = "revoked" if revocation["status"] == "done" else "revoking"
     else:
-        status = "anchored" if row["anchored"] is not None else "signed"
+        status = "signed" if row["anchored"] is None and row["signed"] is not None else "anchored"
+    document = row["anchored"] or row["signed"]
     return {
         "id": row["id"],
         "status": status,
@@ -53,7 +55,7 @@ def credential_record(engine: Engine, issuer_id: str, credential_id: str) -> dic
         "session": row["session"],
         "batch": row["batch_id"],
         "revocation": revocation,
-        "credential": json.loads(row["anchored"] or row["signed"]),
+        "credential": json.loads(document) if document is not None else None,
     }
 
 

@@ -138,7 +138,7 @@ class CredentialRecordSchema(Schema):
     session = fields.String(required=True)
     batch = fields.String(required=True)
     revocation = fields.Dict(allow_none=True)
-    credential = fields.Dict(required=True)
+    credential = fields.Dict(required=True, allow_none=True)
 
 
 class RevokeSchema(Schema):

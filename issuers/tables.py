@@ -17,7 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from infra.database import metadata
+from infra.metadata import metadata
+from infra.sealing import Sealed
 
 issuers = Table(
     "issuers",
@@ -128,11 +129,12 @@ credentials = Table(
     Column("batch_id", String(36), ForeignKey("batches.id"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("digest", LargeBinary(32), nullable=False),
-    Column("signed", Text, nullable=False),
-    Column("anchored", Text),
+    Column("signed", Sealed("credentials.signed")),
+    Column("anchored", Sealed("credentials.anchored")),
     Column("issued_at", Float, nullable=False),
     Column("credits", Float),
     Column("completed_on", String(10)),
+    Column("valid_until", Float),
     Column("status_list", Integer),
     Column("status_index", Integer),
     UniqueConstraint(
@@ -172,7 +174,7 @@ revocations = Table(
     Column("batch_id", String(36), ForeignKey("batches.id"), nullable=False),
     Column("credential_id", String(64), ForeignKey("credentials.id")),
     Column("reason", Integer, nullable=False),
-    Column("note", Text),
+    Column("note", Sealed("revocations.note")),
     Column("status", String(16), nullable=False),
     Column("transaction_hash", String(66)),
     Column("block", BigInteger),
@@ -189,7 +191,7 @@ idempotency = Table(
     Column("key", String(200), primary_key=True),
     Column("request_sha256", String(64), nullable=False),
     Column("status", Integer, nullable=False),
-    Column("response", Text, nullable=False),
+    Column("response", Sealed("idempotency.response"), nullable=False),
     Column("created_at", Float, nullable=False),
 )
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
 
+from infra.secrets import write_private
+
 if TYPE_CHECKING:
     from ledger.client import Ledger
 
@@ -59,8 +61,8 @@ class Deployment:
         return cls.from_json(Path(path).read_text("utf-8"))
 
     def save(self, path: Path) -> None:
-        """Write the deployment file."""
-        Path(path).write_text(self.to_json(), encoding="utf-8")
+        """Write the deployment file (owner-only, like everything in the data directory)."""
+        write_private(Path(path), self.to_json())
 
 
 def deploy_contracts(ledger: Ledger, operator: LocalAccount) -> Deployment:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from web3 import Web3
 from web3.types import LogReceipt
 
-from infra.database import metadata
+from infra.metadata import metadata
 from ledger.client import Ledger
 from ledger.errors import translated
 

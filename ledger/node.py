@@ -29,6 +29,7 @@ from eth_typing import Address, BlockNumber
 from eth_utils import ValidationError, to_canonical_address, to_checksum_address
 
 from infra.closing import Closing
+from infra.secrets import private_dir
 from ledger import formats, rpc
 from ledger.db import CHAIN_FILE, BlockRows, Storage
 from ledger.errors import (
@@ -121,7 +122,7 @@ class EmbeddedNode(Closing):
         path = data_dir / CHAIN_FILE
         if path.exists():
             raise LedgerError(f"a chain already exists in {data_dir}")
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         operator = to_canonical_address(operator_address)
         token = secrets.token_urlsafe(32)
         storage = Storage(path)

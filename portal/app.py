@@ -10,9 +10,11 @@ from flask_smorest import Api
 
 from infra.secrets import derive_secret
 from infra.settings import Settings
-from portal import errors, i18n, oid4vci, oid4vp, pages, security, vcapi
+from portal import errors, i18n, oid4vci, oid4vp, pages, request_log, security, vcapi
 from portal.api import agreements as agreements_api
-from portal.api import applications, audit, issuers, learners, status, verify
+from portal.api import applications, audit, closure, issuers, learners, status, verify
+from portal.api import consents as consents_api
+from portal.api import corrections as corrections_api
 from portal.api import notices as notices_api
 from portal.api import public as public_api
 from portal.ratelimit import RateLimiter
@@ -44,6 +46,7 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
         )
     app.extensions["creditbank"] = runtime
     app.extensions["rate_limiter"] = RateLimiter(runtime.settings.data_dir / "ratelimit.table")
+    request_log.init_app(app)
     security.init_app(app, runtime.settings)
     api = Api(app)
     errors.init_app(app, api)
@@ -51,12 +54,15 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
     api.register_blueprint(vcapi.blp)
     issuers.register(api, app)
     learners.register(api, app)
+    closure.register(api)
     applications.register(api, app)
     audit.register(api, app)
     status.register(api, app)
     notices_api.register(api, app)
     public_api.register(api, app)
     agreements_api.register(api, app)
+    consents_api.register(api)
+    corrections_api.register(api)
     oid4vci.register(app)
     i18n.init_app(app)
     pages.init_app(app)

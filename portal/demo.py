@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
-from bank import notices
+from bank import notices, retention
 from bank.revocation_watch import WATCH_SECONDS, watch
 from bank.seed import seed_demo
 from infra.cli import data_option, settings_of, stop_on_signals
@@ -19,13 +19,15 @@ from ledger.chain import chain_home
 from ledger.genesis import initialise
 from ledger.server import serve
 from portal.app import create_app
+from portal.request_log import RouteLoggingHandler
 from portal.runtime import Runtime
 
 HOST = "127.0.0.1"
 
 
-class DemoRequestHandler(SlowClientGuard, WSGIRequestHandler):
-    """The development server's handler, dropping slow clients."""
+class DemoRequestHandler(SlowClientGuard, RouteLoggingHandler):
+    """The development server's handler, dropping slow clients and logging requests by route
+    pattern (never by path or query)."""
 
 
 @click.command("demo")
@@ -54,6 +56,8 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
                          name="revocations", daemon=True).start()
         threading.Thread(target=notices.work, args=(runtime.engine, runtime.settings, stop),
                          name="notices", daemon=True).start()
+        threading.Thread(target=retention.work, args=(runtime.engine, stop),
+                         name="retention", daemon=True).start()
         click.echo(
             f"creditbank is running\n"
             f"  portal:      http://{HOST}:{port}/\n"

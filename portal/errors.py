@@ -16,6 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from credentials.errors import CredentialError
 from infra.errors import InfraError
 from ledger.errors import LedgerError, LedgerUnavailable
+from portal.request_log import route_pattern
 from rules.errors import EngineError
 from verify.errors import VerifyError
 
@@ -106,7 +107,7 @@ def refusal(error: OurError) -> ResponseReturnValue:
 
 def outage(error: Exception) -> ResponseReturnValue:
     """503 with Retry-After: the database or the ledger does not answer."""
-    logger.warning("outage on %s %s: %s", request.method, request.path, error)
+    logger.warning("outage on %s %s: %s", request.method, route_pattern(), error)
     what = "ledger" if isinstance(error, LedgerUnavailable) else "database"
     if request.path.startswith("/api/"):
         response = error_body(503, f"the {what} is unavailable; try again shortly")
@@ -117,7 +118,7 @@ def outage(error: Exception) -> ResponseReturnValue:
 
 def unexpected_error(error: Exception) -> ResponseReturnValue:
     """500, logged with its stack trace; the answer says no more than 'internal error'."""
-    logger.exception("unhandled error on %s %s", request.method, request.path)
+    logger.exception("unhandled error on %s %s", request.method, route_pattern())
     if request.path.startswith("/api/"):
         return error_body(500, "internal error")
     return error_page(InternalServerError())

@@ -305,6 +305,7 @@ APPLICATION_STATUSES: Mapping[str, LazyString] = {
     "first_reviewed": _l("Waiting for the second review"),
     "decided": _l("Decided"),
     "appealed": _l("Appeal under review"),
+    "withdrawn": _l("Withdrawn"),
 }
 
 DEPOSIT_STATUSES: Mapping[str, LazyString] = {

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from infra.sealing import oidc_subject_hash, ring_of
 from infra.settings import CitySignOn
 from portal.errors import SignOnFailed
 from portal.tables import oidc_links
@@ -148,7 +149,9 @@ def linked_learner(engine: Engine, issuer: str, subject: str) -> str | None:
     """The learner id a city identity is linked to, or None."""
     with engine.connect() as connection:
         return connection.execute(select(oidc_links.c.learner_id).where(
-            oidc_links.c.issuer == issuer, oidc_links.c.subject == subject)).scalar_one_or_none()
+            oidc_links.c.issuer == issuer,
+            oidc_links.c.subject_hash == subject_hash(engine, issuer, subject),
+        )).scalar_one_or_none()
 
 
 def link(engine: Engine, issuer: str, subject: str, learner_id: str) -> None:
@@ -156,9 +159,15 @@ def link(engine: Engine, issuer: str, subject: str, learner_id: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(insert(oidc_links).values(
-                issuer=issuer, subject=subject, learner_id=learner_id, linked_at=time.time()))
+                issuer=issuer, subject_hash=subject_hash(engine, issuer, subject),
+                learner_id=learner_id, linked_at=time.time()))
     except IntegrityError:
         raise SignOnFailed("this city identity is already linked to a learner account") from None
+
+
+def subject_hash(engine: Engine, issuer: str, subject: str) -> str:
+    """How a city identity's subject is kept: a keyed hash, never the subject itself."""
+    return oidc_subject_hash(ring_of(engine), issuer, subject)
 
 
 def _check_claims(claims: dict, *, issuer: str, audience: str, nonce: str, now: float) -> None:

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 from flask import current_app, request
 from flask_smorest import abort
 
+from infra.secrets import keep_private
+
 View = TypeVar("View", bound=Callable[..., Any])
 
 SLOT = Struct("<QQQ")  # key (0 = empty), end of the slot's window (epoch seconds), count
@@ -36,6 +38,7 @@ class RateLimiter:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        keep_private(path)
         size = SLOTS * SLOT.size
         if os.fstat(self._fd).st_size < size:
             os.ftruncate(self._fd, size)

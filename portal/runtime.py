@@ -30,7 +30,8 @@ class Runtime(Closing):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine: Engine = open_database(settings.database_url)
+        self.engine: Engine = open_database(settings.database_url,
+                                            master_key=settings.master_key())
         self.chain = Chain(settings)
 
     @property

@@ -48,6 +48,7 @@ class WebSession:
     label: str
     username: str
     expires_at: float
+    created_at: float = 0.0
 
 
 def sign_in(engine: Engine, *, role: str, subject: str, label: str, username: str) -> WebSession:
@@ -144,7 +145,8 @@ def init_app(app: Flask) -> None:
 
 def _of(row: Any) -> WebSession:
     return WebSession(role=row["role"], subject=row["subject"], label=row["label"],
-                      username=row["username"], expires_at=row["expires_at"])
+                      username=row["username"], expires_at=row["expires_at"],
+                      created_at=row["created_at"])
 
 
 def _sha256(text: str) -> str:

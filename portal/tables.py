@@ -11,9 +11,9 @@ from sqlalchemy import (
     Table,
 )
 
-from infra.database import metadata
+from infra.metadata import metadata
 
-ROLES = ("learner", "institution", "operator")
+ROLES = ("learner", "institution", "operator", "guardian")
 
 web_sessions = Table(
     "web_sessions",
@@ -33,7 +33,9 @@ oidc_links = Table(
     "oidc_links",
     metadata,
     Column("issuer", String(300), primary_key=True),
-    Column("subject", String(255), primary_key=True),
+    Column("subject_hash", String(64), primary_key=True),
     Column("learner_id", String(36), nullable=False, index=True),
     Column("linked_at", Float, nullable=False),
 )
+"""City identities linked to learner accounts: the provider's subject is kept only as a keyed hash
+(`KeyRing.tag("oidc subject", issuer + newline + subject)`)."""

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bench.loadkit import Child
 from infra.database import open_engine
+from infra.secrets import master_key
 from infra.settings import Settings
 from issuers.tables import batches, credentials
 from ledger.genesis import initialise
@@ -155,7 +156,7 @@ def test_acknowledged_credentials_survive_killed_node_worker_and_database(
         for client in clients:
             client.join(timeout=REQUEST_TIMEOUT + 5)
 
-        engine = open_engine(url_of_database)
+        engine = open_engine(url_of_database, master_key=master_key(data_dir))
         query = (select(credentials.c.id, credentials.c.anchored, batches.c.root)
                  .join(batches, batches.c.id == credentials.c.batch_id))
 

@@ -3,13 +3,12 @@ the receiving institution lists its requests and approves or refuses them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
+from bank.access import Reader, agreement_queue, read_agreement, record_read, staff_reader
 from bank.agreements import (
     MAX_UNITS,
     agreement_json,
@@ -63,10 +62,28 @@ class AgreementSchema(Schema):
     credential = fields.Dict(allow_none=True)
 
 
+class AgreementItemSchema(Schema):
+    """An agreement in a list: a learner's own whole; in an institution's queue only its id,
+    programme, status and dates."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(AGREEMENT_STATUSES)})
+    rule_set = fields.Dict(required=True)
+    complete_by = fields.String(required=True)
+    requested_at = fields.String(required=True)
+    decided_at = fields.String(allow_none=True)
+    units = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
+    lines = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
+    agreed_credits = fields.Raw(metadata={"description": "The learner's own only."})
+    reviewer = fields.String(allow_none=True)
+    reasons = fields.List(fields.String(), metadata={"description": "The learner's own only."})
+    credential = fields.Dict(allow_none=True, metadata={"description": "The learner's own only."})
+
+
 class AgreementListSchema(Schema):
     """Agreements, newest first."""
 
-    agreements = fields.List(fields.Nested(AgreementSchema), required=True)
+    agreements = fields.List(fields.Nested(AgreementItemSchema), required=True)
 
 
 def register(api: Api, app: Flask) -> None:
@@ -82,8 +99,12 @@ class Agreements(MethodView):
     @blp.doc(security=[BEARER])
     @blp.response(200, AgreementListSchema)
     def get(self, principal: Principal) -> dict:
-        """A learner's own agreements, or the requests an institution received."""
-        return {"agreements": agreements_of(runtime().engine, **_scope(principal))}
+        """A learner's own agreements, whole; or the requests an institution received, as a
+        queue (id, programme, status and dates: read one to see its planned units)."""
+        engine = runtime().engine
+        if principal.role == LEARNER:
+            return {"agreements": agreements_of(engine, learner_id=principal.id)}
+        return {"agreements": agreement_queue(engine, principal.id)}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
@@ -104,9 +125,14 @@ class Agreement(MethodView):
     @blp.doc(security=[BEARER])
     @blp.response(200, AgreementSchema)
     def get(self, agreement_id: str, principal: Principal) -> dict:
-        """The agreement, with its signed credential once approved."""
+        """The agreement, with its signed credential once approved. The receiving institution
+        reads it to decide (another gets 403), and the learner sees the read in their access
+        log."""
         engine = runtime().engine
-        return agreement_json(engine, agreement_row(engine, agreement_id, **_scope(principal)))
+        if principal.role == LEARNER:
+            return agreement_json(engine, agreement_row(engine, agreement_id,
+                                                        learner_id=principal.id))
+        return read_agreement(engine, _reader(principal), agreement_id)
 
 
 @blp.route("/agreements/<agreement_id>/decision")
@@ -122,10 +148,15 @@ class Decision(MethodView):
         refuse with reasons; the same decision again answers the agreement as decided."""
         opened = runtime()
         if body["verdict"] == "approve":
-            return approve(opened.engine, opened.view, agreement_id, principal.id,
-                           reviewer=f"institution:{principal.id}", settings=opened.settings)
-        return refuse(opened.engine, agreement_id, principal.id,
-                      reviewer=f"institution:{principal.id}", reasons=body["reasons"])
+            decided = approve(opened.engine, opened.view, agreement_id, principal.id,
+                              reviewer=f"institution:{principal.id}", settings=opened.settings)
+        else:
+            decided = refuse(opened.engine, agreement_id, principal.id,
+                             reviewer=f"institution:{principal.id}", reasons=body["reasons"])
+        learner_id = agreement_row(opened.engine, agreement_id)["learner_id"]
+        record_read(opened.engine, _reader(principal), learner_id=learner_id, what="agreement",
+                    object_id=agreement_id, purpose="agreement-review")
+        return decided
 
 
 @blp.route("/agreements/<agreement_id>/withdrawal")
@@ -140,8 +171,6 @@ class Withdrawal(MethodView):
         return withdraw(runtime().engine, agreement_id, principal.record)
 
 
-def _scope(principal: Principal) -> dict[str, Any]:
-    """A learner sees their own agreements, an institution the requests it received."""
-    if principal.role == LEARNER:
-        return {"learner_id": principal.id}
-    return {"institution_id": principal.id}
+def _reader(principal: Principal) -> Reader:
+    """The institution's token, as a reader of learners' data."""
+    return staff_reader(principal.role, principal.id, principal.id)

@@ -9,6 +9,13 @@ from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api
 
+from bank.access import (
+    Reader,
+    answered_application,
+    application_queue,
+    read_application,
+    staff_reader,
+)
 from bank.applications import (
     appeal,
     application_json,
@@ -59,9 +66,13 @@ class Applications(MethodView):
     @blp.arguments(ApplicationQuerySchema, location="query")
     @blp.response(200, ApplicationListSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """Applications you may see: a learner their own, an institution those under its rule
-        sets, an operator all; by status or flag."""
-        return {"applications": applications_of(runtime().engine, **_scope(principal), **query)}
+        """Applications you may see, by status or flag: a learner their own, whole; an
+        institution those under its rule sets and an operator all, as a queue (id, programme,
+        status and dates: no personal data; read one to see it, for a task)."""
+        engine = runtime().engine
+        if principal.role == LEARNER:
+            return {"applications": applications_of(engine, learner_id=principal.id, **query)}
+        return {"applications": application_queue(engine, **_scope(principal), **query)}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
@@ -84,10 +95,14 @@ class Application(MethodView):
     @blp.doc(security=[BEARER])
     @blp.response(200, ApplicationSchema)
     def get(self, application_id: str, principal: Principal) -> dict:
-        """The application, its audit, reviews, decisions and appeals."""
+        """The application, its audit, reviews, decisions and appeals. Staff read it only for a
+        task (the receiving institution; the centre at the second review, an appeal or a flag;
+        403 otherwise), and the learner sees the read in their access log."""
         engine = runtime().engine
-        return application_json(engine,
-                                application_row(engine, application_id, **_scope(principal)))
+        if principal.role == LEARNER:
+            return application_json(engine,
+                                    application_row(engine, application_id, **_scope(principal)))
+        return read_application(engine, _reader(principal), application_id)
 
 
 @blp.route("/applications/<application_id>/first-review")
@@ -100,7 +115,9 @@ class FirstReview(MethodView):
     @blp.response(200, ApplicationSchema)
     def post(self, body: dict, application_id: str, principal: Principal) -> dict:
         """Approve or refuse, with reasons; exclude credentials that differ substantially."""
-        return first_review(runtime().engine, application_id, principal.id, **body)
+        engine = runtime().engine
+        return answered_application(engine, _reader(principal), first_review(
+            engine, application_id, principal.id, **body), "first-review")
 
 
 @blp.route("/applications/<application_id>/second-review")
@@ -114,8 +131,10 @@ class SecondReview(MethodView):
     def post(self, body: dict, application_id: str, principal: Principal) -> dict:
         """Decide: the credits granted by category, the reasons, the reviewers and the appeal
         deadline are recorded."""
-        return second_review(runtime().engine, application_id, principal.id,
-                             appeal_days=runtime().settings.appeal_days, **body)
+        engine = runtime().engine
+        return answered_application(engine, _reader(principal), second_review(
+            engine, application_id, principal.id, appeal_days=runtime().settings.appeal_days,
+            **body), "second-review")
 
 
 @blp.route("/applications/<application_id>/appeal")
@@ -142,8 +161,8 @@ class AppealDecision(MethodView):
     def post(self, body: dict, application_id: str, principal: Principal) -> dict:
         """Uphold the decision, or amend it on a fresh audit of the learner's record."""
         opened = runtime()
-        return decide_appeal(opened.engine, opened.view, application_id,
-                             principal.id, **body)
+        return answered_application(opened.engine, _reader(principal), decide_appeal(
+            opened.engine, opened.view, application_id, principal.id, **body), "appeal")
 
 
 @blp.route("/applications/<application_id>/flag-review")
@@ -158,8 +177,14 @@ class FlagReview(MethodView):
         """Confirm the decision, or amend it on a fresh audit (the revoked credential is then
         refused)."""
         opened = runtime()
-        return review_flag(opened.engine, opened.view, application_id,
-                           principal.id, appeal_days=opened.settings.appeal_days, **body)
+        return answered_application(opened.engine, _reader(principal), review_flag(
+            opened.engine, opened.view, application_id, principal.id,
+            appeal_days=opened.settings.appeal_days, **body), "flag-review")
+
+
+def _reader(principal: Principal) -> Reader:
+    """The institution's or operator's token, as a reader of learners' data."""
+    return staff_reader(principal.role, principal.id, principal.id)
 
 
 def _scope(principal: Principal) -> dict[str, Any]:

@@ -48,23 +48,28 @@ def bearer_token() -> str:
     return token
 
 
-def caller(*roles: str) -> Principal:
-    """The authenticated caller, if its role is one of `roles`; else 401 or 403."""
+def caller(*roles: str, closing: bool = False) -> Principal:
+    """The authenticated caller, if its role is one of `roles`; else 401 or 403. A learner whose
+    account is closing gets 403 unless `closing` (only the closure itself answers them)."""
     found = _principal(runtime().engine, bearer_token())
     if found is None:
         raise Unauthenticated("the token is not valid (or has expired)")
     if found.role not in roles:
         raise Forbidden(f"this is not for the {found.role} role; it is for: {', '.join(roles)}")
+    if found.role == LEARNER and found.record.get("closing_at") is not None and not closing:
+        raise Forbidden("this account is closing: keep it first (DELETE "
+                        "/api/v1/learners/me/closure)", {"account": ["is closing"]})
     return found
 
 
-def requires(*roles: str) -> Callable[[View], View]:
-    """Authenticate the caller before anything else and pass it to the view as `principal`."""
+def requires(*roles: str, closing: bool = False) -> Callable[[View], View]:
+    """Authenticate the caller before anything else and pass it to the view as `principal`
+    (`closing`: a learner whose account is closing may call it too)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return view(*args, principal=caller(*roles), **kwargs)
+            return view(*args, principal=caller(*roles, closing=closing), **kwargs)
 
         return wrapper  # type: ignore[return-value]
 

@@ -64,6 +64,9 @@ class OpenedSchema(Schema):
 
     did = fields.String(required=True)
     activation_code = fields.String(required=True)
+    guardian_needed = fields.Boolean(required=True, metadata={
+        "description": "the learner is under 14: the code works once a guardian has consented "
+                       "through the guardian's pages (/guardian)"})
 
 
 class ActivationCodeSchema(Schema):
@@ -134,6 +137,16 @@ class RecordPageArgsSchema(Schema):
                           metadata={"description": "The `next` cursor of the previous page."})
 
 
+class ExportArgsSchema(Schema):
+    """Which file of everything the bank holds about you."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "pdf")),
+                           metadata={"description": "`json` (machine-readable) or `pdf`."})
+    lang = fields.String(load_default=None, validate=validate.OneOf(("zh", "en")),
+                         metadata={"description": "The PDF's language (default: the "
+                                                  "request's)."})
+
+
 class RecordSchema(Schema):
     """A learner's account, a page of their record, deposits and chosen programme."""
 
@@ -181,6 +194,57 @@ class DepositListSchema(Schema):
     """Deposits, oldest first."""
 
     deposits = fields.List(fields.Nested(DepositOutSchema), required=True)
+
+
+class AccessQuerySchema(Schema):
+    """A page of the access log: older than the read `before`, at most `limit` reads."""
+
+    before = fields.Integer(load_default=None, validate=validate.Range(1, 2**63 - 1))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+
+
+class AccessReadSchema(Schema):
+    """One read of your personal data: when, who (for which organisation), what and why."""
+
+    id = fields.Integer(required=True)
+    at = fields.String(required=True)
+    actor = fields.String(required=True, metadata={
+        "description": "institution:<staff name or token>, operator:<name> or "
+                       "guardian:<their DID>"})
+    organisation = fields.String(required=True, metadata={
+        "description": "An issuer id, \"centre\" or \"guardian\"."})
+    organisation_name = fields.Dict(keys=fields.String(), values=fields.String(),
+                                    required=True, metadata={"description": "en and zh"})
+    what = fields.String(required=True, metadata={
+        "description": "application, deposit, agreement, account, record, export, correction"})
+    object_id = fields.String(required=True)
+    purpose = fields.String(required=True, metadata={
+        "description": "The task: first-review, second-review, appeal, flag-review, "
+                       "deposit-check, agreement-review, identity-check, correction, guardian"})
+
+
+class AccessLogSchema(Schema):
+    """Reads of your personal data, newest first, and the cursor of the next (older) page."""
+
+    reads = fields.List(fields.Nested(AccessReadSchema), required=True)
+    next = fields.Integer(allow_none=True, required=True)
+
+
+class DepositQueueItemSchema(Schema):
+    """A deposit in the centre's queue: no personal data (read one to check it)."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["accepted", "review", "rejected"]})
+    verdict = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    deposited_at = fields.String(required=True)
+    reviewed_at = fields.String(allow_none=True)
+
+
+class DepositQueueSchema(Schema):
+    """Deposits in one status, oldest first."""
+
+    deposits = fields.List(fields.Nested(DepositQueueItemSchema), required=True)
 
 
 class DepositReviewSchema(Schema):
@@ -257,12 +321,34 @@ class ApplicationSchema(Schema):
     reviews = fields.List(fields.Dict(), required=True)
     decisions = fields.List(fields.Dict(), required=True)
     appeals = fields.List(fields.Dict(), required=True)
+    consent = fields.Dict(allow_none=True, metadata={
+        "description": "the consent to share the record for this application: its id, the "
+                       "version of the words (and, when applying, the words), given and "
+                       "withdrawn times; null for an application made before consents"})
+
+
+class ApplicationItemSchema(Schema):
+    """An application in a list: a learner's own whole; in a staff queue only its id,
+    programme, status and dates (no personal data)."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    rule_set = fields.Dict(required=True)
+    submitted_at = fields.String(required=True)
+    agreement_id = fields.String(allow_none=True)
+    programme = fields.String(metadata={"description": "Staff queues: the programme's title."})
+    updated_at = fields.String(metadata={"description": "Staff queues: the last change."})
+    audit = fields.Dict(metadata={"description": "The learner's own list only."})
+    set_aside = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
+    reviews = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
+    decisions = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
+    appeals = fields.List(fields.Dict(), metadata={"description": "The learner's own only."})
 
 
 class ApplicationListSchema(Schema):
     """Applications, oldest first."""
 
-    applications = fields.List(fields.Nested(ApplicationSchema), required=True)
+    applications = fields.List(fields.Nested(ApplicationItemSchema), required=True)
 
 
 class ApplicationQuerySchema(Schema):

@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bank.access import looked_up_credential, staff_reader
 from bank.impact import kept_impact, preview_impact, publish_with_impact
 from credentials.proofs import CRYPTOSUITES
 from infra.errors import InvalidInput, NotFound, TooLarge
@@ -185,9 +186,13 @@ class Credential(MethodView):
     @blp.doc(security=[BEARER])
     @blp.response(200, CredentialRecordSchema)
     def get(self, credential_id: str, principal: Principal) -> dict:
-        """The credential (anchored once its batch is), its status and its batch."""
-        issuer = principal.record
-        return credential_record(runtime().engine, issuer["id"], credential_id)
+        """The credential (anchored once its batch is), its status and its batch. The look-up
+        shows the learner's DID: it is logged in their access log."""
+        engine = runtime().engine
+        found = credential_record(engine, principal.id, credential_id)
+        looked_up_credential(engine, staff_reader(INSTITUTION, principal.id, principal.id),
+                             found["id"], found["learner"])
+        return found
 
 
 REVOKE_DOC = {

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Api
 from marshmallow import ValidationError
 
+from bank.access import (
+    answered_deposit,
+    checked_identity,
+    deposit_queue,
+    read_deposit,
+    reads_of,
+    staff_reader,
+)
 from bank.accounts import learner_json, national_ids_from_file, revoke_token
 from bank.applications import choose_target, progress, target_of
 from bank.attempts import learner_account
 from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
+from bank.export import download
 from bank.identity import identity_json
 from bank.planner import Plan, add_to_plan, plan_json, plan_of, remove_from_plan
 from bank.records import record_page
@@ -32,6 +41,8 @@ from portal.api.auth import (
     requires,
 )
 from portal.api.bank_schemas import (
+    AccessLogSchema,
+    AccessQuerySchema,
     AccountSchema,
     ActivationCodeSchema,
     BulkOpenedSchema,
@@ -39,8 +50,10 @@ from portal.api.bank_schemas import (
     DepositListSchema,
     DepositOutSchema,
     DepositQuerySchema,
+    DepositQueueSchema,
     DepositReviewSchema,
     DepositSchema,
+    ExportArgsSchema,
     IdentityCheckSchema,
     IdentitySchema,
     LogInSchema,
@@ -58,7 +71,9 @@ from portal.api.bank_schemas import (
     WalletOfferSchema,
 )
 from portal.api.verify import record_context
+from portal.i18n import current_language
 from portal.oid4vci import offer_links
+from portal.pages.rights import attachment
 from portal.ratelimit import limited
 from portal.runtime import runtime
 from portal.sessions import end_sessions_of
@@ -111,7 +126,7 @@ class LearnerToken(MethodView):
             body["national_id"], body["password"]))
         return accounts.new_token(learner)
 
-    @requires(LEARNER)
+    @requires(LEARNER, closing=True)
     @blp.doc(security=[BEARER])
     @blp.response(204)
     def delete(self, principal: Principal) -> None:
@@ -177,6 +192,42 @@ class Me(MethodView):
         }
 
 
+@blp.route("/learners/me/access")
+class Access(MethodView):
+    """Who looked at your personal data."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(AccessQuerySchema, location="query")
+    @blp.response(200, AccessLogSchema)
+    def get(self, args: dict, principal: Principal) -> dict:
+        """Every read of your personal data by an institution's staff, the city centre or a
+        guardian, newest first, with the task it served; `next` is the `before` of the next
+        (older) page, null on the last."""
+        reads, older = reads_of(runtime().engine, principal.id, before=args["before"],
+                                limit=args["limit"])
+        return {"reads": reads, "next": older}
+
+
+@blp.route("/learners/me/export")
+class Export(MethodView):
+    """Everything the bank holds about you."""
+
+    @requires(LEARNER)
+    @blp.doc(security=[BEARER])
+    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.response(200, description="The export as a file: JSON (`format=json`) or PDF.")
+    def get(self, args: dict, principal: Principal) -> Response:
+        """Download everything the bank holds about you: every row of your account, credentials
+        (the documents themselves), deposits, applications with their reviews, decisions and
+        appeals, agreements, consents, corrections, share links, wallet offers, notices, who
+        looked at your record and the audit entries about you; secrets kept as hashes are left
+        out and listed. `format=pdf` gives a readable summary. Recorded in the audit log."""
+        made = download(runtime().engine, principal.record, actor=f"{LEARNER}:{principal.id}",
+                        kind=args["format"], lang=args["lang"] or current_language())
+        return attachment(made.content, made.media_type, made.filename)
+
+
 @blp.route("/learners/me/activation-codes")
 class ActivationCodes(MethodView):
     """Activation codes institutions gave you."""
@@ -208,6 +259,8 @@ class IdentityChecks(MethodView):
         checked = opened.accounts.check_in_person(body["national_id"], operator=principal.id,
                                                   actor=f"operator:{principal.id}")
         end_sessions_of(opened.engine, LEARNER, checked.did)
+        checked_identity(opened.engine, staff_reader(OPERATOR, principal.id, principal.id),
+                         checked.did)
         return checked.to_json()
 
 
@@ -371,10 +424,25 @@ class DepositQueue(MethodView):
     @requires(OPERATOR)
     @blp.doc(security=[BEARER])
     @blp.arguments(DepositQuerySchema, location="query")
-    @blp.response(200, DepositListSchema)
+    @blp.response(200, DepositQueueSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """Deposits in a status (default: waiting for review), oldest first."""
-        return {"deposits": deposits_of(runtime().engine, status=query["status"])}
+        """Deposits in a status (default: waiting for review), oldest first: ids, verdicts and
+        dates, no personal data (read one to check it)."""
+        return {"deposits": deposit_queue(runtime().engine, status=query["status"])}
+
+
+@blp.route("/deposits/<deposit_id>")
+class DepositCheck(MethodView):
+    """One deposit, for the city centre to check."""
+
+    @requires(OPERATOR)
+    @blp.doc(security=[BEARER])
+    @blp.response(200, DepositOutSchema)
+    def get(self, deposit_id: str, principal: Principal) -> dict:
+        """A deposit waiting for review: the credential's id, the verifier's report and the
+        learner's evidence (403 once reviewed). The learner sees the read in their access log."""
+        return read_deposit(runtime().engine, staff_reader(OPERATOR, principal.id, principal.id),
+                            deposit_id)
 
 
 @blp.route("/deposits/<deposit_id>/review")
@@ -387,6 +455,8 @@ class DepositReview(MethodView):
     @blp.response(200, DepositOutSchema)
     def post(self, body: dict, deposit_id: str, principal: Principal) -> dict:
         """Accept a deposit on its evidence, or reject it with reasons."""
-        return review_deposit(runtime().engine, deposit_id, f"operator:{principal.id}",
-                              body["verdict"], body["reasons"])
+        engine = runtime().engine
+        return answered_deposit(engine, staff_reader(OPERATOR, principal.id, principal.id),
+                                review_deposit(engine, deposit_id, f"operator:{principal.id}",
+                                               body["verdict"], body["reasons"]))
 

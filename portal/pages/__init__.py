@@ -7,12 +7,16 @@ from flask import Flask
 from portal import csrf, sessions
 from portal.explain import SYMBOLS, VERDICT_EXPLANATIONS, VERDICTS
 from portal.pages import (
+    access,
     agreements,
     citizen,
+    corrections,
+    guardian,
     institutions,
     notices,
     operator,
     public,
+    rights,
     staff_sign_in,
 )
 from portal.pages.views import bp
@@ -30,6 +34,10 @@ def init_app(app: Flask) -> None:
     for console in (staff_sign_in.bp, institutions.bp, operator.bp):
         app.register_blueprint(console)
     citizen.init_app(app)
+    guardian.init_app(app)
     app.register_blueprint(agreements.bp)
+    app.register_blueprint(access.bp)
     notices.init_app(app)
     public.init_app(app)
+    rights.init_app(app)
+    corrections.init_app(app)

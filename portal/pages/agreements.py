@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
+from bank.access import agreement_queue, waiting_agreements
 from bank.agreements import (
     REQUESTED,
     agreement_json,
@@ -29,7 +30,7 @@ from bank.sharing import share
 from infra.errors import Conflict, NotFound, ServiceError
 from portal import sessions
 from portal.pages.citizen import signed_in_account, signed_in_learner
-from portal.pages.console import done, lines, refused, staff
+from portal.pages.console import done, lines, reader, refused, staff
 from portal.pages.institutions import institution_values
 from portal.pages.views import DAY
 from portal.runtime import runtime
@@ -161,12 +162,13 @@ def withdraw_request(agreement_id: str) -> BaseResponse:
 @bp.get("/institution/agreements")
 @signed_in_institution
 def console() -> str:
-    """Pre-approval requests waiting for the institution's decision, and those decided."""
+    """Pre-approval requests waiting for the institution's decision, each with its planned units
+    (every request shown is logged for its learner), and those decided (programme, state, date)."""
     engine = runtime().engine
-    listed = agreements_of(engine, institution_id=staff().subject)
     return render_template("institution/agreements.html", **institution_values(),
-                           waiting=[item for item in listed if item["status"] == REQUESTED],
-                           decided=[item for item in listed if item["status"] != REQUESTED],
+                           waiting=waiting_agreements(engine, reader()),
+                           decided=[item for item in agreement_queue(engine, staff().subject)
+                                    if item["status"] != REQUESTED],
                            titles=_titles(), STATUSES=STATUSES)
 
 

@@ -42,9 +42,11 @@ from bank.applications import (
     choose_target,
 )
 from bank.attempts import learner_account
+from bank.consents import APPLICATION, TEXTS
 from bank.deposits import deposit, deposits_of
-from bank.errors import TooManyAttempts
+from bank.errors import GuardianNeeded, TooManyAttempts
 from bank.identity import identity_json
+from bank.minors import guardianship, today
 from bank.pdf import Sheet, cjk_font, credential_pdf
 from bank.planner import Plan, add_to_plan, remove_from_plan
 from bank.records import (
@@ -101,6 +103,9 @@ OIDC_KEY = "oidc_pending"
 REF_LENGTH = 20
 
 signed_in_learner = sessions.require(ROLE, sign_in_endpoint="citizen.sign_in")
+SIGN_ON_AS: dict[str, Callable[[oidc.Provider, dict], BaseResponse | tuple[str, int]]] = {}
+"""Who else signs in through the city (by role; the guardian's pages add themselves): what the
+callback does with the verified claims."""
 
 
 # -- signing up, in and out ---------------------------------------------------------------------
@@ -124,6 +129,12 @@ def sign_up() -> BaseResponse | tuple[str, int] | str:
                              activation_code=form.get("activation_code", "").strip() or None)
         except InvalidInput as error:
             errors = _sign_up_errors(error)
+        except GuardianNeeded as error:
+            status = error.status
+            errors["national_id"] = _(
+                "A learner under 14 cannot open an account alone: a parent or other guardian "
+                "opens it for them, signed in through the city's single sign-on, and gives them "
+                "an activation code to enter here.")
         except (Conflict, Forbidden) as error:
             status = error.status
             errors["national_id"] = _(
@@ -163,7 +174,13 @@ def sign_out() -> BaseResponse:
 
 @bp.get("/sign-in/city")
 def city_sign_in() -> BaseResponse | tuple[str, int]:
-    """Send the person to the city's OpenID provider (PKCE, state and nonce kept in the session)."""
+    """Send the learner to the city's OpenID provider."""
+    return start_city_sign_in(ROLE, _next())
+
+
+def start_city_sign_in(role: str, next_url: str) -> BaseResponse | tuple[str, int]:
+    """Send the person to the city's OpenID provider to sign in as `role` (PKCE, state and nonce
+    kept in the session)."""
     provider = _provider()
     if provider is None:
         abort(404)
@@ -172,7 +189,7 @@ def city_sign_in() -> BaseResponse | tuple[str, int]:
     except SignOnFailed:
         return _city_failed()
     session[OIDC_KEY] = {"state": pending.state, "nonce": pending.nonce,
-                         "verifier": pending.verifier, "next": _next()}
+                         "verifier": pending.verifier, "next": next_url, "role": role}
     return redirect(url, 303)
 
 
@@ -188,6 +205,8 @@ def city_callback() -> BaseResponse | tuple[str, int]:
                               oidc.Pending(kept["state"], kept["nonce"], kept["verifier"]),
                               state=request.args.get("state", ""),
                               code=request.args.get("code", ""))
+        if kept.get("role") in SIGN_ON_AS:
+            return SIGN_ON_AS[kept["role"]](provider, claims)
         learner = _city_learner(provider, claims)
     except SignOnFailed:
         return _city_failed()
@@ -441,7 +460,8 @@ def applications() -> BaseResponse | tuple[str, int] | str:
     programmes = approved_programmes(opened.engine)
     page = render_template("learner/applications.html", applications=listed,
                            programmes=programmes, titles=_titles(programmes), error=error,
-                           STATUSES=APPLICATION_STATUSES, when=_iso_date)
+                           STATUSES=APPLICATION_STATUSES, when=_iso_date,
+                           consent=TEXTS[APPLICATION])
     return page, status
 
 
@@ -641,8 +661,10 @@ def _vouched_did(provider: oidc.Provider, claims: dict) -> str | None:
 
 def _identity_values(learner: dict) -> dict:
     """What a learner's pages show of who they proved to be, and how to prove it."""
+    held = guardianship(runtime().engine, learner, today())
     return {"identity": identity_json(runtime().engine, learner["id"]),
-            "sso": _provider() is not None, "code_error": None}
+            "sso": _provider() is not None, "code_error": None,
+            "guardianship": held and {**held, "until": format_date(held["until"], "long")}}
 
 
 def _city_failed() -> tuple[str, int]:
@@ -700,8 +722,9 @@ def _application_page(application_id: str, errors: dict[str, str]) -> str:
         abort(404)
     decision = next((item for item in found["decisions"] if item["in_force"]), None)
     deadline: str | None = decision.get("appeal_deadline") if decision else None
-    appealable = (found["status"] == "decided" and deadline is not None
-                  and parse_iso(deadline).timestamp() >= time.time())
+    appealable = (decision is not None and found["status"] == "decided" and deadline is not None
+                  and parse_iso(deadline).timestamp() >= time.time()
+                  and not any(item["decision"] == decision["id"] for item in found["appeals"]))
     return render_template("learner/application.html", application=found, decision=decision,
                            audit=_readable_audit(found["audit"]), appealable=appealable,
                            errors=errors, STATUSES=APPLICATION_STATUSES, when=_iso_date,
@@ -814,6 +837,11 @@ def _next() -> str:
 
 
 def _provider() -> oidc.Provider | None:
+    return city_provider()
+
+
+def city_provider() -> oidc.Provider | None:
+    """The city's OpenID provider as configured; None when city sign-on is not."""
     return oidc.Provider.of(runtime().settings.city_sign_on)
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
+from bank.access import Reader, staff_reader
 from infra.errors import ServiceError
 from infra.times import parse_iso
 from portal.explain import APPLICATION_STATUSES, KINDS, REASONS, explain_rule
@@ -24,7 +25,8 @@ LINE_LABELS = {"home": _l("Own course"), "transfer": _l("Transfer"), "exemption"
 STAGE_LABELS = {"first": _l("First review"), "second": _l("Second review"),
                 "appeal": _l("Appeal decision")}
 REVIEW_VERDICTS = {"approve": _l("Approve"), "refuse": _l("Refuse")}
-APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l("Amended")}
+APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l("Amended"),
+                 "withdrawn": _l("Withdrawn")}
 MAX_PAGE = 1_000_000
 
 
@@ -49,6 +51,13 @@ def actor() -> str:
     """Who acts, for the audit log: `institution:<issuer id>` or `operator:<user name>`."""
     signed_in = staff()
     return f"{signed_in.role}:{signed_in.subject}"
+
+
+def reader() -> Reader:
+    """Who reads learners' data, for the access log: the signed-in person and their
+    organisation (the institution, or the centre)."""
+    signed_in = staff()
+    return staff_reader(signed_in.role, signed_in.subject, signed_in.username)
 
 
 def done(message: str, endpoint: str, **values: Any) -> BaseResponse:

@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from bank.applications import SUBMITTED, application_json, application_row, first_review
-from bank.applications import applications_of as applications_list
+from bank.access import application_queue, looked_up_credential, read_application
+from bank.applications import SUBMITTED, first_review
 from bank.impact import kept_impact, kept_versions, preview_impact, publish_with_impact
+from bank.minors import minor_account, today
 from infra.errors import InvalidInput, ServiceError
 from issuers.catalogue import add_units, list_units
 from issuers.records import (
@@ -36,6 +37,7 @@ from portal.pages.console import (
     field_errors,
     lines,
     page_number,
+    reader,
     refused,
     staff,
 )
@@ -127,10 +129,12 @@ def credential_search() -> str | tuple[str, int]:
     except ServiceError as error:
         return render_template("institution/credential.html", credential_id=credential_id,
                                record=None, error=error.message), error.status
+    looked_up_credential(runtime().engine, reader(), record["id"], record["learner"])
+    withheld = minor_account(runtime().engine, today(), did=record["learner"])
+    document = None if withheld else json.dumps(record["credential"], ensure_ascii=False,
+                                                indent=2)
     return render_template("institution/credential.html", credential_id=credential_id,
-                           record=record,
-                           credential_json=json.dumps(record["credential"], ensure_ascii=False,
-                                                      indent=2))
+                           record=record, credential_json=document, minor=withheld)
 
 
 @bp.post("/credentials/revocation")
@@ -223,21 +227,20 @@ def rule_impact(rule_set_id: str, version: int) -> str:
 @bp.get("/applications")
 def applications() -> str:
     """Applications under the institution's rule sets waiting for its first review (初审)."""
-    engine = runtime().engine
+    listed = application_queue(runtime().engine, institution_id=staff().subject)
     return render_template(
         "institution/applications.html",
-        waiting=applications_list(engine, institution_id=staff().subject, status=SUBMITTED),
-        reviewed=[item for item in applications_list(engine, institution_id=staff().subject)
-                  if item["status"] != SUBMITTED])
+        waiting=[item for item in listed if item["status"] == SUBMITTED],
+        reviewed=[item for item in listed if item["status"] != SUBMITTED])
 
 
 @bp.get("/applications/<application_id>")
 def application(application_id: str) -> str:
-    """One application: the audit of the learner's record, reviews and decisions."""
-    engine = runtime().engine
-    row = application_row(engine, application_id, institution_id=staff().subject)
+    """One application addressed to the institution (the read is logged for the learner): the
+    audit of the learner's record, reviews and decisions."""
     return render_template("institution/application.html",
-                           application=application_json(engine, row))
+                           application=read_application(runtime().engine, reader(),
+                                                        application_id))
 
 
 @bp.post("/applications/<application_id>/first-review")

@@ -40,6 +40,8 @@ KIND_LABELS = {
     "agreement_decided": _l("A pre-approval is decided"),
     "share_expiring": _l("A share link is about to expire"),
     "credential_expiring": _l("A credential is about to expire"),
+    "correction_answered": _l("My correction request is answered"),
+    "account_closing": _l("My account is closing"),
 }
 assert tuple(KIND_LABELS) == LEARNER_KINDS
 

@@ -12,26 +12,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
+from bank import data_catalogue
+from bank.access import (
+    application_queue,
+    checked_identity,
+    deposit_queue,
+    read_application,
+    read_deposit,
+)
 from bank.applications import (
     APPEALED,
     FIRST_REVIEWED,
-    application_json,
-    application_row,
-    applications_of,
-    current_decision,
     decide_appeal,
     review_flag,
     second_review,
 )
-from bank.deposits import REVIEW, deposits_of, review_deposit
+from bank.deposits import REVIEW, review_deposit
 from bank.staff import INSTITUTION, add_staff
 from bank.statistics import statistics
+from infra.classification import COLUMNS, POLICIES, STATED
 from infra.errors import InvalidInput, ServiceError
 from issuers import registry
 from issuers.publication import approve_rule_set
 from issuers.records import issuer_list, rule_set_list
 from issuers.schemas import UNIT_KINDS
 from portal import sessions
+from portal.i18n import current_language
 from portal.pages.charts import bar_chart, line_chart
 from portal.pages.console import (
     APPLICATION_STATUSES,
@@ -42,6 +48,7 @@ from portal.pages.console import (
     excluded,
     field_errors,
     lines,
+    reader,
     refused,
     staff,
 )
@@ -54,6 +61,9 @@ APPEAL_OUTCOMES = {"upheld": _l("Uphold the decision"),
                    "amended": _l("Amend it on a fresh audit")}
 FLAG_OUTCOMES = {"confirmed": _l("Confirm the decision"),
                  "amended": _l("Amend it on a fresh audit")}
+PROTECTIONS = {data_catalogue.SEALED_KIND: _l("sealed"),
+               data_catalogue.KEYED_HASH_KIND: _l("keyed hash"),
+               data_catalogue.STATED_KIND: _l("see below")}
 ACCREDIT_FIELDS = ("name", "name_zh", "slug", "url", "levels", "valid_from", "valid_until",
                    "staff_username")
 
@@ -188,19 +198,19 @@ def applications() -> str:
     """The queues: second review (复审), appeals, and decisions flagged after a revocation."""
     engine = runtime().engine
     return render_template("operator/applications.html",
-                           second=applications_of(engine, status=FIRST_REVIEWED),
-                           appeals=applications_of(engine, status=APPEALED),
-                           flagged=applications_of(engine, flagged=True))
+                           second=application_queue(engine, status=FIRST_REVIEWED),
+                           appeals=application_queue(engine, status=APPEALED),
+                           flagged=application_queue(engine, flagged=True))
 
 
 @bp.get("/applications/<application_id>")
 def application(application_id: str) -> str:
-    """One application, with the form its stage calls for."""
-    engine = runtime().engine
-    row = application_row(engine, application_id)
-    decision = current_decision(engine, application_id)
-    return render_template("operator/application.html", application=application_json(engine, row),
-                           flagged=bool(decision and decision["flagged"]))
+    """One application at the second review, under appeal or flagged, with the form its stage
+    calls for (the read is logged for the learner)."""
+    application = read_application(runtime().engine, reader(), application_id)
+    return render_template("operator/application.html", application=application,
+                           flagged=any(decision["in_force"] and decision["flagged"]
+                                       for decision in application["decisions"]))
 
 
 @bp.post("/applications/<application_id>/second-review")
@@ -236,7 +246,15 @@ def review_flagged(application_id: str) -> BaseResponse:
 def deposits() -> str:
     """Credentials learners deposited that did not verify, waiting for a reviewer."""
     return render_template("operator/deposits.html",
-                           deposits=deposits_of(runtime().engine, status=REVIEW))
+                           deposits=deposit_queue(runtime().engine, status=REVIEW))
+
+
+@bp.get("/deposits/<deposit_id>")
+def deposit(deposit_id: str) -> str:
+    """One deposit waiting for review: the credential, the verifier's reason and the learner's
+    evidence, with the review form (the read is logged for the learner)."""
+    return render_template("operator/deposit.html",
+                           deposit=read_deposit(runtime().engine, reader(), deposit_id))
 
 
 @bp.post("/deposits/<deposit_id>/review")
@@ -269,7 +287,29 @@ def check_identity() -> str | tuple[str, int]:
         return render_template("operator/identity_check.html", opened=None,
                                errors=[error.message, *field_errors(error)]), error.status
     sessions.end_sessions_of(rt.engine, "learner", opened.did)
+    checked_identity(rt.engine, reader(), opened.did)
     return render_template("operator/identity_check.html", errors=[], opened=opened)
+
+
+@bp.get("/data")
+def data_catalogue_page() -> str:
+    """The data catalogue (数据分级分类): each class with its protection and retention, and every
+    table's columns by class, in the page's language."""
+    language = current_language()
+    protection = data_catalogue.protection_kind
+    tables = [{"name": table, "purpose": catalogued.purpose.of(language),
+               "columns": {data_class.value: [(column, protection(table, column))
+                                              for column in columns]
+                           for data_class, columns in data_catalogue.by_class(table).items()}}
+              for table, catalogued in sorted(COLUMNS.items())]
+    classes = [{"value": data_class.value, "name": policy.name.of(language),
+                "examples": policy.examples.of(language),
+                "protection": [measure.of(language) for measure in policy.protection],
+                "retention": [period.of(language) for period in policy.retention]}
+               for data_class, policy in POLICIES.items()]
+    stated = [(name, text.of(language)) for name, text in sorted(STATED.items())]
+    return render_template("operator/data.html", classes=classes, tables=tables, stated=stated,
+                           protections=PROTECTIONS)
 
 
 def _step(application_id: str, message: str, action: Callable[[], object]) -> BaseResponse:
@@ -277,7 +317,7 @@ def _step(application_id: str, message: str, action: Callable[[], object]) -> Ba
         action()
     except ServiceError as error:
         return refused(error, "operator.application", application_id=application_id)
-    return done(message, "operator.application", application_id=application_id)
+    return done(message, "operator.applications")
 
 
 def _date(form: dict, name: str) -> date | None:

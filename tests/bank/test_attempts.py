@@ -39,7 +39,7 @@ def clock() -> Clock:
 @pytest.fixture
 def attempts(database_url: str, clock: Clock) -> Attempts:
     """The back-off over an empty database, on the test clock."""
-    return Attempts(open_database(database_url), clock)
+    return Attempts(open_database(database_url, master_key=bytes(32)), clock)
 
 
 def wrong() -> dict:

@@ -164,7 +164,9 @@ def test_learner_applies_is_reviewed_twice_appeals_and_gets_a_transcript(
     assert watch_once(runtime.engine, runtime.ledger) == [on_appeal["id"]]
     assert watch_once(runtime.engine, runtime.ledger) == []
     flagged = client.get("/api/v1/applications?flagged=true", headers=operator).json
-    flag = flagged["applications"][0]["decisions"][0]
+    assert [item["id"] for item in flagged["applications"]] == [application]
+    flag = client.get(f"/api/v1/applications/{application}",
+                      headers=operator).json["decisions"][0]
     assert (flag["flagged"], flag["flag_reason"].split(" was revoked")[0]) == (True, wh110)
     reviewed = client.post(f"/api/v1/applications/{application}/flag-review", headers=operator,
                            json={"outcome": "amended", "reasons": ["WH110 was issued in error"]})

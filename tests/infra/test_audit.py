@@ -62,6 +62,10 @@ def test_reviews_revocations_and_set_up_are_recorded_once_and_failures_not(
     application = client.post("/api/v1/applications", headers=learner,
                               json={"rule_set_id": RULE_SET, "version": 1}).json["id"]
     path = f"/api/v1/applications/{application}"
+    learner_id = client.get("/api/v1/learners/me", headers=learner).json["account"]["id"]
+    consents = client.get("/api/v1/learners/me/consents", headers=learner).json["consents"]
+    set_up += [(f"learner:{learner_id}", "consent.give", consent["id"], "127.0.0.1")
+               for consent in reversed(consents)]
     tampered = xuetang_credential(runtime, learner_did(bank, learner))
     tampered["credentialSubject"]["result"][0]["value"] = "100"
     set_up.append((OPERATOR_ACTOR, "issuer.accredit", "xuetang", None))

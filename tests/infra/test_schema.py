@@ -11,8 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 import infra.cli  # noqa: F401  (every table module, so the metadata is whole)
-from infra.database import metadata, open_engine
+from infra.database import open_engine
 from infra.errors import SchemaUnknown, SchemaUntracked
+from infra.metadata import metadata
 from infra.schema import alembic_config, current, head, upgrade
 from portal.cli import main
 

@@ -1,12 +1,14 @@
-"""Files at rest are their owner's alone: after `creditbank init`, opening the runtime and serving
-requests, nothing in the data directory is open to the group or others but `deployment.json`, the
-trust root every verifier is given; databases left readable by an older version are closed up
-when they are opened."""
+"""Files at rest are their owner's alone: after `creditbank init`, opening the runtime, serving
+requests and the commands that write the database, credential files and backups, nothing in the
+data directory is open to the group or others, whatever the umask; databases left readable by an
+older version are closed up when they are opened."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from infra.settings import Settings
 from portal.app import create_app
 from portal.cli import main
 from portal.runtime import Runtime
+from tests.support.paths import EXAMPLES
 from tests.support.samples import signed_credential
 
 DATABASES = ("chain.sqlite", "creditbank.sqlite")
@@ -63,7 +66,7 @@ def test_the_data_directory_is_its_owners_alone(data_dir: Path) -> None:
         "creditbank.sqlite-shm": "0o600",
         "creditbank.sqlite-wal": "0o600",
         "creditbank.sqlite.migrate-lock": "0o600",
-        "deployment.json": "0o644",
+        "deployment.json": "0o600",
         "keys": "0o700",
         "keys/operator.key": "0o600",
         "master.key": "0o600",
@@ -83,3 +86,31 @@ def test_databases_an_older_version_left_readable_are_closed_up_when_opened(
     assert {name: seen[name] for name in seen if name.startswith(DATABASES)} == {
         f"{name}{suffix}": "0o600" for name in DATABASES for suffix in ("", "-shm", "-wal")
     } | {"creditbank.sqlite.migrate-lock": "0o600"}
+
+
+def test_every_file_the_commands_write_is_owner_only_under_umask_022(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("CREDITBANK_MASTER_KEY", "CREDITBANK_DATABASE_URL")}
+    environment |= {"CREDITBANK_DATA": str(data), "CREDITBANK_BLOCK_PERIOD": "0.05"}
+    commands = [
+        ["init", "--data", str(data)],
+        ["issuers", "add", "Demo University", "--scope", "course,certificate", "--levels",
+         "1-8"],
+        ["units", "add", "--issuer", "demo-university", str(EXAMPLES / "units.json")],
+        ["issue", "--issuer", "demo-university", str(EXAMPLES / "outcomes.csv"),
+         "--out", str(data / "issued")],
+        ["db", "backup", str(data / "backups" / "first.backup")],
+    ]
+    script = "import os, sys; os.umask(0o022); from portal.cli import main; sys.exit(main())"
+
+    for arguments in commands:
+        subprocess.run([sys.executable, "-c", script, *arguments], env=environment, check=True,
+                       capture_output=True, timeout=300)
+
+    seen = modes(data)
+    assert {path for path in seen if path.startswith("issued/")}
+    assert "backups/first.backup" in seen
+    wider = {path: mode for path, mode in seen.items()
+             if mode != ("0o700" if (data / path).is_dir() else "0o600")}
+    assert wider == {}

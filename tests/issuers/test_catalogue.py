@@ -35,7 +35,7 @@ def _unit(code: str, title: str, *, kind: str = "course", level: int = 6, credit
 @pytest.fixture
 def catalogue(database_url: str) -> Engine:
     """Two institutions' units; CS101 has a second version."""
-    engine = open_database(database_url)
+    engine = open_database(database_url, master_key=bytes(32))
     open_u = _issuer(engine, "open-u", "Open University")
     poly = _issuer(engine, "poly", "Beijing Polytechnic")
     with engine.begin() as connection:

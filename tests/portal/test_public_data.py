@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 
 from bank.tables import learners
-from infra.database import metadata
+from infra.metadata import metadata
 from issuers.tables import credentials
 from portal.app import create_app
 from portal.runtime import Runtime

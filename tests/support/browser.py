@@ -13,10 +13,11 @@ import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from flask import Flask
 
+from tests.support.log_scan import LogCapture
 from tests.support.paths import TESTS
 from tests.support.served import ServedApp
 
@@ -42,12 +43,29 @@ def in_ci() -> bool:
 
 
 class ServedPortal(ServedApp):
-    """A portal app served by werkzeug on 127.0.0.1 (a free port) in a background thread."""
+    """A portal app served by werkzeug on 127.0.0.1 (a free port) in a background thread; every
+    log line and all stderr output while it serves are scanned for personal data after each
+    journey and when it stops (tests/support/log_scan.py)."""
 
     def __init__(self, app: Flask) -> None:
         super().__init__(app)
         served = app.extensions["creditbank"]
         served.settings = replace(served.settings, public_url=self.url)
+        self.engine = served.engine
+        self.logs = LogCapture()
+        self.national_ids: set[str] = set()
+
+    def __enter__(self) -> Self:
+        self.logs.start()
+        return super().__enter__()
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            super().__exit__(kind, *rest)
+            if kind is None:
+                self.logs.check(self.engine, self.national_ids)
+        finally:
+            self.logs.stop()
 
     def run(self, journey: str, **inputs: Any) -> dict[str, Any]:
         """Run tests/js/journeys/<journey>.mjs against this portal and return what it printed."""
@@ -67,4 +85,7 @@ class ServedPortal(ServedApp):
         )
         if completed.returncode != 0:
             raise AssertionError(f"journey {journey} failed:\n{completed.stderr}{completed.stdout}")
+        self.national_ids |= {str(value) for name, value in inputs.items()
+                              if "national_id" in name}
+        self.logs.check(self.engine, self.national_ids)
         return json.loads(completed.stdout.strip().splitlines()[-1])

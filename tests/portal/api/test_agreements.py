@@ -31,7 +31,7 @@ def test_learners_ask_and_institutions_decide_through_the_api(runtime: Runtime) 
     path = f"/api/v1/agreements/{made.json['id']}"
 
     assert client.get(path, headers=other).status_code == 404
-    assert client.get(path, headers=hdvc).status_code == 404
+    assert client.get(path, headers=hdvc).status_code == 403
     assert client.get("/api/v1/agreements", headers=other).json == {"agreements": []}
     assert client.post(f"{path}/decision", headers=hdvc,
                        json={"verdict": "approve"}).status_code == 404
@@ -47,6 +47,12 @@ def test_learners_ask_and_institutions_decide_through_the_api(runtime: Runtime) 
                           json={"verdict": "refuse", "reasons": ["changed our mind"]})
     assert (refused.status_code, refused.json["message"]) == (
         409, "the agreement is already approved")
+    reads = client.get("/api/v1/learners/me/access", headers=learner).json["reads"]
+    assert [(read["actor"], read["object_id"], read["purpose"]) for read in reads
+            if read["what"] == "agreement"] == [
+        ("institution:bjou", made.json["id"], "agreement-review")] * 2
+    assert [read["purpose"] for read in reads if read["what"] == "account"] == [
+        "identity-check"]
 
     bank.issue("hdvc", [outcome("WH110", "B")])
     applied = client.post("/api/v1/applications", headers=learner,

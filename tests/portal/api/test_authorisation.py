@@ -9,6 +9,7 @@ from sqlalchemy import update
 from bank.tables import learner_tokens
 from portal.runtime import Runtime
 from tests.support.bank import LEARNER_ID, OTHER_ID, RULE_SET, bearer, city_bank, outcome
+from tests.support.minors import born_ago, national_id
 
 ROLES = ("anonymous", "learner", "other_learner", "receiving", "other_institution", "operator")
 
@@ -35,17 +36,30 @@ def test_every_endpoint_answers_each_role_as_authorised(runtime: Runtime) -> Non
     transcript = client.post("/api/v1/learners/me/transcripts", json={}, headers=learner)
     assert transcript.status_code == 202
     review = {"verdict": "approve", "reasons": ["ok"]}
+    learner_id = client.get("/api/v1/learners/me", headers=learner).json["account"]["id"]
+    about_account = {"about": "account", "object_id": learner_id, "request": "Name misspelt"}
+    correction = client.post("/api/v1/learners/me/corrections", json=about_account,
+                             headers=learner).json["id"]
+    consent = client.get(f"/api/v1/applications/{application}",
+                         headers=learner).json["consent"]["id"]
+    staff_only = {"anonymous": 401, "learner": 403, "other_learner": 403}
     app_path = f"/api/v1/applications/{application}"
     learners_only = {"anonymous": 401, "receiving": 403, "other_institution": 403,
                      "operator": 403}
     operator_only = {"anonymous": 401, "learner": 403, "other_learner": 403, "receiving": 403,
                      "other_institution": 403}
+    child = {"national_id": national_id(born_ago(13)), "password": "a child's password"}
     matrix = [
+        ("POST", "/api/v1/learners", child, {role: 403 for role in ROLES}),
         ("GET", "/api/v1/learners/me", None,
          {**learners_only, "learner": 200, "other_learner": 200}),
         ("PUT", "/api/v1/learners/me/target", target,
          {**learners_only, "learner": 200, "other_learner": 200}),
         ("GET", "/api/v1/learners/me/progress", None,
+         {**learners_only, "learner": 200, "other_learner": 200}),
+        ("GET", "/api/v1/learners/me/export?format=pdf", None,
+         {**learners_only, "learner": 200, "other_learner": 200}),
+        ("GET", "/api/v1/learners/me/access", None,
          {**learners_only, "learner": 200, "other_learner": 200}),
         ("GET", "/api/v1/learners/me/deposits", None,
          {**learners_only, "learner": 200, "other_learner": 200}),
@@ -65,13 +79,14 @@ def test_every_endpoint_answers_each_role_as_authorised(runtime: Runtime) -> Non
         ("POST", "/api/v1/learners/identity-checks", {"national_id": "44010619850315001X"},
          {**operator_only, "operator": 201}),
         ("GET", "/api/v1/deposits", None, {**operator_only, "operator": 200}),
+        ("GET", f"/api/v1/deposits/{deposit}", None, {**operator_only, "operator": 200}),
         ("POST", f"/api/v1/deposits/{deposit}/review", {"verdict": "accept"},
          {**operator_only, "operator": 200}),
         ("GET", "/api/v1/applications", None,
          {"anonymous": 401, **{role: 200 for role in ROLES[1:]}}),
         ("GET", app_path, None, {"anonymous": 401, "other_learner": 404,
-                                 "other_institution": 404, "learner": 200, "receiving": 200,
-                                 "operator": 200}),
+                                 "other_institution": 403, "learner": 200, "receiving": 200,
+                                 "operator": 403}),
         ("POST", "/api/v1/applications", target,
          {**learners_only, "other_learner": 422, "learner": 409}),
         ("POST", f"{app_path}/second-review", review, {**operator_only, "operator": 409}),
@@ -85,6 +100,27 @@ def test_every_endpoint_answers_each_role_as_authorised(runtime: Runtime) -> Non
          {**learners_only, "other_learner": 404, "learner": 201}),
         ("POST", f"{app_path}/appeal-decision", {"outcome": "upheld", "reasons": ["ok"]},
          {**operator_only, "operator": 200}),
+        ("GET", "/api/v1/learners/me/consents", None,
+         {**learners_only, "learner": 200, "other_learner": 200}),
+        ("POST", f"/api/v1/learners/me/consents/{consent}/withdrawal", None,
+         {**learners_only, "other_learner": 404, "learner": 200}),
+        ("GET", "/api/v1/learners/me/corrections", None,
+         {**learners_only, "learner": 200, "other_learner": 200}),
+        ("POST", "/api/v1/learners/me/corrections", about_account,
+         {**learners_only, "other_learner": 422, "learner": 201}),
+        ("GET", "/api/v1/corrections", None,
+         {**staff_only, "receiving": 200, "other_institution": 200, "operator": 200}),
+        ("GET", f"/api/v1/corrections/{correction}", None,
+         {**staff_only, "receiving": 404, "other_institution": 404, "operator": 200}),
+        ("POST", f"/api/v1/corrections/{correction}/answer",
+         {"status": "corrected", "answer": "Fixed"},
+         {**staff_only, "receiving": 404, "other_institution": 404, "operator": 200}),
+        ("GET", "/api/v1/learners/me/closure", None,
+         {**learners_only, "learner": 200, "other_learner": 200}),
+        ("POST", "/api/v1/learners/me/closure", {"password": "not the password"},
+         {**learners_only, "learner": 401, "other_learner": 401}),
+        ("DELETE", "/api/v1/learners/me/closure", None,
+         {**learners_only, "learner": 409, "other_learner": 409}),
     ]
     answers = [
         (method, path, {role: client.open(path, method=method, json=body,

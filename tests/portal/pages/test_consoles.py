@@ -28,7 +28,7 @@ from bank.deposits import REVIEW, deposits_of
 from bank.seed import DEMO_ACCOUNTS, RULE_SET, STAFF_PASSWORD, rule_set_document, seed_demo
 from bank.staff import add_staff
 from bank.statistics import Statistics, last_months, statistics
-from bank.tables import sign_in_failures
+from bank.tables import access_log, sign_in_failures
 from infra.audit import entries
 from infra.errors import NotFound
 from infra.settings import Settings
@@ -226,7 +226,7 @@ def test_a_chart_scales_its_bars_to_a_round_maximum() -> None:
 INSTITUTION_PAGES = ("/institution/", "/institution/batches", "/institution/credentials",
                      "/institution/units", "/institution/rules", "/institution/applications")
 OPERATOR_PAGES = ("/operator/", "/operator/statistics", "/operator/issuers", "/operator/rules",
-                  "/operator/applications", "/operator/deposits",
+                  "/operator/applications", "/operator/deposits", "/operator/data",
                   "/operator/issuers/hdvc/suspension")
 
 
@@ -271,7 +271,7 @@ def test_an_institution_cannot_see_or_touch_another_institutions_records(bank: B
         hdvc.get(f"/institution/applications/{application}").status_code,
         batch in html(hdvc.get("/institution/batches")),
     )
-    assert seen == (404, 404, 404, False)
+    assert seen == (404, 404, 403, False)
     revoke = post(hdvc, "/institution/credentials/revocation",
                   {"credential_id": credential, "reason": "fraud"})
     refused = notices(hdvc, "/institution/batches")
@@ -454,14 +454,18 @@ def test_first_review_then_second_review_decide_an_application(bank: Bank) -> No
         ("second", "operator:city-centre", ["复审通过"])]
     assert [(item["credential"], item["reason"]) for item in decision["excluded"]] == [
         (mooc, "MOOC outcomes differ substantially")]
-    assert "Decision 1 · in force" in html(operator.get(operator_path))
+    assert "Decision 1 · in force" in html(bjou.get(path))
+    assert operator.get(operator_path).status_code == 403
 
 
 def test_the_operator_rejects_a_deposit_with_reasons(bank: Bank) -> None:
     operator = bank.client("city-centre")
     (waiting,) = deposits_of(bank.runtime.engine, status=REVIEW)
-    page = html(operator.get("/operator/deposits"))
+    queue = html(operator.get("/operator/deposits"))
+    page = html(operator.get(f"/operator/deposits/{waiting['id']}"))
     reason = unescape(str(REASONS[Code.SIGNATURE_INVALID]))
+    assert (waiting["credential_id"] in queue, f'data-deposit="{waiting["id"]}"' in queue,
+            reason in unescape(queue)) == (False, True, True)
     assert (waiting["credential_id"] in page, reason in unescape(page)) == (True, True)
     response = post(operator, f"/operator/deposits/{waiting['id']}/review", {
         "verdict": "reject", "reasons": "成绩被篡改 the grade was altered"})
@@ -671,3 +675,8 @@ def test_the_operator_checks_a_learner_in_person_ending_whoever_held_the_account
     assert [(entry["actor"], entry["action"]) for entry in entries(
         runtime.engine, action="learners.")] == [
         ("operator:operator-li", "learners.check_in_person")]
+    with runtime.engine.connect() as connection:
+        reads = connection.execute(select(access_log.c.actor, access_log.c.organisation,
+                                          access_log.c.what, access_log.c.purpose)).all()
+    assert [tuple(read) for read in reads] == [
+        ("operator:operator-li", "centre", "account", "identity-check")]
