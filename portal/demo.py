@@ -19,7 +19,7 @@ from ledger.chain import chain_home
 from ledger.genesis import initialise
 from ledger.server import serve
 from portal.app import create_app
-from portal.request_log import RouteLoggingHandler
+from portal.request_log import RouteLoggingHandler, print_requests
 from portal.runtime import Runtime
 
 HOST = "127.0.0.1"
@@ -51,6 +51,7 @@ def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
         )
         worker = start_worker(runtime.engine, runtime.ledger, settings=runtime.settings)
         stop = stop_on_signals()
+        print_requests()
         threading.Thread(target=web.serve_forever, daemon=True).start()
         threading.Thread(target=watch, args=(runtime.engine, runtime.ledger, stop, WATCH_SECONDS),
                          name="revocations", daemon=True).start()

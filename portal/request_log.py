@@ -56,6 +56,14 @@ def log_request(method: str, route: str, status: object, seconds: float) -> None
     logger.info("%s", request_line(method, route, status, seconds))
 
 
+def print_requests() -> None:
+    """Print each request's log line on stderr (the demo's console), with its time."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 class RouteLoggingHandler(WSGIRequestHandler):
     """werkzeug's request handler, logging requests by route pattern, never by path."""
 
