@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bank.accounts import check_password
@@ -278,14 +278,10 @@ def _identifiers(connection: Connection, learner: dict) -> set[str]:
 def _anonymise_credentials(connection: Connection, did: str) -> int:
     """The issuers' entries of the learner's credentials keep the id, unit, session, batch,
     position, digest and status entry (to revoke, and for verifiers), nothing personal."""
-    ids = list(connection.execute(select(credentials.c.id).where(
-        credentials.c.learner_did == did)).scalars())
-    for credential_id in ids:
-        marker = ERASED + credential_id
-        connection.execute(update(credentials).where(credentials.c.id == credential_id).values(
-            learner_did=marker, learner_hash=marker, signed=None, anchored=None,
-            completed_on=None, valid_until=None))
-    return len(ids)
+    marker = literal(ERASED) + credentials.c.id
+    return connection.execute(update(credentials).where(credentials.c.learner_did == did).values(
+        learner_did=marker, learner_hash=marker, signed=None, anchored=None, completed_on=None,
+        valid_until=None)).rowcount
 
 
 def _forget_sealed(connection: Connection, table: Table, column: str,
