@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, insert, select
@@ -47,6 +48,7 @@ from bank.tables import (
     learners,
 )
 from infra.errors import Forbidden
+from infra.paging import keyset_page
 from infra.times import iso_utc
 from issuers.tables import issuers, rule_sets
 
@@ -55,6 +57,7 @@ GUARDIAN = "guardian"
 ORGANISATION_NAMES = {CENTRE: {"en": "the city learning centre", "zh": "城市学习中心"},
                       GUARDIAN: {"en": "your guardian", "zh": "你的监护人"}}
 MAX_LIMIT = 100
+QUEUE_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -220,37 +223,48 @@ def record_read(engine: Engine, reader: Reader, *, learner_id: str, what: str, o
 
 
 def application_queue(engine: Engine, *, institution_id: str | None = None,
-                      status: str | None = None, flagged: bool | None = None) -> list[dict]:
-    """Applications, oldest first, as staff queues list them: id, programme, status, dates."""
+                      learner_id: str | None = None, status: str | None = None,
+                      statuses: Sequence[str] = (),
+                      flagged: bool | None = None, after: str | None = None,
+                      limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of applications, oldest first, as staff queues list them (id, programme, status,
+    dates), after the cursor `after`; and the next page's cursor (None on the last). Indexes on
+    (institution, status, submitted, id) and its prefixes serve each filter in this order."""
     query = (select(applications.c.id, applications.c.status, applications.c.rule_set_id,
                     applications.c.version, applications.c.institution_id,
                     applications.c.agreement_id, applications.c.submitted_at,
                     applications.c.updated_at, rule_sets.c.document)
              .join(rule_sets, and_(rule_sets.c.rule_set_id == applications.c.rule_set_id,
                                    rule_sets.c.version == applications.c.version)))
-    query = filtered(query, institution_id=institution_id, status=status, flagged=flagged)
+    query = filtered(query, learner_id=learner_id, institution_id=institution_id,
+                     status=status, flagged=flagged).order_by(None)
+    if statuses:
+        query = query.where(applications.c.status.in_(statuses))
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [{"id": row.id, "status": row.status,
-             "rule_set": {"id": row.rule_set_id, "version": row.version,
-                          "institution": row.institution_id},
-             "programme": json.loads(row.document)["programme"]["title"],
-             "agreement_id": row.agreement_id, "submitted_at": iso_utc(row.submitted_at),
-             "updated_at": iso_utc(row.updated_at)} for row in rows]
+        page = keyset_page(connection, query, (applications.c.submitted_at, applications.c.id),
+                           after=after, limit=limit)
+    return [{"id": row["id"], "status": row["status"],
+             "rule_set": {"id": row["rule_set_id"], "version": row["version"],
+                          "institution": row["institution_id"]},
+             "programme": json.loads(row["document"])["programme"]["title"],
+             "agreement_id": row["agreement_id"], "submitted_at": iso_utc(row["submitted_at"]),
+             "updated_at": iso_utc(row["updated_at"])} for row in page.rows], page.after
 
 
-def deposit_queue(engine: Engine, *, status: str = REVIEW) -> list[dict]:
-    """Deposits in a status, oldest first, as the centre's queue lists them: id, the verifier's
-    verdict and reason, status and dates."""
+def deposit_queue(engine: Engine, *, status: str = REVIEW, after: str | None = None,
+                  limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of deposits in a status, oldest first, as the centre's queue lists them (id, the
+    verifier's verdict and reason, status and dates), after the cursor `after`; and the next
+    page's cursor. The index on (status, deposited, id) serves it."""
     query = (select(deposits.c.id, deposits.c.status, deposits.c.verdict, deposits.c.reason,
                     deposits.c.deposited_at, deposits.c.reviewed_at)
-             .where(deposits.c.status == status)
-             .order_by(deposits.c.deposited_at, deposits.c.id))
+             .where(deposits.c.status == status))
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [{"id": row.id, "status": row.status, "verdict": row.verdict, "reason": row.reason,
-             "deposited_at": iso_utc(row.deposited_at), "reviewed_at": iso_utc(row.reviewed_at)}
-            for row in rows]
+        page = keyset_page(connection, query, (deposits.c.deposited_at, deposits.c.id),
+                           after=after, limit=limit)
+    return [{"id": row["id"], "status": row["status"], "verdict": row["verdict"],
+             "reason": row["reason"], "deposited_at": iso_utc(row["deposited_at"]),
+             "reviewed_at": iso_utc(row["reviewed_at"])} for row in page.rows], page.after
 
 
 def agreement_queue(engine: Engine, institution_id: str, *,

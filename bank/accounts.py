@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.aggregates import count_activation, count_learners
 from bank.consents import ACCOUNT, give
 from bank.consents import GUARDIAN as GUARDIAN_CONSENT
 from bank.errors import GuardianNeeded
@@ -97,6 +98,7 @@ class Accounts:
                 with self.engine.begin() as connection:
                     connection.execute(insert(learners).values(**row))
                     give(connection, row["id"], ACCOUNT)
+                    count_learners(connection, [row], opened=1, activated=1)
             except IntegrityError:
                 raise Conflict("an account for this learner already exists") from None
             return learner_json(row)
@@ -119,6 +121,7 @@ class Accounts:
             connection.execute(update(learners).where(learners.c.id == existing["id"])
                                .values(**values))
             give(connection, existing["id"], ACCOUNT)
+            count_learners(connection, [existing], activated=1)
         return learner_json({**existing, **values})
 
     def redeem(self, learner: dict, activation_code: str) -> None:
@@ -166,6 +169,7 @@ class Accounts:
                     "this institution issued no credential to this learner"]}
                     for did in sorted(strangers, key=seen.__getitem__)}})
         opened = []
+        rows = []
         try:
             with self.engine.begin() as connection:
                 known = dict(connection.execute(select(learners.c.did, learners.c.id).where(
@@ -177,8 +181,10 @@ class Accounts:
                                            birth)
                         connection.execute(insert(learners).values(**row))
                         learner_id = row["id"]
+                        rows.append(row)
                     code = _new_code(connection, learner_id, institution_id)
                     opened.append(Opened(did, code, _waits(connection, learner_id, birth)))
+                count_learners(connection, rows, opened=1)
                 record(connection, actor=actor, action="learners.open", subject=institution_id,
                        details={"opened": len(identities) - len(known), "existing": len(known)})
         except IntegrityError:
@@ -198,6 +204,7 @@ class Accounts:
             if learner_id is None:
                 row = _learner_row(did, identity_hash, CENTRE, None, birth)
                 connection.execute(insert(learners).values(**row))
+                count_learners(connection, [row], opened=1)
                 learner_id = row["id"]
             add_proof(connection, learner_id, IN_PERSON, vouched_by=operator)
             _withdraw_password(connection, learner_id)
@@ -223,6 +230,7 @@ class Accounts:
             if existing is None:
                 row = _learner_row(did, identity_hash, GUARDIAN, display_name, _iso(birth))
                 connection.execute(insert(learners).values(**row))
+                count_learners(connection, [row], opened=1)
                 learner_id = row["id"]
             elif existing["password_hash"] is not None:
                 raise Conflict("this learner's account is already in use",
@@ -475,8 +483,11 @@ def _use_code(connection: Connection, learner_id: str, code: Row) -> None:
 
 def _withdraw_password(connection: Connection, learner_id: str) -> None:
     """End the account's password and API tokens (the portal ends its web sessions)."""
-    connection.execute(update(learners).where(learners.c.id == learner_id)
-                       .values(password_hash=None))
+    withdrawn = connection.execute(update(learners).where(
+        learners.c.id == learner_id, learners.c.password_hash.is_not(None)
+    ).values(password_hash=None)).rowcount
+    if withdrawn:
+        count_activation(connection, learner_id, -1)
     connection.execute(delete(learner_tokens).where(learner_tokens.c.learner_id == learner_id))
 
 

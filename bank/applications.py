@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, Engine, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bank.aggregates import count_decision, count_statuses
 from bank.consents import APPLICATION, TEXTS, application_consent, give
 from bank.honour import approved_agreement, honour
 from bank.notices import notify, programme_title
@@ -221,6 +222,7 @@ def apply(engine: Engine, view: ChainView, learner: dict, *, rule_set_id: str | 
             raise Conflict(f"another application for {rule_set_id!r} was submitted meanwhile; "
                            "it is under review") from None
         give(connection, learner["id"], APPLICATION, object_id=application["id"], now=moment)
+        count_statuses(connection, row["issuer_id"], {SUBMITTED: 1})
         notify(connection, recipient_kind="institution", recipient_id=row["issuer_id"],
                kind="application_waiting", link=f"/institution/applications/{application['id']}",
                params={"application": application["id"], "rule_set": rule_set_id,
@@ -542,6 +544,7 @@ def _advance(connection: Connection, application: dict, expected: str, status: s
     if changed.rowcount == 0:
         raise Conflict(f"the application is {application['status']}, not {expected}",
                        {"status": [application["status"]]})
+    count_statuses(connection, application["institution_id"], {expected: -1, status: 1})
 
 
 def _insert_review(connection: Connection, application_id: str, review: Review) -> None:
@@ -598,6 +601,7 @@ def _replace(connection: Connection, application: dict, decision: dict, draft: D
     """Put a new decision in force in place of the current one."""
     connection.execute(update(decisions).where(decisions.c.id == decision["id"])
                        .values(in_force=False))
+    count_decision(connection, application["institution_id"], decision, change=-1)
     _decide(connection, application, draft, sequence=decision["sequence"] + 1)
 
 
@@ -661,6 +665,8 @@ def _decide(connection: Connection, application: dict, draft: Draft, *,
         document=json.dumps(document), credits=float(document["credits"]),
         decided_at=draft.decided_at, appeal_deadline=draft.appeal_deadline, in_force=True,
         flagged=False))
+    count_decision(connection, application["institution_id"],
+                   {"decided_at": draft.decided_at, "credits": float(document["credits"])})
     used = {outcome for line in lines for outcome in line["outcome_ids"]}
     rows = [{"decision_id": decision_id, "credential_id": item["id"],
              "root": bytes.fromhex(item["root"]) if item["root"] else None,

@@ -1,24 +1,32 @@
-"""Commands of the credit bank: open learner accounts in bulk, create operator tokens, and watch
-for revocations that touch decisions."""
+"""Commands of the credit bank: open learner accounts in bulk, create operator tokens, watch
+for revocations that touch decisions, and seed a city-sized demo bank."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bank import data_catalogue, notices, retention
 from bank.accounts import Accounts, national_ids_from_file, new_operator_token
+from bank.city import PARALLEL_FROM, SEED_BLOCK_PERIOD, SIZES, CityPlan, seed_city
 from bank.revocation_watch import WATCH_SECONDS, watch, watch_once
+from bank.seed import DemoAccounts
 from infra.audit import MAX_LIMIT, cli_actor, entries
 from infra.cli import data_option, database, settings_of, stop_on_signals
+from infra.settings import Settings
 from issuers.registry import issuer_record
-from ledger.chain import Chain
+from ledger.chain import Chain, chain_home
+from ledger.genesis import initialise
 
 
 @click.group("learners")
@@ -141,4 +149,101 @@ def retention_command(dry_run: bool, data_dir: Path | None) -> None:
     click.echo(f"{verb} {sum(counts.values())} in all")
 
 
-COMMANDS = (learners_group, operator_group, decisions_group, audit_command, data_group)
+@click.command("seed")
+@click.option("--size", type=click.Choice(tuple(SIZES)), default="small", show_default=True,
+              help="small: 10 institutions, 300 learners, 3,000 credentials; city: 30, 100,000, "
+                   "1,000,000.")
+@click.option("--learners", type=click.IntRange(20), default=None, help="Instead of the size's.")
+@click.option("--credentials", "credential_count", type=click.IntRange(20), default=None,
+              help="Instead of the size's.")
+@click.option("--years", type=click.IntRange(1, 20), default=None, help="Instead of the size's.")
+@click.option("--seed", "seed", type=int, default=1, show_default=True,
+              help="Every name, learner, grade and season follows from it.")
+@click.option("--processes", type=click.IntRange(1), default=None,
+              help="Signing processes (default: one per core from 20,000 credentials).")
+@data_option
+def seed_command(size: str, learners: int | None, credential_count: int | None,
+                 years: int | None, seed: int, processes: int | None,
+                 data_dir: Path | None) -> None:
+    """Seed a city-sized demo bank (creating the chain if there is none): institutions,
+    catalogues, programmes, learners and ten years of seasonal credentials, signed and anchored,
+    applications, revocations and deposits. Interrupted, it resumes where it stopped when run
+    again with the same options."""
+    base = SIZES[size]
+    plan = replace(base, learners=learners or base.learners, seed=seed,
+                   credentials=credential_count or base.credentials, years=years or base.years)
+    accounts = seed_with_progress(settings_of(data_dir), plan, processes)
+    click.echo("\n".join(accounts.lines()))
+
+
+def seed_with_progress(settings: Settings, plan: CityPlan, processes: int | None) -> DemoAccounts:
+    """Seed the city `plan` (creating the chain if there is none) with a progress bar on stderr;
+    its demo accounts. The embedded chain seals a block every 0.1 s while it seeds."""
+    if not chain_home(settings).deployment_path.exists():
+        click.echo(f"creating a chain in {settings.data_dir} …", err=True)
+        initialise(settings.data_dir)
+    if processes is None:
+        processes = (os.cpu_count() or 1) if plan.credentials >= PARALLEL_FROM else 1
+    seeding = replace(settings, block_period=min(settings.block_period, SEED_BLOCK_PERIOD))
+    started = time.perf_counter()
+    with database(settings) as engine, Chain(seeding) as chain, _Bar() as bar:
+        seeded = seed_city(engine, chain, settings=seeding, plan=plan, processes=processes,
+                           progress=bar.show)
+    click.echo(f"seeded in {time.perf_counter() - started:,.0f} s: {seeded.issued:,} credentials "
+               f"issued now, {seeded.skipped:,} found issued before", err=True)
+    return seeded.accounts
+
+
+class _Bar:
+    """A progress bar on stderr for the credentials (count and rate), a line for each other
+    phase when it ends."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.started = time.perf_counter()
+        self.first = 0
+        self.phases: dict[str, float] = {}
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+    def show(self, phase: str, done: int, total: int) -> None:
+        """Show how far `phase` is."""
+        began = self.phases.setdefault(phase, time.perf_counter())
+        if phase != "credentials":
+            if done == total:
+                click.echo(f"{phase}: {total:,} done in {time.perf_counter() - began:,.1f} s",
+                           err=True)
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="credentials", file=sys.stderr,
+                                         show_pos=True, item_show_func=lambda rate: rate)
+            self.bar.__enter__()
+            self.started, self.first = time.perf_counter(), done
+        rate = (done - self.first) / max(time.perf_counter() - self.started, 1e-6)
+        self.bar.update(done - self.bar.pos, f"{rate:,.0f}/s")
+        if done == total:
+            self.bar.render_finish()
+            self.bar = _Done()
+            click.echo(f"credentials: {total:,} done in {time.perf_counter() - began:,.1f} s "
+                       f"({rate:,.0f}/s)", err=True)
+
+
+class _Done:
+    """A finished bar."""
+
+    pos = 0
+
+    def update(self, *args: object) -> None:
+        """Nothing more to show."""
+
+    def render_finish(self) -> None:
+        """Nothing more to show."""
+
+
+COMMANDS = (learners_group, operator_group, decisions_group, audit_command, data_group,
+            seed_command)

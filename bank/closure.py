@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bank.accounts import check_password
+from bank.aggregates import count_moves, forget_learner
 from bank.agreements import REQUESTED
 from bank.consents import ACCOUNT, APPLICATION, CLOSED_BY_CLOSING, EMAIL_NOTICES, end, give
 from bank.deposits import REVIEW
@@ -163,6 +165,7 @@ def erase(connection: Connection, learner_id: str) -> dict[str, int]:
         return {}
     counts: dict[str, int] = {}
     identifiers = _identifiers(connection, dict(learner))
+    forget_learner(connection, learner)
     for table in reversed(metadata.sorted_tables):
         owner = OWNERS.get(table.name)
         if owner is None or _kept(table.name) or table is learners:
@@ -196,9 +199,15 @@ def _end_everything_open(connection: Connection, learner_id: str, moment: float)
     """Withdraw, revoke, close and stop what a closing account has open; counts by kind. An
     application not yet decided is withdrawn; an appeal under review is withdrawn and the
     decision stays (as withdrawing the application consent does)."""
-    undecided = list(connection.execute(select(applications.c.id).where(
+    held = connection.execute(select(
+        applications.c.id, applications.c.status, applications.c.institution_id).where(
         applications.c.learner_id == learner_id,
-        applications.c.status.in_((SUBMITTED, FIRST_REVIEWED)))).scalars())
+        applications.c.status.in_((SUBMITTED, FIRST_REVIEWED, APPEALED)))).all()
+    undecided = [row.id for row in held if row.status != APPEALED]
+    count_moves(connection, Counter((row.institution_id, row.status) for row in held
+                                    if row.status != APPEALED), WITHDRAWN)
+    count_moves(connection, Counter((row.institution_id, row.status) for row in held
+                                    if row.status == APPEALED), DECIDED)
     appealed = select(applications.c.id).where(applications.c.learner_id == learner_id,
                                                applications.c.status == APPEALED)
     connection.execute(update(appeals).where(

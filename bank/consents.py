@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, select, update
 
+from bank.aggregates import count_statuses
 from bank.tables import (
     APPEALED,
     DECIDED,
@@ -290,7 +291,7 @@ def _withdraw_application(connection: Connection, learner_id: str, application_i
                           moment: float) -> str:
     """Withdraw the application if no decision was made yet, or its appeal under review; a
     decision made stays."""
-    row = connection.execute(select(applications.c.status).where(
+    row = connection.execute(select(applications.c.status, applications.c.institution_id).where(
         applications.c.id == application_id, applications.c.learner_id == learner_id)).first()
     if row is None:
         return "none"
@@ -300,6 +301,7 @@ def _withdraw_application(connection: Connection, learner_id: str, application_i
             .values(status=WITHDRAWN, updated_at=moment))
         if changed.rowcount == 0:
             raise Conflict("the application was reviewed meanwhile; try again")
+        count_statuses(connection, row.institution_id, {row.status: -1, WITHDRAWN: 1})
         record(connection, actor=f"learner:{learner_id}", action="application.withdraw",
                subject=application_id)
         return "application-withdrawn"
@@ -314,6 +316,7 @@ def _withdraw_application(connection: Connection, learner_id: str, application_i
             .values(status=DECIDED, updated_at=moment))
         if changed.rowcount == 0:
             raise Conflict("the appeal was decided meanwhile; try again")
+        count_statuses(connection, row.institution_id, {APPEALED: -1, DECIDED: 1})
         record(connection, actor=f"learner:{learner_id}", action="appeal.withdraw",
                subject=application_id)
         return "appeal-withdrawn"

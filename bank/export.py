@@ -61,7 +61,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                  "bank_planned_units", "bank_activation_codes", "bank_learner_tokens",
                  "web_sessions", "oidc_links")),
     ("identity_proofs", ("bank_identity_proofs",)),
-    ("credentials", ("credentials", "bank_transcripts")),
+    ("credentials", ("credentials", "bank_transcripts", "bank_verdicts")),
     ("deposits", ("bank_deposits",)),
     ("applications", ("bank_applications",)),
     ("agreements", ("bank_agreements",)),

@@ -35,6 +35,7 @@ from bank.tables import (
 )
 from infra.errors import FieldErrors, InvalidInput, MailFailed
 from infra.mail import Mailer
+from infra.paging import keyset_page
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.tables import batches, credentials, issuers, rule_sets, units
@@ -300,15 +301,22 @@ def save_preferences(engine: Engine, learner_id: str, *, email: object, kinds: o
 
 def inbox(engine: Engine, recipient_kind: str, recipient_id: str, *,
           limit: int = INBOX_LIMIT) -> list[dict]:
-    """The recipient's notices, newest first (only theirs)."""
+    """The recipient's latest notices, newest first (only theirs)."""
+    return inbox_page(engine, recipient_kind, recipient_id, limit=limit)[0]
+
+
+def inbox_page(engine: Engine, recipient_kind: str, recipient_id: str, *,
+               after: str | None = None, limit: int = INBOX_LIMIT) -> tuple[list[dict], str | None]:
+    """A page of the recipient's notices, newest first, after the cursor `after`, and the next
+    (older) page's cursor; the index on (recipient, created) serves it."""
     query = (select(notices.c.id, notices.c.kind, notices.c.params, notices.c.link,
                     notices.c.created_at, notices.c.read_at, notices.c.email_status)
              .where(notices.c.recipient_kind == recipient_kind,
-                    notices.c.recipient_id == recipient_id)
-             .order_by(notices.c.created_at.desc(), notices.c.id.desc()).limit(limit))
+                    notices.c.recipient_id == recipient_id))
     with engine.connect() as connection:
-        return [{**row._mapping, "params": json.loads(row.params)}
-                for row in connection.execute(query)]
+        page = keyset_page(connection, query, (notices.c.created_at, notices.c.id), after=after,
+                           limit=limit, descending=True)
+    return [{**row, "params": json.loads(row["params"])} for row in page.rows], page.after
 
 
 def unread_count(engine: Engine, recipient_kind: str, recipient_id: str) -> int:

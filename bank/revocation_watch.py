@@ -12,6 +12,8 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from bank.notices import notify, programme_title
 from bank.tables import applications, decision_credentials, decisions
+from bank.verdicts import refresh_from_chain
+from infra.coordination import LEADER_RETRY, lead
 from ledger.client import Ledger
 from ledger.errors import LedgerUnavailable
 from ledger.indexer import EMPTY_DIGEST, Indexer
@@ -21,6 +23,7 @@ from ledger.records import revocation_reason_label
 logger = logging.getLogger(__name__)
 
 WATCH_SECONDS = 30.0
+WATCH_LEADER = "revocation-watch"
 
 
 def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> list[str]:
@@ -64,21 +67,28 @@ def flag_decisions_for_revoked(engine: Engine, *, now: float | None = None) -> l
 
 
 def watch_once(engine: Engine, ledger: Ledger) -> list[str]:
-    """Index the ledger's new revocation events, then flag the decisions they touch."""
+    """Index the ledger's new revocation events, bring the stored verdicts they touch up to
+    date, then flag the decisions they touch."""
     indexer = Indexer(ledger, engine)
     indexer.sync()
+    refresh_from_chain(engine)
     return flag_decisions_for_revoked(engine)
 
 
 def watch(engine: Engine, ledger: Ledger, stop: threading.Event,
-          every: float = WATCH_SECONDS) -> None:
-    """Watch for revocations until `stop` is set; ledger outages are waited out."""
-    while not stop.is_set():
-        try:
-            flagged = watch_once(engine, ledger)
-        except LedgerUnavailable as error:
-            logger.warning("revocation watch paused: %s", error.message)
-        else:
-            if flagged:
-                logger.info("flagged %d decision(s) for review", len(flagged))
-        stop.wait(every)
+          every: float = WATCH_SECONDS, *, retry: float = LEADER_RETRY) -> None:
+    """Watch for revocations until `stop` is set, in the one process elected to among all the
+    hosts (the others take over within `retry` s of its end); ledger outages are waited out."""
+    lead(engine, WATCH_LEADER, stop, lambda: _watch_pass(engine, ledger), every=every,
+         retry=retry)
+
+
+def _watch_pass(engine: Engine, ledger: Ledger) -> None:
+    """One pass of the elected watch, logging what it flagged."""
+    try:
+        flagged = watch_once(engine, ledger)
+    except LedgerUnavailable as error:
+        logger.warning("revocation watch paused: %s", error.message)
+    else:
+        if flagged:
+            logger.info("flagged %d decision(s) for review", len(flagged))

@@ -1,51 +1,45 @@
-"""The city centre's statistics: learners, credentials and conversions, by kind and by month.
+"""The city centre's statistics: learners, credentials and conversions, by kind, by month and by
+year over the bank's whole life.
 
-Every figure is one SQL aggregate. The one expression SQL dialects spell differently, the UTC
-month of a unix time, is compiled per dialect (SQLite and PostgreSQL) below. Credits are summed
-from the decisions' `credits` column (their documents are sealed).
+Every figure comes from the maintained aggregates (`infra.aggregates`, kept by the writes
+themselves), read in one grouped query whose size follows the months and institutions, not the
+rows of the bank; issuers are few and counted directly. Credits are the decisions' `credits`
+column, summed as decisions are made (their documents are sealed). An erased account's decisions
+stay counted (`bank.aggregates`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Engine, String, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Engine, func, select
 
 from bank.applications import STATUSES
-from bank.tables import applications, decisions, learners
 from credentials.model import KINDS
-from issuers.tables import batches, credentials, issuers, units
+from infra.aggregates import (
+    ACTIVATED,
+    ANCHORED,
+    APPLICATIONS,
+    COUNT,
+    CREDENTIALS,
+    CREDITS,
+    DECISIONS,
+    LEARNERS,
+    OPENED,
+    read,
+)
+from issuers.tables import issuers
 
 MONTHS = 12
 Series = list[tuple[str, float]]
 
 
-class MonthOf(FunctionElement):
-    """The UTC month (`YYYY-MM`) of a unix-seconds column."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(MonthOf, "sqlite")
-def _month_sqlite(element: MonthOf, compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, 'unixepoch')"
-
-
-@compiles(MonthOf, "postgresql")
-def _month_postgresql(element: MonthOf, compiler: Any, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(to_timestamp({column}) AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
 @dataclass(frozen=True)
 class Statistics:
-    """The figures of the statistics page; monthly series cover the last `MONTHS` months."""
+    """The figures of the statistics page; monthly series cover the last `MONTHS` months, yearly
+    ones every year from the bank's first figure to now."""
 
     months: list[str]
     learners: int
@@ -61,47 +55,65 @@ class Statistics:
     decisions_by_month: Series
     credits_by_month: Series
     credits_granted: float
+    years: list[str]
+    learners_by_year: Series
+    credentials_by_year: Series
+    decisions_by_year: Series
+    credits_by_year: Series
 
 
 def statistics(engine: Engine, *, now: datetime | None = None) -> Statistics:
     """The figures, as of `now` (default: the current time)."""
-    months = last_months(now or datetime.now(UTC), MONTHS)
-    kind_of = (units.c.issuer_id == credentials.c.issuer_id) & (
-        units.c.code == credentials.c.unit_code) & (units.c.version == credentials.c.unit_version)
-    decided = decisions.c.in_force.is_(True)
-    credits = func.coalesce(func.sum(decisions.c.credits), 0)
+    moment = now or datetime.now(UTC)
+    months = last_months(moment, MONTHS)
     with engine.connect() as connection:
-        def scalar(query: Any) -> Any:
-            return connection.execute(query).scalar_one()
-
-        def grouped(query: Any) -> dict[str, float]:
-            return {str(key): float(value) for key, value in connection.execute(query)}
-
-        def monthly(column: ColumnElement, value: Any, *where: Any) -> Series:
-            month = MonthOf(column)
-            counts = grouped(select(month, value).where(*where, column >= _start(months))
-                             .group_by(month))
-            return [(label, counts.get(label, 0.0)) for label in months]
-
-        figures = {
-            "learners": scalar(select(func.count()).select_from(learners)),
-            "activated": scalar(select(func.count()).where(learners.c.password_hash.is_not(None))),
-            "learners_by_month": monthly(learners.c.created_at, func.count()),
-            "issuers": scalar(select(func.count()).select_from(issuers)),
-            "suspended": scalar(select(func.count()).where(issuers.c.suspended.is_(True))),
-            "credentials": scalar(select(func.count()).select_from(credentials)),
-            "anchored_batches": scalar(select(func.count()).where(batches.c.status == "anchored")),
-            "credentials_by_kind": _in_order(KINDS, grouped(
-                select(units.c.kind, func.count()).select_from(credentials.join(units, kind_of))
-                .group_by(units.c.kind))),
-            "credentials_by_month": monthly(credentials.c.issued_at, func.count()),
-            "applications_by_status": _in_order(STATUSES, grouped(
-                select(applications.c.status, func.count()).group_by(applications.c.status))),
-            "decisions_by_month": monthly(decisions.c.decided_at, func.count(), decided),
-            "credits_by_month": monthly(decisions.c.decided_at, credits, decided),
-            "credits_granted": float(scalar(select(credits).where(decided))),
-        }
-    return Statistics(months=months, **figures)
+        figures = read(connection)
+        issuer_count, suspended = connection.execute(select(
+            func.count(), func.count().filter(issuers.c.suspended.is_(True)))).one()
+    by_month: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    for (series, key, month), value in figures.items():
+        by_month[(series, key)][month] = value
+        totals[(series, key)] += value
+    credentials_by_month: dict[str, float] = defaultdict(float)
+    by_kind: dict[str, float] = defaultdict(float)
+    for (series, key), counts in by_month.items():
+        if series == CREDENTIALS:
+            by_kind[key] += totals[(series, key)]
+            for month, value in counts.items():
+                credentials_by_month[month] += value
+    series_of = {
+        "learners": by_month[(LEARNERS, OPENED)],
+        "credentials": credentials_by_month,
+        "decisions": by_month[(DECISIONS, COUNT)],
+        "credits": by_month[(DECISIONS, CREDITS)],
+    }
+    years = life_years(moment, [month for counts in series_of.values() for month in counts])
+    monthly = {name: [(month, counts.get(month, 0.0)) for month in months]
+               for name, counts in series_of.items()}
+    yearly = {name: _by_year(counts, years) for name, counts in series_of.items()}
+    return Statistics(
+        months=months,
+        learners=int(totals[(LEARNERS, OPENED)]),
+        activated=int(totals[(LEARNERS, ACTIVATED)]),
+        learners_by_month=monthly["learners"],
+        issuers=issuer_count,
+        suspended=suspended,
+        credentials=int(sum(by_kind.values())),
+        anchored_batches=int(totals[(ANCHORED, COUNT)]),
+        credentials_by_kind=_in_order(KINDS, by_kind),
+        credentials_by_month=monthly["credentials"],
+        applications_by_status=_in_order(STATUSES, {
+            key: value for (series, key), value in totals.items() if series == APPLICATIONS}),
+        decisions_by_month=monthly["decisions"],
+        credits_by_month=monthly["credits"],
+        credits_granted=totals[(DECISIONS, CREDITS)],
+        years=years,
+        learners_by_year=yearly["learners"],
+        credentials_by_year=yearly["credentials"],
+        decisions_by_year=yearly["decisions"],
+        credits_by_year=yearly["credits"],
+    )
 
 
 def last_months(now: datetime, count: int) -> list[str]:
@@ -110,12 +122,20 @@ def last_months(now: datetime, count: int) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
-def _start(months: list[str]) -> float:
-    year, month = (int(part) for part in months[0].split("-"))
-    return datetime(year, month, 1, tzinfo=UTC).timestamp()
+def life_years(now: datetime, months: list[str]) -> list[str]:
+    """Every year from the earliest of `months` (`YYYY-MM`) to `now`'s, oldest first."""
+    first = min((int(month[:4]) for month in months if month), default=now.year)
+    return [str(year) for year in range(min(first, now.year), now.year + 1)]
+
+
+def _by_year(counts: dict[str, float], years: list[str]) -> Series:
+    """Monthly counts summed by year, for each of `years`."""
+    summed: dict[str, float] = defaultdict(float)
+    for month, value in counts.items():
+        summed[month[:4]] += value
+    return [(year, summed.get(year, 0.0)) for year in years]
 
 
 def _in_order(names: tuple[str, ...], counts: dict[str, float]) -> Series:
     """Counts in a fixed order of names, dropping the names with none."""
     return [(name, counts[name]) for name in names if counts.get(name)]
-

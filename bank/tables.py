@@ -114,6 +114,7 @@ deposits = Table(
     Column("reviewed_at", Float),
     UniqueConstraint("learner_id", "credential_id", name="uq_bank_deposits_credential"),
     Index("ix_bank_deposits_status", "status"),
+    Index("ix_bank_deposits_status_deposited", "status", "deposited_at", "id"),
 )
 
 targets = Table(
@@ -163,6 +164,14 @@ applications = Table(
     Column("agreement_id", String(36), ForeignKey("bank_agreements.id")),
 )
 _open = applications.c.status.in_(OPEN_STATUSES)
+Index("ix_bank_applications_institution_status", applications.c.institution_id,
+      applications.c.status, applications.c.submitted_at, applications.c.id)
+Index("ix_bank_applications_status_submitted", applications.c.status,
+      applications.c.submitted_at, applications.c.id)
+Index("ix_bank_applications_institution_submitted", applications.c.institution_id,
+      applications.c.submitted_at, applications.c.id)
+Index("ix_bank_applications_learner_submitted", applications.c.learner_id,
+      applications.c.submitted_at, applications.c.id)
 Index("uq_bank_applications_open", applications.c.learner_id, applications.c.rule_set_id,
       unique=True, sqlite_where=_open, postgresql_where=_open)
 
@@ -358,6 +367,7 @@ notices = Table(
     CheckConstraint(f"recipient_kind IN {NOTICE_RECIPIENTS!r}", name="notice_recipient"),
     Index("ix_bank_notices_recipient", "recipient_kind", "recipient_id", "created_at"),
     Index("ix_bank_notices_email_status", "email_status"),
+    Index("ix_bank_notices_unread", "recipient_kind", "recipient_id", "read_at"),
 )
 """What the bank tells a learner or an institution (the inbox); `params` are the facts the
 message is rendered from in the reader's language, `once_key` makes a notice idempotent, and

@@ -76,22 +76,23 @@ def anchor_contract(node: EmbeddedNode, operator: LocalAccount):
     """The real registry and anchor contracts, with the operator's account accredited to anchor."""
     registry = deploy(node, operator, "IssuerRegistry")
     anchor = deploy(node, operator, "CredentialAnchor", registry.address)
-    accredit = registry.functions.accredit(
-        "did:web:bench.example", [operator.address], 1, 1, 0, 0
-    ).build_transaction(
-        {
-            "from": operator.address,
-            "nonce": node.nonce(bytes.fromhex(operator.address[2:]), "pending"),
-            "gas": 500_000,
-            "maxFeePerGas": 0,
-            "maxPriorityFeePerGas": 0,
-            "chainId": 2021,
-        }
-    )
-    node.request(
-        "eth_sendRawTransaction", ["0x" + operator.sign_transaction(accredit).raw_transaction.hex()]
-    )
-    node.seal_now()
+    for call in (
+        registry.functions.bindAnchor(anchor.address),
+        registry.functions.accredit("did:web:bench.example", [operator.address], 1, 1, 0, 0),
+    ):
+        transaction = call.build_transaction(
+            {
+                "from": operator.address,
+                "nonce": node.nonce(bytes.fromhex(operator.address[2:]), "pending"),
+                "gas": 500_000,
+                "maxFeePerGas": 0,
+                "maxPriorityFeePerGas": 0,
+                "chainId": 2021,
+            }
+        )
+        raw = "0x" + operator.sign_transaction(transaction).raw_transaction.hex()
+        node.request("eth_sendRawTransaction", [raw])
+        node.seal_now()
     return anchor
 
 

@@ -6,24 +6,23 @@
         or a single credential inside one, each with a reason code.
 @dev Batch shape (credentials/merkle.py): leaf = keccak256(0x00 ++ digest),
      inner = keccak256(0x01 ++ min(a, b) ++ max(a, b)); the prefixes keep leaves and inner nodes apart.
-     An anchor takes two storage words: the issuer id, and a stamp packing
-     sender << 96 | block number << 48 | block timestamp.
+     An anchor takes one storage word, issuer number << 64 | block number: what revocation checks
+     and where the Anchored event (sender, block timestamp) lies. Anchoring reads one more word,
+     the caller's rights, which the IssuerRegistry keeps current here (issuer number << 192 |
+     validFrom << 128 | validUntil << 64 | suspended), so that it calls no other contract.
 """
 
 MAX_DEPTH: constant(uint256) = 40
-MASK_48: constant(uint256) = 2**48 - 1
+MASK_64: constant(uint256) = 2**64 - 1
 
 
 interface IssuerRegistry:
-    def canAnchor(account: address) -> bytes32: view
-    def issuerOfAccount(account: address) -> bytes32: view
+    def issuerIdByNumber(number: uint256) -> bytes32: view
 
 
 struct Anchor:
     issuerId: bytes32
-    sender: address
     blockNumber: uint256
-    timestamp: uint256
 
 
 struct Revocation:
@@ -33,8 +32,8 @@ struct Revocation:
 
 event Anchored:
     root: indexed(bytes32)
-    issuerId: indexed(bytes32)
     sender: address
+    timestamp: uint256
 
 event RootRevoked:
     root: indexed(bytes32)
@@ -49,8 +48,8 @@ event LeafRevoked:
 
 
 registry: public(immutable(IssuerRegistry))
-anchorIssuer: HashMap[bytes32, bytes32]
-anchorStamp: HashMap[bytes32, uint256]
+anchorRights: public(HashMap[address, uint256])
+anchors: HashMap[bytes32, uint256]
 rootRevocations: HashMap[bytes32, Revocation]
 leafRevocations: HashMap[bytes32, HashMap[bytes32, Revocation]]
 
@@ -75,10 +74,10 @@ def _rootFromProof(digest: bytes32, proof: DynArray[bytes32, MAX_DEPTH]) -> byte
 @internal
 @view
 def _issuerOfRoot(root: bytes32) -> bytes32:
-    issuerId: bytes32 = self.anchorIssuer[root]
-    assert issuerId != empty(bytes32), "root not anchored"
-    assert staticcall registry.issuerOfAccount(msg.sender) == issuerId, "not the root's issuer"
-    return issuerId
+    number: uint256 = self.anchors[root] >> 64
+    assert number != 0, "root not anchored"
+    assert self.anchorRights[msg.sender] >> 192 == number, "not the root's issuer"
+    return staticcall registry.issuerIdByNumber(number)
 
 
 @internal
@@ -91,17 +90,34 @@ def _revokeLeaf(root: bytes32, digest: bytes32, reason: uint16):
 
 
 @external
+def setRights(account: address, rights: uint256):
+    """@notice The registry sets an issuer account's anchoring rights word (0 = none)."""
+    assert msg.sender == registry.address, "caller is not the registry"
+    self.anchorRights[account] = rights
+
+
+@internal
+@view
+def _mayAnchor(rights: uint256) -> bool:
+    """Whether a rights word lets its account anchor now: an issuer's, unsuspended, in window."""
+    validUntil: uint256 = (rights >> 64) & MASK_64
+    return (
+        rights >> 192 != 0
+        and rights & 1 == 0
+        and block.timestamp >= (rights >> 128) & MASK_64
+        and (validUntil == 0 or block.timestamp < validUntil)
+    )
+
+
+@external
 def anchor(root: bytes32):
     """@notice Anchor a batch root; only an accredited, unsuspended issuer account may."""
-    issuerId: bytes32 = staticcall registry.canAnchor(msg.sender)
-    assert issuerId != empty(bytes32), "caller is not an accredited issuer"
+    rights: uint256 = self.anchorRights[msg.sender]
+    assert self._mayAnchor(rights), "caller is not an accredited issuer"
     assert root != empty(bytes32), "empty root"
-    assert self.anchorStamp[root] == 0, "root already anchored"
-    self.anchorIssuer[root] = issuerId
-    self.anchorStamp[root] = (
-        (convert(msg.sender, uint256) << 96) | (block.number << 48) | block.timestamp
-    )
-    log Anchored(root=root, issuerId=issuerId, sender=msg.sender)
+    assert self.anchors[root] == 0, "root already anchored"
+    self.anchors[root] = ((rights >> 192) << 64) | block.number
+    log Anchored(root=root, sender=msg.sender, timestamp=block.timestamp)
 
 
 @external
@@ -130,14 +146,24 @@ def revokeLeafRecord(root: bytes32, digest: bytes32, reason: uint16):
 @external
 @view
 def anchorOf(root: bytes32) -> Anchor:
-    """@notice Who anchored a root, and in which block (all zero if never)."""
-    stamp: uint256 = self.anchorStamp[root]
+    """@notice Which issuer anchored a root, and in which block (all zero if never); the block's
+            Anchored event names the sender and the time."""
+    word: uint256 = self.anchors[root]
+    if word == 0:
+        return empty(Anchor)
     return Anchor(
-        issuerId=self.anchorIssuer[root],
-        sender=convert(convert(stamp >> 96, uint160), address),
-        blockNumber=(stamp >> 48) & MASK_48,
-        timestamp=stamp & MASK_48,
+        issuerId=staticcall registry.issuerIdByNumber(word >> 64), blockNumber=word & MASK_64
     )
+
+
+@external
+@view
+def canAnchor(account: address) -> bytes32:
+    """@notice The issuer id an account anchors for now, or empty if it may not anchor."""
+    rights: uint256 = self.anchorRights[account]
+    if not self._mayAnchor(rights):
+        return empty(bytes32)
+    return staticcall registry.issuerIdByNumber(rights >> 192)
 
 
 @external

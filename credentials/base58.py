@@ -6,15 +6,21 @@ ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
 
 
+_PAIRS = tuple(high + low for high in ALPHABET for low in ALPHABET)
+_PAIR = len(_PAIRS)
+_QUAD = _PAIR * _PAIR
+
+
 def b58encode(data: bytes) -> str:
-    """Encode bytes as base58btc text."""
+    """Encode bytes as base58btc text (four digits per division of the big number)."""
     number = int.from_bytes(data, "big")
-    digits = []
+    quads = []
     while number:
-        number, remainder = divmod(number, 58)
-        digits.append(ALPHABET[remainder])
+        number, remainder = divmod(number, _QUAD)
+        high, low = divmod(remainder, _PAIR)
+        quads.append(_PAIRS[high] + _PAIRS[low])
     zeros = len(data) - len(data.lstrip(b"\0"))
-    return "1" * zeros + "".join(reversed(digits))
+    return "1" * zeros + "".join(reversed(quads)).lstrip("1")
 
 
 def b58decode(text: str) -> bytes:

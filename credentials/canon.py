@@ -5,7 +5,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from credentials import jsonld
+from credentials import jsonld, shapes
 from credentials.contexts import RAW, context_document
 from credentials.errors import CanonicalizationError
 from credentials.jsontypes import JsonObject, Loader
@@ -141,6 +141,10 @@ def rdfc(document: JsonObject, *, loader: Loader | None = None) -> str:
     `loader`, default bundled).
 
     Only the built-in converter reads the document, so the quads mean exactly what the JSON
-    says; anything it does not convert exactly raises a `jsonld.JsonLdError` subclass.
+    says; anything it does not convert exactly raises a `jsonld.JsonLdError` subclass. With the
+    bundled loader the conversion goes through the per-shape cache (`shapes`), which gives the
+    same quads.
     """
-    return canonicalize(jsonld.to_quads(document, loader or context_document, compacted=True))
+    if loader is None or loader is context_document:
+        return shapes.canonical(document, context_document)
+    return canonicalize(jsonld.to_quads(document, loader, compacted=True))

@@ -20,8 +20,12 @@ Quads are tuples of N-Quads terms `(subject, predicate, object, graph)`; `graph`
 default graph and blank nodes are `_:`-prefixed labels local to one conversion.
 """
 
+import bisect
+import functools
+import itertools
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from credentials.errors import CanonicalizationError
@@ -63,6 +67,12 @@ _KEYWORDS = frozenset(
         "@propagate", "@protected", "@reverse", "@set", "@type", "@value", "@version", "@vocab",
     }
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute(text: str) -> bool:
+    """Whether `text` is an absolute IRI (remembered: identifiers recur across documents)."""
+    return _ABSOLUTE.fullmatch(text) is not None
 
 
 class JsonLdError(CanonicalizationError):
@@ -259,6 +269,20 @@ def escape_literal(value: str) -> str:
     return _NEEDS_ESCAPE.sub(_escape_char, value)
 
 
+def escape_literals(values: Sequence[str]) -> list[str]:
+    """`escape_literal` of each value, in one scan of them all (a character decides whether a
+    value needs escaping, so the scan of their concatenation finds exactly which do)."""
+    joined = "".join(values)
+    escaped = list(values)
+    if _NEEDS_ESCAPE.search(joined) is None:
+        return escaped
+    ends = list(itertools.accumulate(map(len, values)))
+    for index in {bisect.bisect_right(ends, match.start())
+                  for match in _NEEDS_ESCAPE.finditer(joined)}:
+        escaped[index] = escape_literal(values[index])
+    return escaped
+
+
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\ud800-\udfff]')
 _ECHAR = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
@@ -275,9 +299,14 @@ def literal(lexical: str, datatype: str | None = None, language: str | None = No
     text = '"' + escape_literal(lexical) + '"'
     if language is not None:
         return text + "@" + language
+    return text + datatype_suffix(datatype)
+
+
+def datatype_suffix(datatype: str | None) -> str:
+    """What follows a literal's quoted lexical form for `datatype` (nothing for xsd:string)."""
     if datatype is None or datatype == XSD_STRING:
-        return text
-    return text + "^^<" + datatype + ">"
+        return ""
+    return "^^<" + datatype + ">"
 
 
 class _Converter:
@@ -460,17 +489,17 @@ class _Converter:
         colon = value.find(":", 1)
         if colon > 0:
             prefix = value[:colon]
-            suffix = value[colon + 1:]
-            if prefix == "_" or suffix.startswith("//"):
+            if prefix == "_" or value.startswith("//", colon + 1):
                 return value
             found = active.terms.get(prefix)
             if found is not None and found.prefix and found.iri is not None:
+                suffix = value[colon + 1:]
                 if self.compacted and document:
                     raise NotCompacted(
                         f"{where}: {value!r} abbreviates an IRI; write {found.iri + suffix!r}"
                     )
                 return found.iri + suffix
-            if _ABSOLUTE.fullmatch(value):
+            if _absolute(value):
                 return value
         if vocab and active.vocab is not None:
             return active.vocab + value
@@ -494,7 +523,7 @@ class _Converter:
     def iri_term(self, iri: str, where: str, written: str) -> str:
         if iri.startswith("_:"):
             return self.blank_label(iri)
-        if _ABSOLUTE.fullmatch(iri):
+        if _absolute(iri):
             return "<" + iri + ">"
         if iri[:1] == "@":
             raise JsonLdError(f"{where}: the keyword {iri} is not an identifier")
@@ -580,10 +609,7 @@ class _Converter:
             if iri == "@id":
                 if not isinstance(value, str):
                     raise JsonLdError(f"{key}: a node identifier must be a string")
-                if self.compacted and value.startswith("_:"):
-                    raise NotCompacted(f"{key}: a blank node identifier {value!r} is not written "
-                                       "in compacted form (it could join two JSON objects)")
-                subject = self.reference(active, value, key)
+                subject = self.identifier(active, value, key)
             else:
                 members.append((key, iri, term, value))
         if keyword is not None:
@@ -609,6 +635,13 @@ class _Converter:
                 predicate = "<" + iri + ">"
             self.property(active, key, term, subject, predicate, value, graph)
         return subject
+
+    def identifier(self, active: Context, value: str, key: str) -> str:
+        """The subject term of a node's `@id` string."""
+        if self.compacted and value.startswith("_:"):
+            raise NotCompacted(f"{key}: a blank node identifier {value!r} is not written "
+                               "in compacted form (it could join two JSON objects)")
+        return self.reference(active, value, key)
 
     def property(self, active: Context, key: str, term: Term | None, subject: str,
                  predicate: str, value: Any, graph: str) -> None:
@@ -681,6 +714,10 @@ class _Converter:
         if scoped is not NO_CONTEXT:
             active = self.process(active, scoped, override=True)
             term = active.terms.get(key)
+        return self.scalar(active, term, key, item)
+
+    def scalar(self, active: Context, term: Term | None, key: str, item: Any) -> str:
+        """The object term of a string, number or boolean under `term`'s coercion."""
         coerce = term.type if term is not None else None
         if isinstance(item, str):
             if coerce is None:

@@ -1,6 +1,8 @@
 """Data Integrity proofs with the W3C EdDSA cryptosuites `eddsa-rdfc-2022` and `eddsa-jcs-2022`."""
 
+import functools
 import hashlib
+from collections.abc import Iterable
 
 from credentials.base58 import b58decode, b58encode
 from credentials.canon import jcs, rdfc
@@ -63,13 +65,29 @@ def verify(document: JsonObject, proof: JsonObject, public_key: bytes, *,
 def _hash_data(unsecured: JsonObject, options: JsonObject, cryptosuite: str,
                loader: Loader | None) -> bytes:
     if cryptosuite == "eddsa-rdfc-2022":
-        config = {**options, "@context": unsecured.get("@context")}
-        proof_bytes = rdfc(config, loader=loader).encode("utf-8")
-        document_bytes = rdfc(unsecured, loader=loader).encode("utf-8")
-    else:
-        proof_bytes = jcs(options)
-        document_bytes = jcs(unsecured)
-    return hashlib.sha256(proof_bytes).digest() + hashlib.sha256(document_bytes).digest()
+        context = unsecured.get("@context")
+        if loader is None and _all_text(options.values()) and isinstance(context, list) \
+                and _all_text(context):
+            proof_hash = _proof_hash(tuple(options.items()), tuple(context))
+        else:
+            proof_hash = _rdfc_hash({**options, "@context": context}, loader)
+        return proof_hash + _rdfc_hash(unsecured, loader)
+    return hashlib.sha256(jcs(options)).digest() + hashlib.sha256(jcs(unsecured)).digest()
+
+
+def _rdfc_hash(document: JsonObject, loader: Loader | None) -> bytes:
+    return hashlib.sha256(rdfc(document, loader=loader).encode("utf-8")).digest()
+
+
+def _all_text(values: Iterable[object]) -> bool:
+    return {*map(type, values)} <= {str}
+
+
+@functools.lru_cache(maxsize=256)
+def _proof_hash(options: tuple[tuple[str, str], ...], context: tuple[str, ...]) -> bytes:
+    """The hash of a proof configuration whose members and contexts are all strings (one
+    issuer key, suite and creation time serve a whole batch, so it is worked out once)."""
+    return _rdfc_hash({**dict(options), "@context": list(context)}, None)
 
 
 def _check_member(document: JsonObject, proof: JsonObject) -> list[object]:

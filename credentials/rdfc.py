@@ -8,10 +8,11 @@ MAX_WORK units of work (a quad hashed, a permutation tried) or recursed MAX_DEPT
 """
 
 import hashlib
+import operator
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import permutations
-from typing import Protocol
+from typing import Any, Protocol
 
 from credentials.errors import CanonicalizationError
 
@@ -49,13 +50,6 @@ class _Issuer:
 
     def copy(self) -> "_Issuer":
         return _Issuer(self.prefix, dict(self.issued))
-
-
-def _line(quad: Quad) -> str:
-    subject, predicate, obj, graph = quad
-    if graph:
-        return f"{subject} {predicate} {obj} {graph} .\n"
-    return f"{subject} {predicate} {obj} .\n"
 
 
 class _Canonicalizer:
@@ -100,9 +94,12 @@ class _Canonicalizer:
                 subject = "_:a" if subject == node else "_:z"
             if obj[0] == "_":
                 obj = "_:a" if obj == node else "_:z"
-            if graph and graph[0] == "_":
+            if not graph:
+                lines.append(f"{subject} {predicate} {obj} .\n")
+                continue
+            if graph[0] == "_":
                 graph = "_:a" if graph == node else "_:z"
-            lines.append(_line((subject, predicate, obj, graph)))
+            lines.append(f"{subject} {predicate} {obj} {graph} .\n")
         lines.sort()
         found = self.first_degree[node] = self.hash("".join(lines))
         return found
@@ -197,18 +194,169 @@ class _Canonicalizer:
         return self.canonical.issued
 
     def serialise(self, quads: list[Quad]) -> str:
-        """Canonical N-Quads of `quads`, blank nodes relabelled."""
+        """Canonical N-Quads of distinct `quads`, blank nodes relabelled (relabelling is one to
+        one, so the lines are distinct too)."""
         labels = self.labels()
-        lines = set()
+        lines = []
         for subject, predicate, obj, graph in quads:
             if subject[0] == "_":
                 subject = labels[subject]
             if obj[0] == "_":
                 obj = labels[obj]
-            if graph and graph[0] == "_":
+            if not graph:
+                lines.append(f"{subject} {predicate} {obj} .\n")
+                continue
+            if graph[0] == "_":
                 graph = labels[graph]
-            lines.add(_line((subject, predicate, obj, graph)))
-        return "".join(sorted(lines))
+            lines.append(f"{subject} {predicate} {obj} {graph} .\n")
+        lines.sort()
+        return "".join(lines)
+
+
+Slot = str | int
+# Quads of one predicate beyond which `Pattern` checks all its lines for duplicates rather than
+# the pairs that could become equal (which grow as the square).
+RISKY_GROUP = 64
+_Recipe = tuple[int, str, int, int]
+
+
+class Pattern:
+    """RDFC-1.0 (SHA-256) for the datasets of one quad pattern: quads whose terms are text or
+    the numbers of holes, each dataset filling the holes with IRIs or literals (never blank
+    nodes).
+
+    What the holes cannot change is worked out once: the blank nodes and the quads that touch
+    each, and every line (first-degree and output) as a recipe `a + b + c + d` over a table of
+    the hole terms, the fixed terms and, for output, the canonical labels. `canonical(terms)` is
+    the canonical N-Quads when the filled quads are distinct and every first-degree hash
+    differs, the case where RDFC-1.0 labels each blank node by its hash's rank; otherwise None,
+    and the caller canonicalises the filled quads in full.
+    """
+
+    __slots__ = ("constants", "first_degree", "graphs", "hashed", "nodes", "recipes", "risky",
+                 "usable")
+
+    def __init__(self, quads: list[tuple[Slot, Slot, Slot, Slot]], holes: int) -> None:
+        nodes: dict[str, int] = {}
+        for subject, _, obj, graph in quads:
+            for term in (subject, obj, graph):
+                if _blank(term):
+                    nodes.setdefault(str(term), len(nodes))
+        self.nodes = len(nodes)
+        self.usable = len(set(quads)) == len(quads) and all(
+            type(predicate) is str and type(graph) is str for _, predicate, _, graph in quads)
+        constants: dict[str, int] = {}
+
+        def slot(term: Slot) -> int:
+            """A hole's number, or the table index of fixed text."""
+            if type(term) is int:
+                return term
+            return holes + constants.setdefault(str(term), len(constants))
+
+        def tail(graph: Slot) -> str:
+            return f" {graph} .\n" if graph else " .\n"
+
+        self.graphs = any(_blank(graph) for _, _, _, graph in quads)
+        self.first_degree: list[tuple[Callable[[Sequence[Any]], tuple[Any, ...]],
+                                      list[_Recipe]]] = []
+        for node in nodes:
+            recipes = [(slot(_local(subject, node)), f" {predicate} ", slot(_local(obj, node)),
+                        slot(tail(_local(graph, node))))
+                       for subject, predicate, obj, graph in quads
+                       if node in (subject, obj, graph)]
+            used = sorted({index for a, _, c, d in recipes for index in (a, c, d)
+                           if index < holes})
+            self.first_degree.append((picker(used), recipes))
+        # Each node's last first-degree hash and the hole terms it was made from.
+        self.hashed: list[tuple[tuple[str, ...], str]] = [((), "")] * len(nodes)
+        # Labels and graph tails go after the fixed text: -1 - n is node n's label and
+        # -1 - len(nodes) - n its tail until the fixed text is counted.
+        output = []
+        for subject, predicate, obj, graph in quads:
+            output.append((
+                -1 - nodes[str(subject)] if _blank(subject) else slot(subject),
+                f" {predicate} ",
+                -1 - nodes[str(obj)] if _blank(obj) else slot(obj),
+                -1 - len(nodes) - nodes[str(graph)] if _blank(graph) else slot(tail(graph))))
+        self.constants = list(constants)
+        offset = holes + len(constants) - 1
+        self.recipes = [(a if a >= 0 else offset - a, b, c if c >= 0 else offset - c,
+                         d if d >= 0 else offset - d) for a, b, c, d in output]
+        # Two lines can come out equal (two quads become one) only where every slot is either
+        # the same fixed text in both or filled per dataset in one of them; None: check all.
+        fixed = range(holes, holes + len(constants))
+        by_predicate: dict[str, list[int]] = defaultdict(list)
+        for position, recipe in enumerate(self.recipes):
+            by_predicate[recipe[1]].append(position)
+        self.risky: list[tuple[int, int]] | None = []
+        for positions in by_predicate.values():
+            if len(positions) > RISKY_GROUP:
+                self.risky = None
+                break
+            self.risky += [
+                (first, second) for index, first in enumerate(positions)
+                for second in positions[index + 1:]
+                if all(x == y or x not in fixed or y not in fixed
+                       for x, y in zip(self.recipes[first], self.recipes[second], strict=True))]
+
+    def canonical(self, terms: list[str]) -> str | None:
+        """Canonical N-Quads of the pattern with `terms` in its holes, or None (see above)."""
+        if not self.usable:
+            return None
+        table = terms + self.constants
+        hashes = []
+        for node, (used, recipes) in enumerate(self.first_degree):
+            key = used(terms)
+            last, found = self.hashed[node]
+            if key != last or not found:
+                lines = [table[a] + b + table[c] + table[d] for a, b, c, d in recipes]
+                lines.sort()
+                found = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+                self.hashed[node] = (key, found)
+            hashes.append(found)
+        if len(set(hashes)) != self.nodes:
+            return None
+        labels = [""] * self.nodes
+        for rank, node in enumerate(sorted(range(self.nodes), key=hashes.__getitem__)):
+            labels[node] = _LABELS[rank] if rank < len(_LABELS) else f"_:c14n{rank}"
+        table += labels
+        if self.graphs:
+            table += [f" {label} .\n" for label in labels]
+        lines = [table[a] + b + table[c] + table[d] for a, b, c, d in self.recipes]
+        if self.risky is None:
+            if len(set(lines)) != len(lines):
+                return None
+        else:
+            for first, second in self.risky:
+                if lines[first] == lines[second]:
+                    return None
+        lines.sort()
+        return "".join(lines)
+
+
+_LABELS = tuple(f"_:c14n{rank}" for rank in range(64))
+
+
+def picker(indexes: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function taking the items at `indexes` out of a sequence, as a tuple."""
+    if not indexes:
+        return lambda items: ()
+    if len(indexes) == 1:
+        (index,) = indexes
+        return lambda items: (items[index],)
+    return operator.itemgetter(*indexes)
+
+
+def _blank(term: Slot) -> bool:
+    return type(term) is str and term[:1] == "_"
+
+
+def _local(term: Slot, node: str) -> Slot:
+    """A term as a first-degree hash of `node` writes it (`_:a` for the node, `_:z` for
+    another blank node)."""
+    if _blank(term):
+        return "_:a" if term == node else "_:z"
+    return term
 
 
 def canonicalize(quads: list[Quad], *, hash_algorithm: str = "SHA256") -> str:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from infra.metadata import metadata
+from infra.paging import keyset_page
 from infra.times import iso_utc
 
 DEFAULT_LIMIT = 100
@@ -45,6 +46,8 @@ audit_log = Table(
     Column("client", String(64)),
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_action_at", "action", "at"),
+    Index("ix_audit_log_actor_at", "actor", "at", "id"),
+    Index("ix_audit_log_subject_at", "subject", "at", "id"),
 )
 
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
@@ -90,7 +93,24 @@ def entries(
     limit: int = DEFAULT_LIMIT,
 ) -> list[dict]:
     """Recorded actions, newest first; `action` ending in '.' matches every action under it."""
-    query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+    return entry_page(engine, since=since, action=action, actor=actor, subject=subject,
+                      limit=limit)[0]
+
+
+def entry_page(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+    after: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> tuple[list[dict], str | None]:
+    """A page of recorded actions, newest first, after the cursor `after`, and the next page's
+    cursor (None on the last); `action` ending in '.' matches every action under it. Indexes on
+    (at), (action, at), (actor, at) and (subject, at) serve each filter in this order."""
+    query = select(audit_log)
     if since is not None:
         query = query.where(audit_log.c.at >= since.timestamp())
     if action is not None:
@@ -102,9 +122,10 @@ def entries(
         query = query.where(audit_log.c.actor == actor)
     if subject is not None:
         query = query.where(audit_log.c.subject == subject)
-    query = query.limit(max(1, min(limit, MAX_LIMIT)))
     with engine.connect() as connection:
-        return [entry_json(dict(row)) for row in connection.execute(query).mappings()]
+        page = keyset_page(connection, query, (audit_log.c.at, audit_log.c.id), after=after,
+                           limit=max(1, min(limit, MAX_LIMIT)), descending=True)
+    return [entry_json(dict(row)) for row in page.rows], page.after
 
 
 def entry_json(row: dict) -> dict:

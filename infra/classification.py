@@ -74,6 +74,7 @@ OWNERS: dict[str, Owner] = {
     "wallet_offers": Owner("learner_id", "id"),
     "wallet_deliveries": Owner("offer_id", "id", parent="wallet_offers", parent_column="id"),
     "credentials": Owner("learner_did", "did"),
+    "bank_verdicts": Owner("learner_did", "did"),
     "revocations": Owner("credential_id", "id", parent="credentials", parent_column="id"),
     "audit_log": Owner("subject", "did"),
     "web_sessions": Owner("subject", "id", where=(("role", "learner"),)),
@@ -267,6 +268,14 @@ class Catalogued:
 
 
 COLUMNS: dict[str, Catalogued] = {
+    "aggregates": Catalogued(
+        Wording("Counts and sums the operator's statistics read (learners, credentials, "
+                "applications and decisions by month or status), kept as the bank writes; "
+                "they name no one.",
+                "运营方统计所用的计数与合计（按月份或状态的学习者、凭证、申请和认定），"
+                "随业务写入同步维护；不指向任何个人。"),
+        {"series": INTERNAL, "key": INTERNAL, "month": INTERNAL, "part": PUBLIC,
+         "value": INTERNAL}),
     "api_tokens": Catalogued(
         Wording("Issuers' API bearer tokens, kept as hashes.",
                 "发证机构的接口访问令牌（仅存哈希）。"),
@@ -397,6 +406,17 @@ COLUMNS: dict[str, Catalogued] = {
         Wording("Transcripts a learner asked for (each a signed credential).",
                 "学习者申请的成绩单（每份为签名凭证）。"),
         {"id": PERSONAL, "learner_id": PERSONAL, "requested_at": PERSONAL}),
+    "bank_verdicts": Catalogued(
+        Wording("Stored verification results of the credentials in learners' records, and the "
+                "chain facts each depends on (refreshed by chain events).",
+                "学习档案中凭证的已存核验结果及其所依据的链上事实（随链上事件更新）。"),
+        {"source": INTERNAL, "ref": PERSONAL, "learner_did": PERSONAL, "basis": INTERNAL,
+         "checks": PERSONAL, "static_status": PERSONAL, "status": PERSONAL, "root": PUBLIC,
+         "digest": INTERNAL, "issuer_did": PUBLIC, "issuer_id": PUBLIC, "public_key": PUBLIC,
+         "anchor_block": PUBLIC, "valid_from": PERSONAL, "valid_until": PERSONAL,
+         "revoked_code": PERSONAL, "revoked_reason": PERSONAL, "revoked_block": PUBLIC,
+         "suspended": PUBLIC, "key_retired": PUBLIC, "checked_at": INTERNAL, "kind": PERSONAL,
+         "level": PERSONAL, "year": PERSONAL, "credits": PERSONAL}),
     "batches": Catalogued(
         Wording("Batches of credentials and their Merkle roots anchored on the chain.",
                 "凭证批次及其上链锚定的默克尔根。"),
@@ -441,6 +461,12 @@ COLUMNS: dict[str, Catalogued] = {
         Wording("How far the event indexer has read the chain.",
                 "事件索引器读取区块链的进度。"),
         {"name": INTERNAL, "block": INTERNAL}),
+    "ledger_issuer_events": Catalogued(
+        Wording("Issuer suspensions, reinstatements and key retirements read from the chain's "
+                "events.",
+                "从链上事件读取的发证机构暂停、恢复及密钥停用记录。"),
+        {"block": PUBLIC, "log_index": PUBLIC, "event": PUBLIC, "issuer_id": PUBLIC,
+         "public_key": PUBLIC, "retired_block": PUBLIC}),
     "ledger_revocations": Catalogued(
         Wording("Revocations read from the chain's events.",
                 "从链上事件读取的撤销记录。"),
@@ -463,6 +489,12 @@ COLUMNS: dict[str, Catalogued] = {
                 "已发布的状态列表（每个凭证一位，不含姓名）。"),
         {"issuer_id": PUBLIC, "list": PUBLIC, "purpose": PUBLIC, "document": PUBLIC,
          "etag": INTERNAL, "fingerprint": INTERNAL, "block": PUBLIC, "built_at": INTERNAL}),
+    "rate_limits": Catalogued(
+        Wording("Requests counted per client and minute for the rate limits, deleted once the "
+                "window ends; the client is kept only as a keyed hash.",
+                "按客户端和时间窗口统计的请求数（用于限流），窗口结束即删除；客户端仅以带密钥"
+                "的哈希保存。"),
+        {"key": PERSONAL, "window_end": INTERNAL, "count": INTERNAL}),
     "revocations": Catalogued(
         Wording("Revocations an issuer asked for, and their chain transactions.",
                 "发证机构发起的撤销及其链上交易。"),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event, exc
 
 from infra.schema import upgrade
 from infra.sealing import KeyRing, attach
 from infra.secrets import keep_private
+
+PING_AFTER_IDLE = 10.0
+"""Seconds a pooled server connection may sit idle before its next checkout pings it."""
+_IDLE_SINCE = "creditbank_idle_since"
 
 
 def open_engine(url: str, *, master_key: bytes | None = None, **options: Any) -> Engine:
@@ -21,11 +26,43 @@ def open_engine(url: str, *, master_key: bytes | None = None, **options: Any) ->
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        options.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **options)
+        if not options.get("pool_pre_ping"):
+            event.listen(engine, "checkin", _checked_in)
+            event.listen(engine, "checkout", _ping_if_idle)
     if master_key is not None:
         attach(engine, KeyRing(master_key))
     return engine
+
+
+def _checked_in(_connection: Any, record: Any) -> None:
+    """Note when a pooled connection went back to the pool."""
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a pooled connection that sat idle for `PING_AFTER_IDLE` seconds (a restarted server
+    or a dropped socket shows there); a broken one is replaced, as SQLAlchemy's pre-ping does.
+    A connection in steady use is not pinged: a ping on every checkout costs a round trip (two
+    with psycopg's implicit BEGIN) for each of a request's reads."""
+    idle_since = record.info.get(_IDLE_SINCE)
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+        return
+    try:
+        _ping(connection)
+    except Exception as error:
+        raise exc.DisconnectionError(f"the pooled connection is gone: {error}") from error
+
+
+def _ping(connection: Any) -> None:
+    """One round trip on a DBAPI connection, leaving no transaction open."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
+    connection.rollback()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

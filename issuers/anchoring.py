@@ -13,14 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, RowMapping, bindparam, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, column, select, update, values
 from sqlalchemy.exc import IntegrityError
 
 from credentials.anchoring import attach_anchor_text
 from credentials.merkle import MerkleTree
+from infra.coordination import AccountBusy, Leadership, account_sender, leader
 from infra.settings import Settings
+from issuers.aggregates import count_anchored
 from issuers.errors import AnchoringFailed
 from issuers.issuance import BatchPolicy
 from issuers.registry import issuer_account
@@ -41,6 +44,13 @@ logger = logging.getLogger(__name__)
 RESEND_AFTER = 30.0
 ANCHOR_GAS = 150_000
 IDLE_SLEEP = 0.1
+CLAIM_LIMIT = 50
+"""Closed batches one worker claims in a pass (the others take the rest)."""
+SENDER_WAIT = 5.0
+"""Seconds a worker waits for an account another worker is sending for, before moving on."""
+QUIET_WAIT = 10.0
+"""Seconds the account's sender waits for the account's pending transactions to be mined."""
+PUBLISHER = "status-list-publisher"
 
 Step = Callable[[str], None]
 
@@ -51,6 +61,12 @@ def no_step(name: str) -> None:
 
 class AnchoringWorker:
     """Moves batches from closed to anchored, and revocations and key retirements onto the chain.
+
+    Any number of workers, on any hosts, may run against one database: a batch is claimed by
+    one of them (row locks skipped by the others), every transaction of an issuer's account is
+    sent by the one worker holding that account (`infra.coordination.account_sender`), which
+    first waits until none of the account's transactions is pending and checks the chain, and
+    the status lists are published by the elected leader only.
 
     `on_step` is called with "before-send" once a batch's root is recorded and with
     "after-send" once its transaction is sent, before the hash is recorded (crash tests stop
@@ -79,6 +95,8 @@ class AnchoringWorker:
             engine, ledger, master_key=self.master_key, public_url=settings.public_url
         )
         self._published_at = 0.0
+        self._publisher: Leadership | None = None
+        self._sent_through: dict[str, int] = {}
 
     def run_once(self, *, close_all: bool = False) -> int:
         """One pass over every step (`close_all`: close open batches now); returns what moved."""
@@ -91,20 +109,26 @@ class AnchoringWorker:
         return moved
 
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; ledger outages are waited out."""
-        while not stop.is_set():
-            try:
-                moved = self.run_once()
-            except LedgerUnavailable as error:
-                logger.warning("anchoring paused: %s", error.message)
-                moved = 0
-                stop.wait(1.0)
-            except Exception:
-                logger.exception("anchoring pass failed")
-                moved = 0
-                stop.wait(1.0)
-            if not moved:
-                stop.wait(IDLE_SLEEP)
+        """Work until `stop` is set (publishing status lists while elected to); ledger outages
+        are waited out."""
+        self._publisher = Leadership(self.engine, PUBLISHER)
+        try:
+            while not stop.is_set():
+                try:
+                    moved = self.run_once()
+                except LedgerUnavailable as error:
+                    logger.warning("anchoring paused: %s", error.message)
+                    moved = 0
+                    stop.wait(1.0)
+                except Exception:
+                    logger.exception("anchoring pass failed")
+                    moved = 0
+                    stop.wait(1.0)
+                if not moved:
+                    stop.wait(IDLE_SLEEP)
+        finally:
+            self._publisher.release()
+            self._publisher = None
 
     def drain(self, batch_ids: set[str], timeout: float = 600.0) -> None:
         """Anchor the given batches now (closing them if open) and wait until they are done."""
@@ -138,31 +162,40 @@ class AnchoringWorker:
             return connection.execute(query.values(status="closed", closed_at=now)).rowcount
 
     def send_closed(self) -> int:
-        """Record the root of each closed batch and send its anchoring transaction."""
-        with self.engine.connect() as connection:
-            ids = (
-                connection.execute(
-                    select(batches.c.id)
-                    .where(batches.c.status == "closed")
-                    .order_by(batches.c.closed_at)
-                )
-                .scalars()
-                .all()
-            )
-        for batch_id in ids:
-            root = self._tree(batch_id).root
-            with self.engine.begin() as connection:
-                connection.execute(
+        """Claim closed batches and send their anchoring transactions, an account at a time."""
+        claimed: dict[str, list[str]] = {}
+        for batch_id, issuer_id in self._claim_closed():
+            claimed.setdefault(issuer_id, []).append(batch_id)
+        for issuer_id, batch_ids in claimed.items():
+            self._send_batches(issuer_id, batch_ids)
+        return sum(map(len, claimed.values()))
+
+    def _claim_closed(self) -> list[tuple[str, str]]:
+        """Move up to `CLAIM_LIMIT` closed batches to anchoring, each with its root, in one
+        transaction whose row locks other workers skip: no batch is claimed twice."""
+        query = (
+            select(batches.c.id, batches.c.issuer_id)
+            .where(batches.c.status == "closed")
+            .order_by(batches.c.closed_at)
+            .limit(CLAIM_LIMIT)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = []
+        with self.engine.begin() as connection:
+            for batch_id, issuer_id in connection.execute(query).all():
+                root = self._tree(batch_id, connection).root
+                moved = connection.execute(
                     update(batches)
                     .where(batches.c.id == batch_id, batches.c.status == "closed")
                     .values(status="anchoring", root=root, sent_at=time.time())
-                )
-            self.on_step("before-send")
-            self._send(batch_id, root)
-        return len(ids)
+                ).rowcount
+                if moved:
+                    claimed.append((batch_id, issuer_id))
+        return claimed
 
     def settle_sent(self) -> int:
-        """Finish each batch whose anchoring transaction is mined; resend one the node lost."""
+        """Finish each batch whose root is anchored; resend, as the account's sender, those
+        whose transaction may be lost."""
         with self.engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -174,6 +207,7 @@ class AnchoringWorker:
                 .all()
             )
         moved = 0
+        lost: dict[str, list[str]] = {}
         for batch in rows:
             root = bytes(batch["root"])
             if self._recognise(batch["id"], root, batch["issuer_id"]):
@@ -188,13 +222,72 @@ class AnchoringWorker:
                 self._fail(batch["id"], self._revert_reason(batch["transaction_hash"]))
                 moved += 1
             elif receipt is None and self._lost(batch):
-                self._send(batch["id"], root)
-                moved += 1
+                lost.setdefault(batch["issuer_id"], []).append(batch["id"])
+        for issuer_id, batch_ids in lost.items():
+            moved += self._send_batches(issuer_id, batch_ids)
         return moved
 
-    def _send(self, batch_id: str, root: bytes) -> None:
-        """Send the anchoring transaction and record its hash before anything waits for it."""
-        issuer_id = self._issuer_of(batch_id)
+    def _send_batches(self, issuer_id: str, batch_ids: list[str]) -> int:
+        """As the only sender of the issuer's account, send each batch's anchoring transaction
+        unless the chain holds its root or its recorded transaction may still be mined;
+        returns how many batches moved."""
+        return self._as_sender(
+            self._account(issuer_id).address,
+            lambda quiet: sum(self._send(batch_id, quiet) for batch_id in batch_ids))
+
+    def _as_sender(self, address: str, work: Callable[[bool], int]) -> int:
+        """Run `work(quiet)` as the only sender of the account, with the nonce read from the
+        node, once none of the account's transactions is pending (`quiet`) or every pending one
+        was sent and recorded by this worker's last round; 0 if the account stays busy."""
+        try:
+            with account_sender(self.engine, address, wait=SENDER_WAIT):
+                quiet = self._settled(address)
+                if quiet is None:
+                    return 0
+                self._sent_through.pop(address, None)
+                self.ledger.forget_nonce(address)
+                moved = work(quiet)
+                self._sent_through[address] = self.ledger.nonces(address)[1]
+                return moved
+        except AccountBusy:
+            logger.info("account %s is busy with another worker; next pass", address)
+            return 0
+
+    def _settled(self, address: str) -> bool | None:
+        """True once none of the account's transactions is pending (waiting up to
+        `QUIET_WAIT` s: a sender killed after sending leaves at most those); False at once if
+        the pending ones are exactly those this worker's last round sent and recorded; None if
+        others are still pending."""
+        deadline = time.monotonic() + QUIET_WAIT
+        while True:
+            latest, pending = self.ledger.nonces(address)
+            if pending <= latest:
+                return True
+            if self._sent_through.get(address) == pending:
+                return False
+            if time.monotonic() > deadline:
+                logger.warning("account %s still has %d pending transaction(s)", address,
+                               pending - latest)
+                return None
+            time.sleep(IDLE_SLEEP)
+
+    def _send(self, batch_id: str, quiet: bool) -> int:
+        """Send one batch's anchoring transaction as its account's sender and record its hash
+        before anything waits for it; a recorded transaction is sent again only if it is lost
+        (the account `quiet` and no receipt). 1 if the batch moved."""
+        with self.engine.connect() as connection:
+            batch = connection.execute(
+                select(batches).where(batches.c.id == batch_id)
+            ).mappings().one()
+        if batch["status"] != "anchoring":
+            return 0
+        root, issuer_id = bytes(batch["root"]), batch["issuer_id"]
+        if self._recognise(batch_id, root, issuer_id):
+            return 1
+        recorded = batch["transaction_hash"]
+        if recorded and (not quiet or self.ledger.receipt(recorded) is not None):
+            return 0
+        self.on_step("before-send")
         try:
             tx_hash = self.ledger.send(
                 self._account(issuer_id), "CredentialAnchor", "anchor", root, gas=ANCHOR_GAS
@@ -202,7 +295,7 @@ class AnchoringWorker:
         except TransactionReverted as error:
             if not self._recognise(batch_id, root, issuer_id):
                 self._fail(batch_id, error.message)
-            return
+            return 1
         self.on_step("after-send")
         with self.engine.begin() as connection:
             connection.execute(
@@ -210,6 +303,7 @@ class AnchoringWorker:
                 .where(batches.c.id == batch_id, batches.c.status == "anchoring")
                 .values(transaction_hash=tx_hash, sent_at=time.time())
             )
+        return 1
 
     def _recognise(self, batch_id: str, root: bytes, issuer_id: str) -> bool:
         """If the root is on chain already, find its transaction and finish the batch."""
@@ -244,37 +338,50 @@ class AnchoringWorker:
         tree = MerkleTree([bytes(row.digest) for row in rows])
         chain_id = self.ledger.chain_id
         contract = self.view.deployment.credential_anchor
+        anchored = [
+            (row.id, attach_anchor_text(row.signed, chain_id=chain_id, contract=contract,
+                                        transaction_hash=tx_hash, root=tree.root,
+                                        path=tree.proof(index)))
+            for index, row in enumerate(rows)
+        ]
+        del rows
         with self.engine.begin() as connection:
-            connection.execute(
-                update(credentials)
-                .where(credentials.c.id == bindparam("credential_id"))
-                .values(anchored=bindparam("anchored_json")),
-                [
-                    {
-                        "credential_id": row.id,
-                        "anchored_json": attach_anchor_text(
-                            row.signed,
-                            chain_id=chain_id,
-                            contract=contract,
-                            transaction_hash=tx_hash,
-                            root=tree.root,
-                            path=tree.proof(index),
-                        ),
-                    }
-                    for index, row in enumerate(rows)
-                ],
-            )
-            connection.execute(
+            if connection.dialect.name == "postgresql":
+                # One statement per thousand credentials (a join on a VALUES list), not one each.
+                for start in range(0, len(anchored), 1_000):
+                    incoming = values(
+                        column("id", credentials.c.id.type),
+                        column("anchored", credentials.c.anchored.type),
+                        name="incoming",
+                    ).data(anchored[start:start + 1_000])
+                    connection.execute(
+                        update(credentials)
+                        .where(credentials.c.id == incoming.c.id)
+                        .values(anchored=incoming.c.anchored)
+                    )
+            else:
+                connection.execute(
+                    update(credentials)
+                    .where(credentials.c.id == bindparam("credential_id"))
+                    .values(anchored=bindparam("anchored_json")),
+                    [{"credential_id": credential_id, "anchored_json": text}
+                     for credential_id, text in anchored],
+                )
+            anchored_at = time.time()
+            issuer_id = connection.execute(
                 update(batches)
-                .where(batches.c.id == batch_id)
+                .where(batches.c.id == batch_id, batches.c.status != "anchored")
                 .values(
                     status="anchored",
                     transaction_hash=tx_hash,
                     block=block,
-                    anchored_at=time.time(),
+                    anchored_at=anchored_at,
                     error=None,
                 )
-            )
+                .returning(batches.c.issuer_id)
+            ).scalar_one_or_none()
+            if issuer_id is not None:
+                count_anchored(connection, issuer_id, anchored_at)
 
     def _revert_reason(self, tx_hash: str) -> str:
         """Why a mined anchoring transaction reverted."""
@@ -294,23 +401,27 @@ class AnchoringWorker:
             )
 
     def _lost(self, batch: RowMapping) -> bool:
-        """Whether a sent transaction should be sent again: never recorded, sent before this
-        worker started (the node may have dropped it), or pending for too long."""
+        """Whether a batch's transaction may need sending again (its account's sender decides):
+        claimed or sent before this worker started (the node may have dropped it), claimed
+        `SENDER_WAIT` s ago with no transaction recorded (its worker may have died), or pending
+        for too long."""
         sent_at = batch["sent_at"] or 0.0
-        return (
-            batch["transaction_hash"] is None
-            or sent_at < self.started_at
-            or time.time() - sent_at > self.resend_after
-        )
+        waited = time.time() - sent_at
+        if batch["transaction_hash"] is None:
+            return sent_at < self.started_at or waited > SENDER_WAIT
+        return sent_at < self.started_at or waited > self.resend_after
 
-    def _tree(self, batch_id: str) -> MerkleTree:
-        with self.engine.connect() as connection:
-            digests = connection.execute(
-                select(credentials.c.digest)
-                .where(credentials.c.batch_id == batch_id)
-                .order_by(credentials.c.position)
-            ).scalars()
-            return MerkleTree([bytes(digest) for digest in digests])
+    def _tree(self, batch_id: str, connection: Connection | None = None) -> MerkleTree:
+        """The Merkle tree of a batch's credential digests, in position order."""
+        query = (
+            select(credentials.c.digest)
+            .where(credentials.c.batch_id == batch_id)
+            .order_by(credentials.c.position)
+        )
+        if connection is not None:
+            return MerkleTree([bytes(digest) for digest in connection.execute(query).scalars()])
+        with self.engine.connect() as opened:
+            return MerkleTree([bytes(digest) for digest in opened.execute(query).scalars()])
 
     # -- revocations and keys -----------------------------------------------------------------
 
@@ -329,6 +440,19 @@ class AnchoringWorker:
         return len(rows)
 
     def _revoke(self, row: RowMapping) -> None:
+        """Carry out one revocation as the only sender of the issuer's account."""
+        self._as_sender(self._account(row["issuer_id"]).address,
+                        lambda _quiet: self._revoke_as_sender(row))
+
+    def _revoke_as_sender(self, row: RowMapping) -> int:
+        """Revoke on chain unless the chain shows it done (or another worker recorded it),
+        waiting for the receipt; 1 if the revocation moved."""
+        with self.engine.connect() as connection:
+            status = connection.execute(
+                select(revocations.c.status).where(revocations.c.id == row["id"])
+            ).scalar_one()
+        if status not in ("pending", "sent"):
+            return 0
         root = bytes(row["root"])
         digest: bytes | None = None
         if row["credential_id"] is None:
@@ -348,8 +472,9 @@ class AnchoringWorker:
                 block = self._revoked_block(root, digest)
                 if not block:
                     self._update_revocation(row["id"], status="failed", error=error.message)
-                    return
+                    return 1
         self._update_revocation(row["id"], status="done", block=block, done_at=time.time())
+        return 1
 
     def _revoked_block(self, root: bytes, digest: bytes | None) -> int:
         """The block a root (`digest` None) or a leaf was revoked in (0 if it is not)."""
@@ -381,6 +506,13 @@ class AnchoringWorker:
         if moment - self._published_at < PUBLISH_PERIOD:
             return 0
         self._published_at = moment
+        if self._publisher is not None:
+            return self._publish() if self._publisher.held() else 0
+        with leader(self.engine, PUBLISHER) as leading:
+            return self._publish() if leading else 0
+
+    def _publish(self) -> int:
+        """Publish the status lists as the elected publisher."""
         try:
             return self.status_lists.refresh()
         except IntegrityError:
@@ -405,29 +537,27 @@ class AnchoringWorker:
                 .mappings()
                 .all()
             )
+        moved = 0
         for key in keys:
-            public_key = bytes(key["public_key"])
-            registration = self.view.key(bytes(key["chain_id"]), public_key)
-            retired = registration.retired_block if registration is not None else 0
-            if not retired:
-                account = self._account(key["issuer_id"])
-                receipt = self.ledger.transact(
-                    account, "IssuerRegistry", "retireKey", public_key, 0
-                )
-                retired = int(receipt["blockNumber"])
-            with self.engine.begin() as connection:
-                connection.execute(
-                    update(issuer_keys)
-                    .where(issuer_keys.c.id == key["id"])
-                    .values(state="retired", retired_block=retired)
-                )
-        return len(keys)
+            account = self._account(key["issuer_id"])
+            moved += self._as_sender(account.address, partial(self._retire_key, key, account))
+        return moved
 
-    def _issuer_of(self, batch_id: str) -> str:
-        with self.engine.connect() as connection:
-            return connection.execute(
-                select(batches.c.issuer_id).where(batches.c.id == batch_id)
-            ).scalar_one()
+    def _retire_key(self, key: RowMapping, account: LocalAccount, _quiet: bool) -> int:
+        """Retire one key on chain as its account's sender, unless the chain shows it retired."""
+        public_key = bytes(key["public_key"])
+        registration = self.view.key(bytes(key["chain_id"]), public_key)
+        retired = registration.retired_block if registration is not None else 0
+        if not retired:
+            receipt = self.ledger.transact(account, "IssuerRegistry", "retireKey", public_key, 0)
+            retired = int(receipt["blockNumber"])
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(issuer_keys)
+                .where(issuer_keys.c.id == key["id"])
+                .values(state="retired", retired_block=retired)
+            )
+        return 1
 
     def _account(self, issuer_id: str) -> LocalAccount:
         if issuer_id not in self._accounts:

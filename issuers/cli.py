@@ -6,9 +6,10 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 from sqlalchemy import Engine, select
@@ -21,7 +22,7 @@ from infra.secrets import write_private
 from issuers import registry
 from issuers.anchoring import AnchoringWorker
 from issuers.catalogue import add_units
-from issuers.issuance import Issuance, read_outcomes
+from issuers.issuance import Issuance, OutcomeFile
 from issuers.publication import approve_rule_set
 from issuers.records import batch_record
 from issuers.revocation import request_revocation
@@ -30,7 +31,11 @@ from issuers.tables import batches, credentials, revocations
 from ledger.chain import Chain
 from ledger.records import RevocationReason
 
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
 PARALLEL_FROM = 2_000
+WRITERS = 8
 
 
 # -- issuers (operator) --------------------------------------------------------------------------
@@ -224,25 +229,22 @@ def issue_command(
     """Issue credentials from outcomes in FILE.json or FILE.csv: sign, batch, anchor, deliver."""
     started = time.perf_counter()
     settings = settings_of(data_dir)
+    outcomes = OutcomeFile(file)
+    estimate = outcomes.estimate()
+    if processes is None:
+        processes = (os.cpu_count() or 1) if estimate >= PARALLEL_FROM else 1
     with database(settings) as engine, Chain(settings) as chain:
         issuer = registry.issuer_record(engine, issuer_id)
-        outcomes = read_outcomes(file.read_bytes(), file.name)
-        count = len(outcomes.rows)
-        if processes is None:
-            processes = (os.cpu_count() or 1) if count >= PARALLEL_FROM else 1
         issuance = Issuance.of(engine, settings=settings)
-        with engine.begin() as connection:
-            drafts = issuance.prepare(connection, issuer, outcomes)
-        del outcomes
-        with click.progressbar(length=count, label="signing", file=sys.stderr) as bar:
-            key_id, signed = issuance.sign(
-                issuer, drafts, cryptosuite=cryptosuite, processes=processes, progress=bar.update
+        with _Progress(estimate, "signing") as progress, engine.begin() as connection:
+            issued = issuance.issue(
+                connection, issuer, outcomes, cryptosuite=cryptosuite, processes=processes,
+                progress=progress.update,
             )
-            with engine.begin() as connection:
-                issued = issuance.store(connection, issuer_id, key_id, drafts, signed)
-        del drafts
+        count = len(issued.credentials)
+        batch_ids = list(dict.fromkeys(batch for _, _, batch in issued.credentials))
+        del issued
         signed_at = time.perf_counter()
-        batch_ids = issued.to_json()["batches"]
         click.echo(f"anchoring {len(batch_ids)} batch(es) …", err=True)
         AnchoringWorker(engine, chain.ledger, settings=settings).drain(set(batch_ids))
         anchored_at = time.perf_counter()
@@ -362,16 +364,45 @@ def worker_command(once: bool, data_dir: Path | None) -> None:
 COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_group, worker_command)
 
 
+class _Progress:
+    """A progress bar on stderr, shown from the first step on (a file refused at once shows
+    none)."""
+
+    def __init__(self, length: int, label: str) -> None:
+        self.length = length
+        self.label = label
+        self.bar: ProgressBar[int] | None = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def update(self, steps: int) -> None:
+        """Move the bar on by `steps` (showing it the first time)."""
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.length, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(steps)
+
+
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
-    """Write each credential to its own file, owner-only: it names a learner and their grade."""
+    """Write each credential to its own file, owner-only: it names a learner and their grade.
+    A batch's files are written by WRITERS threads at once (creating a file mostly waits on the
+    file system)."""
     out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with engine.connect() as connection:
+    with engine.connect() as connection, ThreadPoolExecutor(WRITERS) as writers:
         for batch_id in batch_ids:
             rows = connection.execute(
                 select(credentials.c.id, credentials.c.anchored).where(
                     credentials.c.batch_id == batch_id
                 )
-            )
-            for row in rows:
-                name = row.id.removeprefix("urn:uuid:") + ".json"
-                write_private(out_dir / name, row.anchored)
+            ).all()
+            list(writers.map(
+                lambda row: write_private(
+                    out_dir / (row.id.removeprefix("urn:uuid:") + ".json"), row.anchored
+                ),
+                rows,
+            ))

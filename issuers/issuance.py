@@ -5,42 +5,56 @@ from __future__ import annotations
 import csv
 import io
 import json
-import multiprocessing
 import time
 import uuid
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
-from typing import Any
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import Any, Protocol
 
-from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
 from credentials.dids import verification_method_id
-from credentials.keys import SigningKey
-from credentials.merkle import credential_digest
-from credentials.model import IssuerProfile, Result, achievement_credential
-from credentials.proofs import sign
-from credentials.status import StatusEntry, with_status
+from credentials.model import Achievement, IssuerProfile
 from infra.errors import Conflict, Forbidden, InvalidInput
 from infra.settings import Settings
 from infra.times import iso_utc
-from issuers.catalogue import achievement_of, catalogue_of
-from issuers.learners import learner_pepper, learner_ref
+from issuers.aggregates import count_credentials
+from issuers.catalogue import catalogue_of
+from issuers.learners import learner_pepper
 from issuers.registry import signing_key
-from issuers.schemas import OutcomeSchema
+from issuers.signing import (
+    OUTCOME,
+    Checked,
+    Checking,
+    Chunk,
+    Draft,
+    Signed,
+    Signer,
+    SignerOptions,
+    check_and_sign,
+    check_outcome,
+    signing_pool,
+    with_entries,
+)
 from issuers.status import allocate, entries
 from issuers.tables import batches, credentials
 
-OUTCOME_FIELDS = tuple(OutcomeSchema().fields)
-_OUTCOME = OutcomeSchema()
+__all__ = ["Draft", "Signed", "Signer"]
+
+OUTCOME_FIELDS = tuple(OUTCOME.fields)
+CHUNK = 500
+"""Outcomes checked and signed in one task: a signing process's share of work between two
+stores, small enough that a bad line stops the signing of what follows within a few chunks."""
 _LOOKUP_CHUNK = 500
 _INSERT_CHUNK = 1_000
-_WORKER_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -64,38 +78,65 @@ class Outcomes:
     labels: tuple[str, ...]
     rows: tuple[object, ...]
 
+    def labelled(self) -> Iterator[tuple[str, object]]:
+        """Each outcome with its label, in order."""
+        return zip(self.labels, self.rows, strict=True)
 
-@dataclass(frozen=True)
-class Draft:
-    """A checked outcome, as the unsigned credential it becomes and the keys it is stored under.
 
-    `unsigned` is the credential, or a call that builds it where it is signed (so a signing
-    process receives a few fields instead of the whole document). `credits`, `completed_on` and
-    `valid_until` (unix seconds) are kept beside it, so a learner's record lists and the expiry
-    scan runs without opening every document.
-    `status_list` and `status_index` are where its status entries point, once allocated.
-    """
+class OutcomeSource(Protocol):
+    """Outcomes to issue: where they come from (`outcomes` or `file`) and each with its label."""
 
-    credential_id: str
-    learner_did: str
-    learner_hash: str
-    unit_code: str
-    unit_version: int
-    session: str
-    unsigned: dict | Callable[[], dict]
-    credits: float | None = None
-    completed_on: str | None = None
-    valid_until: float | None = None
-    status_list: int | None = None
-    status_index: int | None = None
+    @property
+    def where(self) -> str:
+        """`file` for the lines of a CSV file, `outcomes` for a JSON list."""
+
+    def labelled(self) -> Iterator[tuple[str, object]]:
+        """Each outcome with its label, in order."""
 
 
 @dataclass(frozen=True)
-class Signed:
-    """A signed credential as stored: compact JSON text and its Merkle digest."""
+class OutcomeFile:
+    """Outcomes in a `.csv` or `.json` file, read as they are issued (a CSV file is never held
+    in memory whole)."""
 
-    text: str
-    digest: bytes
+    path: Path
+
+    @property
+    def where(self) -> str:
+        """`file` for a CSV file's lines, `outcomes` for a JSON file's list."""
+        return "file" if self._is_csv else "outcomes"
+
+    @property
+    def _is_csv(self) -> bool:
+        return self.path.name.lower().endswith(".csv")
+
+    def estimate(self) -> int:
+        """About how many outcomes the file holds (its lines), without parsing it."""
+        with self.path.open("rb") as handle:
+            lines = sum(block.count(b"\n") for block in iter(partial(handle.read, 1 << 20), b""))
+        return max(lines - 1 if self._is_csv else lines, 1)
+
+    def labelled(self) -> Iterator[tuple[str, object]]:
+        """Each outcome with its label, read from the file as it is asked for."""
+        if not self._is_csv:
+            try:
+                value = json.loads(self.path.read_bytes())
+            except (UnicodeDecodeError, ValueError) as error:
+                raise InvalidInput(
+                    "the file is not JSON", {"file": [f"is not JSON: {error}"]}
+                ) from None
+            yield from outcomes_from_json(value).labelled()
+            return
+        count = 0
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            try:
+                for item in _csv_rows(handle):
+                    count += 1
+                    yield item
+            except UnicodeDecodeError:
+                raise _not_utf8() from None
+        if not count:
+            raise _no_rows()
 
 
 @dataclass(frozen=True)
@@ -144,63 +185,41 @@ def outcomes_from_csv(data: bytes) -> Outcomes:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(
-            "the CSV file is not UTF-8 text", {"file": ["is not UTF-8 text"]}
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="\0extra")
+        raise _not_utf8() from None
+    labelled = list(_csv_rows(io.StringIO(text, newline="")))
+    if not labelled:
+        raise _no_rows()
+    return Outcomes(where="file", labels=tuple(label for label, _ in labelled),
+                    rows=tuple(row for _, row in labelled))
+
+
+def _csv_rows(lines: Iterable[str]) -> Iterator[tuple[str, dict[str, object]]]:
+    """Each row of CSV text whose header names the outcome fields, labelled by its line; empty
+    cells are omitted, and a row longer than the header is marked."""
+    reader = csv.DictReader(lines, restkey="\0extra")
     header = reader.fieldnames or []
     unknown = [name for name in header if name not in OUTCOME_FIELDS]
     missing = [
-        name for name, field in _OUTCOME.fields.items() if field.required and name not in header
+        name for name, field in OUTCOME.fields.items() if field.required and name not in header
     ]
     if unknown or missing:
         messages = [f"unknown column {name!r}" for name in unknown]
         messages += [f"missing column {name!r}" for name in missing]
         raise InvalidInput("the CSV header is wrong", {"file": {"line 1": {"header": messages}}})
-    labels: list[str] = []
-    rows: list[dict[str, object]] = []
     for row in reader:
-        labels.append(f"line {reader.line_num}")
+        label = f"line {reader.line_num}"
         if "\0extra" in row:
-            rows.append({"\0extra": True})
+            yield label, {"\0extra": True}
             continue
-        rows.append({name: value for name, value in row.items() if value not in (None, "")})
-    if not rows:
-        raise InvalidInput("the CSV file has no outcomes", {"file": ["has no outcome rows"]})
-    return Outcomes(where="file", labels=tuple(labels), rows=tuple(rows))
+        yield label, {name: value for name, value in row.items() if value not in (None, "")}
 
 
-def read_outcomes(data: bytes, filename: str) -> Outcomes:
-    """Outcomes from a `.csv` or `.json` file's bytes."""
-    if filename.lower().endswith(".csv"):
-        return outcomes_from_csv(data)
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidInput("the file is not JSON", {"file": [f"is not JSON: {error}"]}) from None
-    return outcomes_from_json(value)
+def _not_utf8() -> InvalidInput:
+    return InvalidInput("the CSV file is not UTF-8 text", {"file": ["is not UTF-8 text"]})
 
 
-class Signer:
-    """Signs unsigned credentials with one key and cryptosuite, returning their stored form."""
-
-    def __init__(self, key: SigningKey, verification_method: str, cryptosuite: str, created: str):
-        self.key = key
-        self.verification_method = verification_method
-        self.cryptosuite = cryptosuite
-        self.created = created
-
-    def __call__(self, unsigned: dict | Callable[[], dict]) -> Signed:
-        """Sign one credential (built first if it is given as a call)."""
-        signed = sign(
-            unsigned() if callable(unsigned) else unsigned,
-            self.key,
-            verification_method=self.verification_method,
-            cryptosuite=self.cryptosuite,
-            created=self.created,
-        )
-        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-        return Signed(text=text, digest=credential_digest(signed))
+def _no_rows() -> InvalidInput:
+    return InvalidInput("the CSV file has no outcomes", {"file": ["has no outcome rows"]})
 
 
 class Issuance:
@@ -239,34 +258,51 @@ class Issuance:
         self,
         connection: Connection,
         issuer: dict,
-        outcomes: Outcomes,
+        outcomes: OutcomeSource,
         *,
         cryptosuite: str,
         processes: int = 1,
         progress: Callable[[int], None] | None = None,
+        issued_at: float | None = None,
+        status_apart: bool = False,
     ) -> Issued:
-        """Check every outcome, sign them all and store them; any bad outcome issues nothing.
+        """Check every outcome, sign them and store them; any bad outcome issues nothing.
 
-        The credentials are stored as they are signed and committed with the caller's
-        transaction on `connection`.
+        Outcomes are read, checked, signed and stored a chunk at a time on the caller's
+        transaction: with `processes` > 1, a pool of signing processes checks and signs the
+        next chunks while this process stores the last ones. A bad outcome raises InvalidInput
+        naming every bad one once all are checked (signing stops a few chunks after the first),
+        and the caller's transaction must then not commit. `progress` is told of each chunk
+        stored; `issued_at` (unix seconds, default now) backdates their issuance, as the city
+        demo's seasons do. `status_apart`: claim the first chunk's status places in a
+        transaction of their own, committed at once, so that a request of up to CHUNK outcomes
+        holds no lock while it is signed and concurrent requests of one issuer sign side by side
+        (only when the caller's transaction has written nothing yet; a refused request then
+        leaves those places unused, bits never set, at no cost).
         """
-        drafts = self.prepare(connection, issuer, outcomes)
-        key_id, signed = self.sign(
-            issuer, drafts, cryptosuite=cryptosuite, processes=processes, progress=progress
-        )
-        return self.store(connection, issuer["id"], key_id, drafts, signed)
+        check_may_issue(issuer)
+        key_id, signer = self.signer(issuer, cryptosuite)
+        issuing = _Issuing(self, connection, issuer, key_id, signer.options, issued_at, progress,
+                           status_apart=status_apart)
+        chunks = _chunks(outcomes.labelled(), CHUNK)
+        if processes <= 1:
+            for labels, rows in chunks:
+                options = issuing.signing()
+                issuing.take(check_and_sign(issuing.checking, options, issuing.chunk(labels, rows)))
+        else:
+            with signing_pool(processes) as pool:
+                pending: deque[AsyncResult[list[Checked]]] = deque()
+                for labels, rows in chunks:
+                    task = (issuing.checking, issuing.signing(), issuing.chunk(labels, rows))
+                    pending.append(pool.apply_async(check_and_sign, task))
+                    if len(pending) > 2 * processes:
+                        issuing.take(pending.popleft().get())
+                while pending:
+                    issuing.take(pending.popleft().get())
+        return issuing.result(outcomes.where)
 
-    def sign(
-        self,
-        issuer: dict,
-        drafts: Sequence[Draft],
-        *,
-        cryptosuite: str,
-        processes: int = 1,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[int, Iterator[Signed]]:
-        """Sign drafts with the issuer's active key: the key's id, and the credentials in the
-        drafts' order as they are signed (pass them to `store`)."""
+    def signer(self, issuer: dict, cryptosuite: str) -> tuple[int, Signer]:
+        """The id of the issuer's active key, and a signer with it whose proofs are created now."""
         key_id, key = signing_key(self.engine, self.master_key, issuer["id"])
         signer = Signer(
             key,
@@ -274,7 +310,15 @@ class Issuance:
             cryptosuite,
             iso_utc(time.time()),
         )
-        return key_id, sign_all(drafts, signer, processes=processes, progress=progress)
+        return key_id, signer
+
+    def sign(
+        self, issuer: dict, drafts: Sequence[Draft], *, cryptosuite: str
+    ) -> tuple[int, Iterator[Signed]]:
+        """Sign drafts with the issuer's active key: the key's id, and the credentials in the
+        drafts' order as they are signed (pass them to `store`)."""
+        key_id, signer = self.signer(issuer, cryptosuite)
+        return key_id, map(signer, (draft.unsigned for draft in drafts))
 
     def with_status(
         self, connection: Connection, issuer_id: str, drafts: Sequence[Draft]
@@ -286,7 +330,7 @@ class Issuance:
             replace(
                 draft,
                 unsigned=partial(
-                    _with_entries, draft.unsigned, entries(self.public_url, issuer_id, placement)
+                    with_entries, draft.unsigned, entries(self.public_url, issuer_id, placement)
                 ),
                 status_list=placement.list,
                 status_index=placement.index,
@@ -294,61 +338,30 @@ class Issuance:
             for draft, placement in zip(drafts, placements, strict=True)
         ]
 
-    def prepare(self, connection: Connection, issuer: dict, outcomes: Outcomes) -> list[Draft]:
+    def checking(self, issuer: dict) -> Checking:
+        """What checking the issuer's outcomes needs, as of today."""
+        return Checking(
+            profile=IssuerProfile(did=issuer["did"], name=issuer["name"],
+                                  name_zh=issuer["name_zh"], url=issuer["url"]),
+            pepper=self.pepper,
+            did_host=self.did_host,
+            today=datetime.now(UTC).date(),
+        )
+
+    def prepare(self, connection: Connection, issuer: dict, outcomes: OutcomeSource) -> list[Draft]:
         """Check outcomes against the schema, the catalogue and what was issued before, and place
-        each draft in the issuer's status lists (on the caller's transaction)."""
+        each draft in the issuer's status lists (on the caller's transaction), for a caller that
+        signs them itself."""
         check_may_issue(issuer)
         catalogue = catalogue_of(connection, issuer["id"])
-        profile = IssuerProfile(
-            did=issuer["did"], name=issuer["name"], name_zh=issuer["name_zh"], url=issuer["url"]
-        )
-        achievements: dict[tuple[str, int], Any] = {}
-        today = datetime.now(UTC).date()
-        errors: dict[str, object] = {}
-        drafts: dict[str, Draft] = {}
-        seen: dict[tuple[str, str, str], str] = {}
-        for label, row in zip(outcomes.labels, outcomes.rows, strict=True):
-            if not isinstance(row, dict):
-                errors[label] = {"outcome": ["must be a JSON object"]}
-                continue
-            if "\0extra" in row:
-                errors[label] = {"row": ["has more fields than the header"]}
-                continue
-            try:
-                outcome = _OUTCOME.load(row)
-            except ValidationError as error:
-                errors[label] = error.messages
-                continue
-            problems, unit = _check(outcome, catalogue, today)
-            try:
-                learner = learner_ref(outcome["national_id"], self.pepper, self.did_host)
-            except InvalidInput as error:
-                problems.update(error.errors)
-            if problems or unit is None:
-                errors[label] = problems
-                continue
-            key = (learner.did, unit["code"], outcome["session"])
-            if key in seen:
-                errors[label] = {
-                    "session": [f"repeats {seen[key]}: same learner, unit and session"]
-                }
-                continue
-            seen[key] = label
-            unit_key = (unit["code"], unit["version"])
-            if unit_key not in achievements:
-                achievements[unit_key] = achievement_of(unit)
-            drafts[label] = _draft(outcome, unit, learner, profile, achievements[unit_key])
-        for label, credential_id in _already_issued(connection, issuer["id"], drafts):
-            errors[label] = {
-                "session": [f"the learner already has {credential_id} for this unit and session"]
-            }
-        if errors:
-            count = len(errors)
-            what = "lines" if outcomes.where == "file" else "outcomes"
-            raise InvalidInput(
-                f"{count} of {len(outcomes.rows)} {what} are invalid; nothing was issued",
-                {outcomes.where: errors},
-            )
+        checking = self.checking(issuer)
+        achievements: dict[tuple[str, int], Achievement] = {}
+        verdicts = _Verdicts()
+        drafts = verdicts.admit(connection, issuer["id"], [
+            (label, *check_outcome(checking, catalogue, row, achievements))
+            for label, row in outcomes.labelled()
+        ])
+        verdicts.refuse(outcomes.where)
         return self.with_status(connection, issuer["id"], list(drafts.values()))
 
     def store(
@@ -358,12 +371,15 @@ class Issuance:
         key_id: int,
         drafts: Sequence[Draft],
         signed: Iterable[Signed],
+        *,
+        issued_at: float | None = None,
     ) -> Issued:
         """Store the credentials in the issuer's open batch(es), closing each one that fills up.
 
         `signed` holds one credential per draft, in order; it is read as it is inserted.
+        `issued_at` (unix seconds) backdates their issuance; the batches keep the real time.
         """
-        now = time.time()
+        now = time.time() if issued_at is None else issued_at
         issued: list[tuple[str, str, str]] = []
         items = iter(signed)
         start = 0
@@ -404,6 +420,8 @@ class Issuance:
                 start += room
             if next(items, None) is not None:
                 raise ValueError("more signed credentials than drafts")
+            count_credentials(connection, issuer_id,
+                              Counter((d.unit_code, d.unit_version) for d in drafts), now)
         except IntegrityError:
             raise Conflict(
                 "another request issued one of these outcomes meanwhile; nothing was issued",
@@ -465,133 +483,130 @@ def check_may_issue(issuer: dict) -> None:
         raise Forbidden(f"issuer {issuer['id']!r} is outside its accreditation window")
 
 
-def sign_all(
-    drafts: Sequence[Draft],
-    signer: Signer,
-    *,
-    processes: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[Signed]:
-    """Sign every draft, in order, as it is read: in this process or in a pool of `processes`
-    spawned on the first read and ended when the iterator is exhausted or closed."""
-    unsigned = (draft.unsigned for draft in drafts)
-    if processes <= 1:
-        yield from _counted(map(signer, unsigned), progress)
-        return
-    context = multiprocessing.get_context("spawn")
-    options = (signer.key.seed, signer.verification_method, signer.cryptosuite, signer.created)
-    with context.Pool(processes, initializer=_start_signer, initargs=options) as pool:
-        signed = pool.imap(_sign_in_worker, unsigned, chunksize=_WORKER_CHUNK)
-        yield from _counted(signed, progress)
+class _Verdicts:
+    """The outcomes of one request checked so far: the bad ones' errors by label, and each
+    learner, unit and session admitted (a second outcome for one is refused)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, object] = {}
+        self.seen: dict[tuple[str, str, str], str] = {}
+        self.count = 0
+
+    def admit(
+        self, connection: Connection, issuer_id: str,
+        checked: Sequence[tuple[str, Any, Draft | None]],
+    ) -> dict[str, Draft]:
+        """The drafts of checked outcomes that are valid, repeat no earlier one and no stored
+        credential; the others' errors are kept."""
+        self.count += len(checked)
+        drafts: dict[str, Draft] = {}
+        for label, problems, draft in checked:
+            if draft is None:
+                self.errors[label] = problems
+                continue
+            key = (draft.learner_did, draft.unit_code, draft.session)
+            if key in self.seen:
+                self.errors[label] = {
+                    "session": [f"repeats {self.seen[key]}: same learner, unit and session"]
+                }
+                continue
+            self.seen[key] = label
+            drafts[label] = draft
+        for label, credential_id in _already_issued(connection, issuer_id, drafts):
+            self.errors[label] = {
+                "session": [f"the learner already has {credential_id} for this unit and session"]
+            }
+            del drafts[label]
+        return drafts
+
+    def refuse(self, where: str) -> None:
+        """Raise InvalidInput naming every bad outcome, if there is one."""
+        if self.errors:
+            what = "lines" if where == "file" else "outcomes"
+            raise InvalidInput(
+                f"{len(self.errors)} of {self.count} {what} are invalid; nothing was issued",
+                {where: self.errors},
+            )
 
 
-_WORKER_SIGNER: Signer | None = None
+class _Issuing:
+    """One issue request in the process that stores it: the placement of each chunk, the
+    verdicts so far, and what was stored while every outcome was valid."""
+
+    def __init__(self, issuance: Issuance, connection: Connection, issuer: dict, key_id: int,
+                 options: SignerOptions, issued_at: float | None,
+                 progress: Callable[[int], None] | None, *, status_apart: bool) -> None:
+        self.issuance = issuance
+        self.connection = connection
+        self.issuer_id = issuer["id"]
+        self.key_id = key_id
+        self.options = options
+        self.issued_at = issued_at
+        self.progress = progress
+        self.catalogue = catalogue_of(connection, self.issuer_id)
+        self.checking = issuance.checking(issuer)
+        self.verdicts = _Verdicts()
+        self.issued: list[tuple[str, str, str]] = []
+        self.reserved = not status_apart
+
+    def chunk(self, labels: tuple[str, ...], rows: tuple[object, ...]) -> Chunk:
+        """A task of outcomes, each placed in the issuer's status lists, with the units of the
+        catalogue they name: on the caller's transaction, but for a first chunk whose places are
+        claimed apart (see `Issuance.issue`)."""
+        if self.reserved:
+            placements = allocate(self.connection, self.issuance.master_key, self.issuer_id,
+                                  len(rows))
+        else:
+            with self.issuance.engine.begin() as own:
+                placements = allocate(own, self.issuance.master_key, self.issuer_id, len(rows))
+        self.reserved = True
+        named = {row.get("unit") for row in rows if isinstance(row, dict)}
+        return Chunk(
+            labels=labels,
+            rows=rows,
+            placements=tuple(
+                (placement.list, placement.index,
+                 entries(self.issuance.public_url, self.issuer_id, placement))
+                for placement in placements
+            ),
+            units={code: self.catalogue[code] for code in named
+                   if isinstance(code, str) and code in self.catalogue},
+        )
+
+    def signing(self) -> SignerOptions | None:
+        """The signer's options while every outcome so far is valid; None (check only) after."""
+        return None if self.verdicts.errors else self.options
+
+    def take(self, checked: list[Checked]) -> None:
+        """Judge a checked chunk and, while every outcome so far is valid, store it."""
+        signed = {label: item for label, _, _, item in checked}
+        drafts = self.verdicts.admit(
+            self.connection, self.issuer_id,
+            [(label, problems, draft) for label, problems, draft, _ in checked],
+        )
+        if self.verdicts.errors or not drafts:
+            return
+        items = [signed[label] for label in drafts]
+        stored = self.issuance.store(
+            self.connection, self.issuer_id, self.key_id, list(drafts.values()),
+            [item for item in items if item is not None], issued_at=self.issued_at,
+        )
+        self.issued.extend(stored.credentials)
+        if self.progress is not None:
+            self.progress(len(stored.credentials))
+
+    def result(self, where: str) -> Issued:
+        """What was issued, or InvalidInput naming every bad outcome."""
+        self.verdicts.refuse(where)
+        return Issued(credentials=tuple(self.issued))
 
 
-def _start_signer(seed: bytes, verification_method: str, cryptosuite: str, created: str) -> None:
-    global _WORKER_SIGNER
-    _WORKER_SIGNER = Signer(SigningKey.from_seed(seed), verification_method, cryptosuite, created)
-
-
-def _sign_in_worker(unsigned: dict | Callable[[], dict]) -> Signed:
-    assert _WORKER_SIGNER is not None
-    return _WORKER_SIGNER(unsigned)
-
-
-def _counted(items: Iterable[Signed], progress: Callable[[int], None] | None) -> Iterable[Signed]:
-    for item in items:
-        if progress is not None:
-            progress(1)
-        yield item
-
-
-def _with_entries(
-    unsigned: dict | Callable[[], dict], status: tuple[StatusEntry, ...]
-) -> dict:
-    """The unsigned credential (built first if it is a call) carrying its status entries."""
-    return with_status(unsigned() if callable(unsigned) else unsigned, status)
-
-
-def _check(outcome: dict, catalogue: dict, today: date) -> tuple[dict, dict | None]:
-    """Field errors of one outcome against the catalogue and the calendar, and its unit."""
-    problems: dict[str, list[str]] = {
-        name: ["must not be blank"] for name in ("grade", "session") if not outcome[name].strip()
-    }
-    versions = catalogue.get(outcome["unit"])
-    if versions is None:
-        problems["unit"] = [f"unknown unit {outcome['unit']!r}"]
-        return problems, None
-    version = outcome["unit_version"] or max(versions)
-    unit = versions.get(version)
-    if unit is None:
-        problems["unit_version"] = [f"unit {outcome['unit']!r} has no version {version}"]
-        return problems, None
-    credits = outcome["credits"]
-    if credits is not None and not 0 <= credits <= unit["credit_value"]:
-        problems["credits"] = [
-            f"must be between 0 and {unit['credit_value']:g}, the unit's credit value"
-        ]
-    completed, started = outcome["completed_on"], outcome["started_on"]
-    if completed > today:
-        problems["completed_on"] = ["is in the future"]
-    elif not _within(completed, unit):
-        window = f"{unit['valid_from']} to {unit['valid_until'] or 'open end'}"
-        problems["completed_on"] = [
-            f"is outside the validity of unit {unit['code']} v{unit['version']} ({window})"
-        ]
-    if started is not None and started > completed:
-        problems["started_on"] = ["is after completed_on"]
-    if outcome["valid_until"] is not None and outcome["valid_until"] <= completed:
-        problems["valid_until"] = ["must be after completed_on"]
-    return problems, unit
-
-
-def _within(day: date, unit: dict) -> bool:
-    text = day.isoformat()
-    return unit["valid_from"] <= text and (
-        unit["valid_until"] is None or text < unit["valid_until"]
-    )
-
-
-def _draft(
-    outcome: dict, unit: dict, learner: Any, profile: IssuerProfile, achievement: Any
-) -> Draft:
-    credential_id = f"urn:uuid:{uuid.uuid4()}"
-    earned = unit["credit_value"] if outcome["credits"] is None else outcome["credits"]
-    valid_until = outcome["valid_until"]
-    unsigned = partial(
-        achievement_credential,
-        credential_id=credential_id,
-        issuer=profile,
-        learner=learner,
-        achievement=achievement,
-        result=Result(
-            grade=outcome["grade"], scale=outcome["scale"], status=outcome["result_status"]
-        ),
-        credits_earned=earned,
-        valid_from=f"{outcome['completed_on'].isoformat()}T00:00:00Z",
-        valid_until=f"{valid_until.isoformat()}T00:00:00Z" if valid_until else None,
-        activity_start=outcome["started_on"].isoformat() if outcome["started_on"] else None,
-        activity_end=outcome["completed_on"].isoformat(),
-        session=outcome["session"],
-    )
-    return Draft(
-        credential_id=credential_id,
-        learner_did=learner.did,
-        learner_hash=learner.identifiers[0]["identityHash"],
-        unit_code=unit["code"],
-        unit_version=unit["version"],
-        session=outcome["session"],
-        unsigned=unsigned,
-        credits=float(earned),
-        completed_on=outcome["completed_on"].isoformat(),
-        valid_until=_midnight_utc(valid_until),
-    )
-
-
-def _midnight_utc(day: date | None) -> float | None:
-    """Unix seconds of a day's start in UTC (how a credential's `validUntil` is written)."""
-    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+def _chunks(
+    labelled: Iterator[tuple[str, object]], size: int
+) -> Iterator[tuple[tuple[str, ...], tuple[object, ...]]]:
+    """Labels and outcomes, `size` at a time."""
+    while batch := list(islice(labelled, size)):
+        yield tuple(label for label, _ in batch), tuple(row for _, row in batch)
 
 
 def _already_issued(

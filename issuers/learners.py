@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Collection
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select, tuple_
 
 from credentials.dids import did_web
 from credentials.model import LearnerRef, hashed_identifier
@@ -63,21 +63,26 @@ def credentials_of_learner(
 
 
 def delivered_summaries(
-    engine: Engine,
+    target: Engine | Connection,
     learner_did: str,
     *,
     after: tuple[float, str] | None,
     limit: int,
     issuer_ids: Collection[str] | None = None,
+    before: tuple[float, str] | None = None,
+    from_end: bool = False,
 ) -> list[dict]:
     """Up to `limit` anchored course credentials of a learner (by these issuers only, if given)
     after the (issued_at, id) cursor, oldest first, listed from their stored columns (no document
-    is parsed)."""
+    is parsed); with `before` (or `from_end`), the last `limit` before that cursor (or of all)
+    instead, still oldest first."""
     query = (
         select(
             credentials.c.id,
             credentials.c.issued_at,
             issuers.c.did.label("issuer"),
+            issuers.c.name.label("issuer_name"),
+            issuers.c.name_zh.label("issuer_name_zh"),
             credentials.c.unit_code.label("unit"),
             units.c.title,
             units.c.kind,
@@ -94,12 +99,23 @@ def delivered_summaries(
             & (units.c.version == credentials.c.unit_version),
         )
         .where(credentials.c.learner_did == learner_did, credentials.c.anchored.is_not(None))
-        .order_by(credentials.c.issued_at, credentials.c.id)
         .limit(limit)
     )
+    position = tuple_(credentials.c.issued_at, credentials.c.id)
+    backwards = before is not None or from_end
+    if backwards:
+        query = query.order_by(credentials.c.issued_at.desc(), credentials.c.id.desc())
+    else:
+        query = query.order_by(credentials.c.issued_at, credentials.c.id)
     if after is not None:
-        query = query.where(tuple_(credentials.c.issued_at, credentials.c.id) > after)
+        query = query.where(position > after)
+    if before is not None:
+        query = query.where(position < before)
     if issuer_ids is not None:
         query = query.where(credentials.c.issuer_id.in_(list(issuer_ids)))
-    with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(query)]
+    if isinstance(target, Connection):
+        found = [dict(row._mapping) for row in target.execute(query)]
+    else:
+        with target.connect() as connection:
+            found = [dict(row._mapping) for row in connection.execute(query)]
+    return found[::-1] if backwards else found

@@ -8,6 +8,7 @@ import time
 from sqlalchemy import Engine, insert, select, update
 
 from infra.audit import record
+from infra.coordination import account_sender
 from infra.database import first_row
 from infra.errors import Conflict, InvalidInput, NotFound
 from issuers.registry import issuer_account
@@ -138,9 +139,12 @@ def _publish_on_chain(
         return transaction_hash, published
     account = issuer_account(engine, master_key, issuer["id"])
     try:
-        receipt = ledger.transact(
-            account, "RuleRegistry", "publish", key, rule_set.version, rule_set.content_hash()
-        )
+        with account_sender(engine, account.address):
+            ledger.forget_nonce(account.address)
+            receipt = ledger.transact(
+                account, "RuleRegistry", "publish", key, rule_set.version,
+                rule_set.content_hash()
+            )
     except TransactionReverted as error:
         raise Conflict(f"the ledger refused the rule set: {error.reason}") from None
     return "0x" + bytes(receipt["transactionHash"]).hex(), int(receipt["blockNumber"])

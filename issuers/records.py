@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from infra.database import first_row
 from infra.errors import NotFound
+from infra.paging import keyset_page
 from infra.times import iso_utc
 from issuers.revocation import revocation_json, revocations_of
 from issuers.tables import batches, credentials, issuers, revocations, rule_sets
@@ -74,35 +75,30 @@ def batch_page(
     issuer_id: str,
     deployment: Deployment,
     *,
-    page: int = 1,
+    after: str | None = None,
     status: str | None = None,
-) -> tuple[list[dict], int]:
-    """One page of the issuer's batches, newest first, as `batch_json` shows them, and how many
-    there are in all."""
+    limit: int = PAGE_SIZE,
+) -> tuple[list[dict], str | None]:
+    """One page of the issuer's batches, newest first, after the cursor `after`, as `batch_json`
+    shows them, and the next page's cursor (None on the last). The indexes on (issuer, opened,
+    id) and (issuer, status, opened, id) serve it, so a page costs the same at any depth."""
     where = [batches.c.issuer_id == issuer_id]
     if status:
         where.append(batches.c.status == status)
-    query = (
-        select(batches)
-        .where(*where)
-        .order_by(batches.c.opened_at.desc(), batches.c.id)
-        .limit(PAGE_SIZE)
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
-    )
     with engine.connect() as connection:
-        total = connection.execute(select(func.count()).select_from(batches).where(*where))
-        count = int(total.scalar_one())
-        rows = connection.execute(query).mappings().all()
+        page = keyset_page(connection, select(batches).where(*where),
+                           (batches.c.opened_at, batches.c.id), after=after, limit=limit,
+                           descending=True)
         revoked = {
             revocation["batch_id"]: revocation_json(dict(revocation))
             for revocation in connection.execute(
                 select(revocations).where(
-                    revocations.c.batch_id.in_([row["id"] for row in rows]),
+                    revocations.c.batch_id.in_([row["id"] for row in page.rows]),
                     revocations.c.credential_id.is_(None),
                 )
             ).mappings()
         }
-    return [batch_json(row, revoked.get(row["id"]), deployment) for row in rows], count
+    return [batch_json(row, revoked.get(row["id"]), deployment) for row in page.rows], page.after
 
 
 def batch_json(row: Mapping, revocation: dict | None, deployment: Deployment) -> dict:

@@ -20,6 +20,7 @@ from credentials.dids import did_document, did_web
 from credentials.keys import SigningKey, open_secret, seal_secret
 from credentials.model import KINDS, kind_bit
 from infra.audit import record
+from infra.coordination import account_sender
 from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.settings import Settings
 from issuers.tables import (
@@ -277,7 +278,9 @@ def rotate_key(
         raise Forbidden(f"issuer {issuer_id!r} is suspended")
     key = SigningKey.generate()
     account = issuer_account(engine, master_key, issuer_id)
-    receipt = ledger.transact(account, "IssuerRegistry", "registerKey", key.public_key)
+    with account_sender(engine, account.address):
+        ledger.forget_nonce(account.address)
+        receipt = ledger.transact(account, "IssuerRegistry", "registerKey", key.public_key)
     with engine.begin() as connection:
         connection.execute(
             update(issuer_keys)

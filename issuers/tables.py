@@ -113,6 +113,8 @@ batches = Table(
     Column("sent_at", Float),
     Column("anchored_at", Float),
     Index("ix_batches_status_issuer", "status", "issuer_id"),
+    Index("ix_batches_issuer_opened", "issuer_id", "opened_at", "id"),
+    Index("ix_batches_issuer_status_opened", "issuer_id", "status", "opened_at", "id"),
 )
 
 credentials = Table(

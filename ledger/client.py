@@ -225,6 +225,20 @@ class Ledger:
             return ""
         return ""
 
+    def nonces(self, address: str) -> tuple[int, int]:
+        """An account's mined and pending transaction counts, as the node reports them now."""
+        checksum = Web3.to_checksum_address(address)
+        with translated():
+            latest = int(self.w3.eth.get_transaction_count(checksum, "latest"))
+            pending = int(self.w3.eth.get_transaction_count(checksum, "pending"))
+        return latest, pending
+
+    def forget_nonce(self, address: str) -> None:
+        """Ask the node for the account's next nonce at its next send: another process may have
+        sent for the account since (its one sender calls this once it holds the account)."""
+        with self._nonce_lock:
+            self._nonces.pop(Web3.to_checksum_address(address), None)
+
     def _next_nonce(self, address: ChecksumAddress) -> int:
         """The next nonce for an account, asked of the node the first time."""
         if address not in self._nonces:

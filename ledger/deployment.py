@@ -66,10 +66,15 @@ class Deployment:
 
 
 def deploy_contracts(ledger: Ledger, operator: LocalAccount) -> Deployment:
-    """Deploy the registry, the anchor and the rule registry, operated by `operator`."""
+    """Deploy the registry, the anchor (bound to the registry, which keeps its copy of anchoring
+    rights) and the rule registry, operated by `operator`."""
     first_block = ledger.block_number() + 1
     registry = ledger.deploy("IssuerRegistry", operator)
     anchor = ledger.deploy("CredentialAnchor", operator, registry)
+    contract = ledger._contract("IssuerRegistry", registry)
+    ledger.transact_raw(
+        operator, to=contract.address, data=contract.encode_abi("bindAnchor", args=[anchor])
+    )
     rules = ledger.deploy("RuleRegistry", operator, registry)
     deployment = Deployment(
         chain_id=ledger.chain_id,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -26,6 +27,7 @@ from ledger.client import Ledger
 from ledger.errors import translated
 
 CONTRACT = "CredentialAnchor"
+REGISTRY = "IssuerRegistry"
 
 cursor = Table(
     "ledger_cursor",
@@ -42,7 +44,20 @@ revocations = Table(
     Column("reason", Integer, nullable=False),
     Column("block", BigInteger, nullable=False),
     Column("tx_hash", String(66), nullable=False),
+    Index("ix_ledger_revocations_block", "block"),
 )
+issuer_events = Table(
+    "ledger_issuer_events",
+    metadata,
+    Column("block", BigInteger, primary_key=True),
+    Column("log_index", Integer, primary_key=True),
+    Column("event", String(16), nullable=False),
+    Column("issuer_id", LargeBinary(32), nullable=False),
+    Column("public_key", LargeBinary(32)),
+    Column("retired_block", BigInteger),
+)
+"""The registry's events that change what a verifier concludes of credentials already anchored
+(an issuer suspended or reinstated, a key retired from a block on), in chain order."""
 EMPTY_DIGEST = bytes(32)
 
 
@@ -54,6 +69,7 @@ class Event:
     args: dict[str, Any]
     block: int
     tx_hash: str
+    log_index: int = 0
 
 
 class Indexer:
@@ -66,10 +82,14 @@ class Indexer:
         self.ledger = ledger
         self.engine = engine
         self.name = name
-        self._address = Web3.to_checksum_address(ledger.deployment.address(CONTRACT))
+        self._addresses = [Web3.to_checksum_address(ledger.deployment.address(name))
+                           for name in (CONTRACT, REGISTRY)]
         self._handlers: dict[str, Callable[[Connection, Event], None]] = {
             "RootRevoked": self._root_revoked,
             "LeafRevoked": self._leaf_revoked,
+            "Suspended": self._issuer_event,
+            "Reinstated": self._issuer_event,
+            "KeyRetired": self._issuer_event,
         }
         self._decoders = self._event_decoders()
 
@@ -100,7 +120,7 @@ class Indexer:
         """Decoded events we index in a block range, in chain order."""
         with translated():
             logs = self.ledger.w3.eth.get_logs(
-                {"fromBlock": start, "toBlock": end, "address": self._address}
+                {"fromBlock": start, "toBlock": end, "address": self._addresses}
             )
         return [event for event in (self._decode(log) for log in logs) if event is not None]
 
@@ -108,23 +128,30 @@ class Indexer:
         """A log as one of our events, or None for events we do not index."""
         if not log["topics"]:
             return None
-        name = self._decoders.get(bytes(log["topics"][0]))
-        if name is None:
+        found = self._decoders.get(bytes(log["topics"][0]))
+        if found is None:
             return None
+        contract, name = found
         with translated():
-            data = self.ledger._contract(CONTRACT).events[name]().process_log(log)
+            data = self.ledger._contract(contract).events[name]().process_log(log)
         return Event(
             name=name,
             args=dict(data["args"]),
             block=int(log["blockNumber"]),
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+            log_index=int(log["logIndex"]),
         )
 
-    def _event_decoders(self) -> dict[bytes, str]:
-        """The name of every event we index, by topic 0."""
-        events = self.ledger._contract(CONTRACT).events
-        return {bytes.fromhex(events[name]().topic.removeprefix("0x")): name
-                for name in self._handlers}
+    def _event_decoders(self) -> dict[bytes, tuple[str, str]]:
+        """The contract and name of every event we index, by topic 0."""
+        decoders = {}
+        for contract in (CONTRACT, REGISTRY):
+            events = self.ledger._contract(contract).events
+            for name in self._handlers:
+                if hasattr(events, name):
+                    topic = events[name]().topic.removeprefix("0x")
+                    decoders[bytes.fromhex(topic)] = (contract, name)
+        return decoders
 
     def _save_cursor(self, connection: Connection, block: int) -> None:
         updated = connection.execute(
@@ -149,6 +176,21 @@ class Indexer:
                 "reason": event.args["reason"],
                 "block": event.block,
                 "tx_hash": event.tx_hash,
+            },
+        )
+
+
+    def _issuer_event(self, connection: Connection, event: Event) -> None:
+        _upsert(
+            connection,
+            issuer_events,
+            {"block": event.block, "log_index": event.log_index},
+            {
+                "event": event.name,
+                "issuer_id": bytes(event.args["issuerId"]),
+                "public_key": bytes(event.args["publicKey"]) if "publicKey" in event.args
+                else None,
+                "retired_block": event.args.get("retiredBlock"),
             },
         )
 

@@ -13,7 +13,7 @@ from web3.types import EventData
 
 from ledger.client import Ledger
 from ledger.deployment import Deployment
-from ledger.errors import translated
+from ledger.errors import LedgerError, translated
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation, RuleSetRecord
 
 EMPTY = bytes(32)
@@ -47,16 +47,20 @@ class ChainView:
         return Web3.to_checksum_address(self.deployment.credential_anchor)
 
     def anchor(self, root: bytes) -> AnchorRecord | None:
-        """Who anchored a root, and when; None if it never was."""
-        issuer_id, sender, block, timestamp = self.ledger.read("CredentialAnchor", "anchorOf", root)
+        """Who anchored a root, and when; None if it never was. The contract stores the issuer
+        and the block; the block's `Anchored` event names the sender and the time."""
+        issuer_id, block = self.ledger.read("CredentialAnchor", "anchorOf", root)
         if block == 0:
             return None
+        logs = self._events("CredentialAnchor", "Anchored", block, block, {"root": root})
+        if not logs:
+            raise LedgerError(f"the node holds no Anchored event of the root in block {block}")
         return AnchorRecord(
             root=bytes(root),
             issuer_id=bytes(issuer_id),
-            sender=sender,
+            sender=logs[0]["args"]["sender"],
             block=block,
-            timestamp=timestamp,
+            timestamp=logs[0]["args"]["timestamp"],
         )
 
     def anchored_in(self, transaction_hash: str) -> set[bytes]:

@@ -17,7 +17,7 @@ from portal.api import consents as consents_api
 from portal.api import corrections as corrections_api
 from portal.api import notices as notices_api
 from portal.api import public as public_api
-from portal.ratelimit import RateLimiter
+from portal.ratelimit import rate_limiter
 from portal.runtime import Runtime
 
 DEFAULTS: dict[str, Any] = {
@@ -45,7 +45,8 @@ def create_app(runtime: Runtime | None = None, config: Mapping[str, Any] | None 
             runtime.settings.master_key(), b"creditbank portal sessions"
         )
     app.extensions["creditbank"] = runtime
-    app.extensions["rate_limiter"] = RateLimiter(runtime.settings.data_dir / "ratelimit.table")
+    app.extensions["rate_limiter"] = rate_limiter(
+        runtime.engine, runtime.settings.master_key(), runtime.settings.data_dir)
     request_log.init_app(app)
     security.init_app(app, runtime.settings)
     api = Api(app)

@@ -10,6 +10,8 @@ import click
 from werkzeug.serving import make_server
 
 from bank import notices, retention
+from bank.city import SIZES
+from bank.cli import seed_with_progress
 from bank.revocation_watch import WATCH_SECONDS, watch
 from bank.seed import seed_demo
 from infra.cli import data_option, settings_of, stop_on_signals
@@ -34,16 +36,25 @@ class DemoRequestHandler(SlowClientGuard, RouteLoggingHandler):
 @data_option
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
-def demo_command(data_dir: Path | None, port: int, rpc_port: int) -> None:
+@click.option("--size", type=click.Choice(("small", "city")), default="small", show_default=True,
+              help="small: four institutions and eight learners, in seconds; city: the city of "
+                   "`creditbank seed --size city` (30 institutions, 100,000 learners, 1,000,000 "
+                   "credentials over ten years), seeded once and resumed if interrupted.")
+def demo_command(data_dir: Path | None, port: int, rpc_port: int, size: str) -> None:
     """Create (once) and run a local credit bank: embedded ledger, portal and JSON-RPC."""
     settings = replace(settings_of(data_dir), public_url=f"http://{HOST}:{port}")
     if not chain_home(settings).deployment_path.exists():
         click.echo(f"creating a chain in {settings.data_dir} …", err=True)
         initialise(settings.data_dir)
+    city = None
+    if size == "city":
+        click.echo("demo data: seeding the city (resumes where a run stopped) …", err=True)
+        city = seed_with_progress(settings, SIZES["city"], None)
     with Runtime(settings) as runtime:
         assert runtime.node is not None
-        click.echo("demo data: seeding an empty bank once …", err=True)
-        accounts = seed_demo(runtime.engine, runtime.chain, settings=runtime.settings)
+        if city is None:
+            click.echo("demo data: seeding an empty bank once …", err=True)
+        accounts = city or seed_demo(runtime.engine, runtime.chain, settings=runtime.settings)
         rpc = serve(runtime.node, HOST, rpc_port)
         rpc.start()
         web = make_server(

@@ -1,7 +1,10 @@
-"""A fixed-window rate limit per client address for public endpoints, shared by the host's workers.
+"""A fixed-window rate limit per client address for public endpoints, shared by every process
+that serves the portal.
 
-Every process that opens the same counter file (the Gunicorn workers of one data directory) counts
-into one table in shared memory, so a limit holds for the host, not for each worker.
+On SQLite (one host), every process that opens the same counter file (the Gunicorn workers of one
+data directory) counts into one table in shared memory, so a limit holds for the host, not for
+each worker. On PostgreSQL, every host counts into one table of the database (`SharedRateLimiter`,
+one upsert per request), so a limit holds for the whole bank behind its load balancer.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import ipaddress
+import logging
 import mmap
 import os
 import threading
@@ -18,18 +22,33 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from struct import Struct
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app, request
 from flask_smorest import abort
+from sqlalchemy import Engine, delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 
-from infra.secrets import keep_private
+from infra.secrets import derive_secret, keep_private
+from portal.tables import rate_limits
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 SLOT = Struct("<QQQ")  # key (0 = empty), end of the slot's window (epoch seconds), count
 SLOTS = 1 << 16
 PROBES = 8
+CLEAN_SECONDS = 60
+"""How often a host deletes the shared table's ended windows."""
+
+logger = logging.getLogger(__name__)
+
+
+class Limiter(Protocol):
+    """Counts one request of a client against a limit."""
+
+    def hit(self, scope: str, client: str, limit: int, period: int) -> bool:
+        """Count one request; False when the client is over its limit in this window."""
 
 
 class RateLimiter:
@@ -83,6 +102,52 @@ def _key(scope: str, client: str) -> int:
     return int.from_bytes(digest, "little") or 1
 
 
+class SharedRateLimiter:
+    """Counts requests per (scope, client) in windows of `period` seconds in the database's
+    `rate_limits` table, which every host shares (PostgreSQL); the client is stored only as a
+    hash keyed with a secret derived from the master key."""
+
+    def __init__(self, engine: Engine, master_key: bytes,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._secret = derive_secret(master_key, b"creditbank rate limits")
+        self._clock = clock
+        self._cleaned_at = 0
+
+    def hit(self, scope: str, client: str, limit: int, period: int) -> bool:
+        """Count one request with one upsert; False when the client is over its limit in this
+        window (True, counting nothing, while the database cannot be reached)."""
+        now = int(self._clock())
+        end = (now // period + 1) * period
+        digest = hashlib.blake2b(f"{scope}\0{client}".encode(), key=self._secret,
+                                 digest_size=8).digest()
+        upsert = (
+            insert(rate_limits)
+            .values(key=int.from_bytes(digest, "big", signed=True), window_end=end, count=1)
+            .on_conflict_do_update(index_elements=[rate_limits.c.key, rate_limits.c.window_end],
+                                   set_={"count": rate_limits.c.count + 1})
+            .returning(rate_limits.c.count)
+        )
+        try:
+            with self._engine.connect() as connection:
+                count = connection.execute(upsert).scalar_one()
+                if now - self._cleaned_at >= CLEAN_SECONDS:
+                    self._cleaned_at = now
+                    connection.execute(delete(rate_limits).where(rate_limits.c.window_end <= now))
+        except DBAPIError as error:
+            logger.warning("rate limits not counted: %s", type(error.orig).__name__)
+            return True
+        return count <= limit
+
+
+def rate_limiter(engine: Engine, master_key: bytes, data_dir: Path) -> Limiter:
+    """The limiter the portal counts with: shared through PostgreSQL when it is the database,
+    else the host's counter file in the data directory."""
+    if engine.dialect.name == "postgresql":
+        return SharedRateLimiter(engine, master_key)
+    return RateLimiter(data_dir / "ratelimit.table")
+
+
 def client_of(address: str | None) -> str:
     """Whom a limit counts: an IPv4 address, or the /64 network of an IPv6 one (one subscriber)."""
     try:
@@ -105,7 +170,7 @@ def limited(scope: str) -> Callable[[View], View]:
             limits = current_app.config["RATE_LIMITS"]
             if scope in limits:
                 limit, period = limits[scope]
-                limiter: RateLimiter = current_app.extensions["rate_limiter"]
+                limiter: Limiter = current_app.extensions["rate_limiter"]
                 if not limiter.hit(scope, client_of(request.remote_addr), limit, period):
                     abort(429, message=f"too many requests: at most {limit} per {period} s")
             return view(*args, **kwargs)

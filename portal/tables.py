@@ -4,9 +4,11 @@ metadata); times are unix seconds."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Float,
+    Integer,
     String,
     Table,
 )
@@ -39,3 +41,15 @@ oidc_links = Table(
 )
 """City identities linked to learner accounts: the provider's subject is kept only as a keyed hash
 (`KeyRing.tag("oidc subject", issuer + newline + subject)`)."""
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", BigInteger, primary_key=True),
+    Column("window_end", BigInteger, primary_key=True, index=True),
+    Column("count", Integer, nullable=False),
+)
+"""Requests counted per (scope, client) and fixed window by every portal host, when the database
+is PostgreSQL (UNLOGGED there: counters need not survive a crash). `key` is a 64-bit hash of
+the scope and client address keyed with a secret derived from the master key; rows are deleted
+once their window has ended."""

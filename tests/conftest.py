@@ -12,9 +12,9 @@ from ledger.genesis import initialise
 from portal.app import create_app
 from portal.runtime import Runtime
 from tests.support.browser import ServedPortal, in_ci, missing_browser
-from tests.support.chains import TestChain, embedded_chain, ganache_chain
+from tests.support.chains import TestChain, anvil_chain, embedded_chain
 from tests.support.databases import PostgresServer, postgres_bin
-from tests.support.nodes import GanacheNode, ganache_installed
+from tests.support.nodes import AnvilNode, anvil_installed
 
 TEST_CALL_SECONDS = 10.0
 """The runtime's time limit for one eth_call or gas estimate: tests run the portal, its workers
@@ -24,27 +24,27 @@ itself with limits of its own."""
 
 
 @pytest.fixture(scope="session")
-def ganache_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GanacheNode]:
-    """A ganache node for the whole session, with one funded account; stopped at the end."""
-    if not ganache_installed():
-        pytest.skip("ganache is not installed: run `npm ci --prefix tests/js`")
-    node = GanacheNode(tmp_path_factory.mktemp("ganache") / "chain")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    """An anvil node for the whole session, with one funded account; stopped at the end."""
+    if not anvil_installed():
+        pytest.skip("anvil is not installed: run `npm ci --prefix tests/js`")
+    node = AnvilNode(tmp_path_factory.mktemp("anvil") / "state.json")
     node.start()
     yield node
     node.stop()
 
 
-@pytest.fixture(params=["embedded", "ganache"])
+@pytest.fixture(params=["embedded", "anvil"])
 def chain(request: pytest.FixtureRequest, tmp_path) -> Iterator[TestChain]:
-    """Our contracts on a fresh embedded node, and again on ganache."""
+    """Our contracts on a fresh embedded node, and again on anvil."""
     if request.param == "embedded":
         test_chain = embedded_chain(tmp_path / "chain")
         yield test_chain
         assert test_chain.node is not None
         test_chain.node.close()
     else:
-        node = request.getfixturevalue("ganache_node")
-        yield ganache_chain(node.url, node.funded_private_key)
+        node = request.getfixturevalue("anvil_node")
+        yield anvil_chain(node.url, node.funded_private_key)
 
 
 @pytest.fixture

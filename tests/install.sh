@@ -34,7 +34,7 @@ fi
 "$python" -m pip install --quiet --upgrade pip setuptools
 "$python" -m pip install --quiet -e '.[test]'
 
-# JavaScript, exactly as locked: ganache, the independent VC verifier and the wallet libraries;
+# JavaScript, exactly as locked: anvil, the independent VC verifier and the wallet libraries;
 # then the W3C test suites.
 npm ci --prefix tests/js --no-audit --no-fund
 npm ci --prefix tests/w3c --no-audit --no-fund

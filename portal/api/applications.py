@@ -20,7 +20,6 @@ from bank.applications import (
     appeal,
     application_json,
     application_row,
-    applications_of,
     apply,
     decide_appeal,
     first_review,
@@ -66,13 +65,18 @@ class Applications(MethodView):
     @blp.arguments(ApplicationQuerySchema, location="query")
     @blp.response(200, ApplicationListSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """Applications you may see, by status or flag: a learner their own, whole; an
-        institution those under its rule sets and an operator all, as a queue (id, programme,
-        status and dates: no personal data; read one to see it, for a task)."""
+        """Applications you may see, by status or flag, oldest first, a page at a time (follow
+        `next`): a learner their own, whole; an institution those under its rule sets and an
+        operator all, as a queue (id, programme, status and dates: no personal data; read one
+        to see it, for a task)."""
         engine = runtime().engine
         if principal.role == LEARNER:
-            return {"applications": applications_of(engine, learner_id=principal.id, **query)}
-        return {"applications": application_queue(engine, **_scope(principal), **query)}
+            listed, later = application_queue(engine, learner_id=principal.id, **query)
+            return {"applications": [application_json(engine, application_row(
+                engine, item["id"], learner_id=principal.id)) for item in listed],
+                "next": later}
+        listed, later = application_queue(engine, **_scope(principal), **query)
+        return {"applications": listed, "next": later}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
-from infra.audit import DEFAULT_LIMIT, MAX_LIMIT, client_address, entries
+from infra.audit import DEFAULT_LIMIT, MAX_LIMIT, client_address, entry_page
 from portal.api import Blueprint
 from portal.api.auth import BEARER, OPERATOR, Principal, requires
 from portal.runtime import runtime
@@ -27,6 +27,8 @@ class AuditQuerySchema(Schema):
     actor = fields.String(load_default=None, validate=validate.Length(1, 200))
     subject = fields.String(load_default=None, validate=validate.Length(1, 300))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
 
 
 class AuditEntrySchema(Schema):
@@ -45,6 +47,8 @@ class AuditListSchema(Schema):
     """Recorded actions, newest first."""
 
     entries = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next (older) page, as `after`; null on the last."})
 
 
 def register(api: Api, app: Flask) -> None:
@@ -70,5 +74,7 @@ class Audit(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditListSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """Privileged actions, newest first, filtered by time, action, actor or subject."""
-        return {"entries": entries(runtime().engine, **query)}
+        """Privileged actions, newest first, filtered by time, action, actor or subject, a page
+        at a time (follow `next`)."""
+        listed, later = entry_page(runtime().engine, **query)
+        return {"entries": listed, "next": later}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from bank.access import MAX_LIMIT, QUEUE_PAGE
 from bank.applications import APPEAL_OUTCOMES, FLAG_OUTCOMES, STATUSES, VERDICTS
 from bank.deposits import VERDICTS as DEPOSIT_VERDICTS
 from bank.records import MAX_PAGE_SIZE, PAGE_SIZE
@@ -245,6 +246,8 @@ class DepositQueueSchema(Schema):
     """Deposits in one status, oldest first."""
 
     deposits = fields.List(fields.Nested(DepositQueueItemSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
 
 
 class DepositReviewSchema(Schema):
@@ -259,6 +262,9 @@ class DepositQuerySchema(Schema):
 
     status = fields.String(load_default="review",
                            validate=validate.OneOf(("accepted", "review", "rejected")))
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
+    limit = fields.Integer(load_default=QUEUE_PAGE, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 class ApplySchema(Schema):
@@ -349,6 +355,8 @@ class ApplicationListSchema(Schema):
     """Applications, oldest first."""
 
     applications = fields.List(fields.Nested(ApplicationItemSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
 
 
 class ApplicationQuerySchema(Schema):
@@ -356,6 +364,9 @@ class ApplicationQuerySchema(Schema):
 
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     flagged = fields.Boolean(load_default=None)
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
+    limit = fields.Integer(load_default=QUEUE_PAGE, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 class TranscriptRequestSchema(Schema):

@@ -173,7 +173,7 @@ class Credentials(MethodView):
             201,
             IssuedSchema(),
             lambda connection: issuance.issue(
-                connection, issuer, outcomes, cryptosuite=cryptosuite
+                connection, issuer, outcomes, cryptosuite=cryptosuite, status_apart=True
             ).to_json(),
         )
 

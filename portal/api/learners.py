@@ -426,9 +426,10 @@ class DepositQueue(MethodView):
     @blp.arguments(DepositQuerySchema, location="query")
     @blp.response(200, DepositQueueSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """Deposits in a status (default: waiting for review), oldest first: ids, verdicts and
-        dates, no personal data (read one to check it)."""
-        return {"deposits": deposit_queue(runtime().engine, status=query["status"])}
+        """Deposits in a status (default: waiting for review), oldest first, a page at a time:
+        ids, verdicts and dates, no personal data (read one to check it)."""
+        listed, later = deposit_queue(runtime().engine, **query)
+        return {"deposits": listed, "next": later}
 
 
 @blp.route("/deposits/<deposit_id>")

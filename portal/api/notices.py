@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from bank.notices import (
     LANGUAGES,
     LEARNER_KINDS,
-    inbox,
+    inbox_page,
     mark_read,
     notice_json,
     preferences_of,
@@ -30,6 +30,8 @@ class InboxArgsSchema(Schema):
     """The language to render notices in."""
 
     lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
 
 
 class NoticeSchema(Schema):
@@ -53,6 +55,8 @@ class InboxSchema(Schema):
 
     notices = fields.List(fields.Nested(NoticeSchema), required=True)
     unread = fields.Integer(required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next (older) page, as `after`; null on the last."})
 
 
 class MarkedSchema(Schema):
@@ -83,11 +87,12 @@ class Notices(MethodView):
     @blp.arguments(InboxArgsSchema, location="query")
     @blp.response(200, InboxSchema)
     def get(self, args: dict, principal: Principal) -> dict:
-        """Your latest notices, newest first, rendered in `lang` (en or zh)."""
+        """Your notices, newest first, a page at a time (follow `next`), rendered in `lang`
+        (en or zh)."""
         engine = runtime().engine
-        rows = inbox(engine, LEARNER, principal.id)
+        rows, later = inbox_page(engine, LEARNER, principal.id, after=args["after"])
         return {"notices": [notice_json(row, args["lang"]) for row in rows],
-                "unread": unread_count(engine, LEARNER, principal.id)}
+                "unread": unread_count(engine, LEARNER, principal.id), "next": later}
 
 
 @blp.route("/learners/me/notices/read")

@@ -26,6 +26,12 @@ class Mark:
     height: float
     centre: float
 
+    @property
+    def text(self) -> str:
+        """The value as the chart writes it (thousands separated, so a city's counts stay
+        readable: 1,250,000, not 1.25e+06)."""
+        return _number(self.value)
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -98,4 +104,4 @@ def _chart(kind: str, title: str, series: Sequence[tuple[str, float]], monthly: 
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")

@@ -51,9 +51,9 @@ from bank.pdf import Sheet, cjk_font, credential_pdf
 from bank.planner import Plan, add_to_plan, remove_from_plan
 from bank.records import (
     Held,
+    checked_page,
     credential_summary,
-    held_credentials,
-    record_overview,
+    held_credential,
     verify_held,
 )
 from bank.sharing import OwnLink, link_of, links_of, share, shared, withdraw
@@ -92,7 +92,6 @@ from portal.security import safe_next
 from portal.sign_in import guarded, wait_message
 from rules.codes import Code as RuleCode
 from verify.codes import Code
-from verify.fragments import Status
 
 bp = Blueprint("citizen", __name__)
 
@@ -224,19 +223,28 @@ def city_callback() -> BaseResponse | tuple[str, int]:
 @bp.get("/me")
 @signed_in_learner
 def dashboard() -> str:
-    """The lifelong learning record: by institution, kind, level, credits and year."""
+    """The lifelong learning record: by institution, kind, level, credits and year, and a page
+    of its credentials (`after` / `before` cursors) with their stored verdicts as of now."""
     learner = signed_in_account()
-    held = held_credentials(runtime().engine, learner)
-    reports = verify_held(record_context(), held)
-    rows = [{**credential_summary(item), "ref": credential_ref(item.id), "status": report.verdict,
-             "issuer_name": _issuer_name(item.credential)}
-            for item, report in zip(held, reports, strict=True)]
-    valid = [item for item, report in zip(held, reports, strict=True)
-             if report.verdict is Status.VALID]
-    names = {row["issuer"]: row["issuer_name"] for row in rows}
+    after, before = request.args.get("after"), request.args.get("before")
+    if after is not None and before is not None:
+        abort(400)
+    try:
+        checked = checked_page(runtime().engine, learner, record_context,
+                               runtime().chain_facts, after=after, before=before)
+    except InvalidInput:
+        abort(400)
+    names = {did: _issuer_names(known) for did, known in checked.issuer_names.items()}
+    rows = [{**entry.summary, "ref": credential_ref(entry.summary["id"]),
+             "status": shown.status, "code": shown.code,
+             "reason": REASONS.get(shown.code) if shown.code else None,
+             "issuer_name": names.get(entry.summary["issuer"])
+             or (entry.document and _issuer_name(entry.document))}
+            for entry, shown in zip(checked.page.entries, checked.shown, strict=True)]
     return render_template("learner/dashboard.html", learner=learner, rows=rows,
-                           overview=record_overview(valid), names=names, KINDS=KINDS,
-                           set_aside=len(held) - len(valid), **_identity_values(learner))
+                           overview=checked.overview, names=names, KINDS=KINDS,
+                           set_aside=checked.set_aside, next=checked.page.next,
+                           previous=checked.page.previous, **_identity_values(learner))
 
 
 @bp.post("/me/activation-code")
@@ -682,10 +690,11 @@ def signed_in_account() -> dict:
 
 def _held(ref: str) -> Held:
     """The signed-in learner's credential with this reference; 404 for anyone else's."""
-    for item in held_credentials(runtime().engine, signed_in_account()):
-        if credential_ref(item.id) == ref:
-            return item
-    abort(404)
+    item = held_credential(runtime().engine, signed_in_account(),
+                           lambda credential_id: credential_ref(credential_id) == ref)
+    if item is None:
+        abort(404)
+    return item
 
 
 def _own_link(token: str) -> OwnLink:
@@ -804,6 +813,12 @@ def _sheet(document: dict, kind: str, url: str, expires_at: float) -> Sheet:
         no_cjk_note=_("Chinese text cannot be printed: no Chinese font is installed on the "
                       "server. Open the link to read it."),
     )
+
+
+def _issuer_names(names: tuple[str | None, str | None]) -> str | None:
+    """An issuer's name in the page's language, as the bank knows it."""
+    name, name_zh = names
+    return (name_zh if current_language() == "zh" else None) or name
 
 
 def _issuer_name(credential: dict) -> str | None:

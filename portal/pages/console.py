@@ -3,7 +3,8 @@ a form (a notice and a redirect, or the page again with the error), and form fie
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import format_datetime
@@ -12,12 +13,13 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from bank.access import Reader, staff_reader
-from infra.errors import ServiceError
+from infra.errors import InvalidInput, ServiceError
 from infra.times import parse_iso
 from portal.explain import APPLICATION_STATUSES, KINDS, REASONS, explain_rule
 from portal.runtime import runtime
 from portal.sessions import WebSession, current
 
+T = TypeVar("T")
 NOTICE = "notice"
 PROBLEM = "problem"
 REFUSED = _l("This could not be done:")
@@ -27,7 +29,6 @@ STAGE_LABELS = {"first": _l("First review"), "second": _l("Second review"),
 REVIEW_VERDICTS = {"approve": _l("Approve"), "refuse": _l("Refuse")}
 APPEAL_LABELS = {"pending": _l("Pending"), "upheld": _l("Upheld"), "amended": _l("Amended"),
                  "withdrawn": _l("Withdrawn")}
-MAX_PAGE = 1_000_000
 
 
 def console_values() -> dict:
@@ -89,16 +90,31 @@ def excluded() -> list[dict]:
             for credential in request.form.getlist("exclude")]
 
 
-def page_number() -> int:
-    """The `?page=` of a listing (1 when absent); 400 unless it is a whole number from 1 to
-    MAX_PAGE."""
-    value = request.args.get("page", "1")
-    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_PAGE))
-    number = int(value) if digits else 0
-    if not 1 <= number <= MAX_PAGE:
-        abort(400, description=_("There is no such page of this list: pages are numbered 1, 2, "
-                                 "3 and so on."))
-    return number
+def page_cursor() -> str | None:
+    """The `?after=` cursor of a listing (None for its first page); what it holds is checked
+    by the listing itself (`paged`)."""
+    return request.args.get("after") or None
+
+
+def page_url(name: str, cursor: str | None) -> str | None:
+    """This page's address with its cursor `name` set to `cursor` (None: no such page), every
+    other argument (filters, `?lang=`, other lists' cursors) kept."""
+    if cursor is None:
+        return None
+    values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict(),
+                              name: cursor}
+    return url_for(str(request.endpoint), **values)
+
+
+def paged(load: Callable[[], T]) -> T:
+    """A listing's page; a cursor the listing did not give out is a clear page error (400)."""
+    try:
+        return load()
+    except InvalidInput as error:
+        if "after" not in error.errors:
+            raise
+        abort(400, description=_("There is no such page of this list: follow the list's own "
+                                 "links from its first page."))
 
 
 def when(value: str | None) -> str:

@@ -11,13 +11,12 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from bank.access import application_queue, looked_up_credential, read_application
-from bank.applications import SUBMITTED, first_review
+from bank.applications import STATUSES, SUBMITTED, first_review
 from bank.impact import kept_impact, kept_versions, preview_impact, publish_with_impact
 from bank.minors import minor_account, today
 from infra.errors import InvalidInput, ServiceError
 from issuers.catalogue import add_units, list_units
 from issuers.records import (
-    PAGE_SIZE,
     batch_credentials,
     batch_page,
     batch_record,
@@ -36,7 +35,9 @@ from portal.pages.console import (
     excluded,
     field_errors,
     lines,
-    page_number,
+    page_cursor,
+    page_url,
+    paged,
     reader,
     refused,
     staff,
@@ -96,11 +97,12 @@ def institution_values() -> dict:
 def batches() -> str:
     """The institution's batches, newest first: status, root, transaction and block."""
     status = request.args.get("status", "")
-    page = page_number()
-    rows, total = batch_page(runtime().engine, staff().subject, runtime().deployment, page=page,
-                             status=status if status in BATCH_LABELS else None)
-    return render_template("institution/batches.html", batches=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), status=status)
+    after = page_cursor()
+    rows, later = paged(lambda: batch_page(
+        runtime().engine, staff().subject, runtime().deployment, after=after,
+        status=status if status in BATCH_LABELS else None))
+    return render_template("institution/batches.html", batches=rows, after=after, later=later,
+                           status=status)
 
 
 @bp.get("/batches/<batch_id>")
@@ -227,11 +229,18 @@ def rule_impact(rule_set_id: str, version: int) -> str:
 @bp.get("/applications")
 def applications() -> str:
     """Applications under the institution's rule sets waiting for its first review (初审)."""
-    listed = application_queue(runtime().engine, institution_id=staff().subject)
+    engine, institution_id = runtime().engine, staff().subject
+    waiting_after = request.args.get("waiting") or None
+    reviewed_after = request.args.get("reviewed") or None
+    waiting, later_waiting = paged(lambda: application_queue(
+        engine, institution_id=institution_id, status=SUBMITTED, after=waiting_after))
+    reviewed, later_reviewed = paged(lambda: application_queue(
+        engine, institution_id=institution_id, after=reviewed_after,
+        statuses=[status for status in STATUSES if status != SUBMITTED]))
     return render_template(
-        "institution/applications.html",
-        waiting=[item for item in listed if item["status"] == SUBMITTED],
-        reviewed=[item for item in listed if item["status"] != SUBMITTED])
+        "institution/applications.html", waiting=waiting, reviewed=reviewed,
+        more_waiting=page_url("waiting", later_waiting),
+        more_reviewed=page_url("reviewed", later_reviewed))
 
 
 @bp.get("/applications/<application_id>")

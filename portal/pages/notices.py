@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bank.notices import (
     LEARNER_KINDS,
-    inbox,
+    inbox_page,
     mark_read,
     message,
     preferences_of,
@@ -25,6 +25,7 @@ from infra.errors import InvalidInput
 from portal import sessions
 from portal.i18n import current_language
 from portal.pages.citizen import signed_in_learner
+from portal.pages.console import page_cursor, page_url, paged
 from portal.pages.institutions import institution_values
 from portal.runtime import runtime
 
@@ -86,9 +87,12 @@ def learner_preferences() -> BaseResponse | tuple[str, int]:
 @signed_in_institution
 def institution_inbox() -> str:
     """The institution's notices, newest first."""
-    items = _rendered(inbox(runtime().engine, INSTITUTION, _subject()))
+    rows, later = paged(lambda: inbox_page(runtime().engine, INSTITUTION, _subject(),
+                                           after=page_cursor()))
+    items = _rendered(rows)
     return render_template("institution/notices.html", notices=items,
-                           unread=sum(not item["read"] for item in items), **institution_values())
+                           unread=sum(not item["read"] for item in items),
+                           more=page_url("after", later), **institution_values())
 
 
 @bp.post("/institution/notices/read")
@@ -115,10 +119,13 @@ def unread_notices() -> int:
 
 def _learner_page(errors: dict[str, str], form: dict | None) -> str:
     learner_id = _subject()
-    items = _rendered(inbox(runtime().engine, LEARNER, learner_id))
+    rows, later = paged(lambda: inbox_page(runtime().engine, LEARNER, learner_id,
+                                           after=page_cursor()))
+    items = _rendered(rows)
     chosen = preferences_of(runtime().engine, learner_id)
     values = form or {"email": chosen.email or "", "kinds": list(chosen.kinds)}
     return render_template("learner/notices.html", notices=items, errors=errors, form=values,
+                           more=page_url("after", later),
                            unread=sum(not item["read"] for item in items),
                            KIND_LABELS=KIND_LABELS, saved=request.args.get("saved") == "1"
                            and not errors)

@@ -48,6 +48,9 @@ from portal.pages.console import (
     excluded,
     field_errors,
     lines,
+    page_cursor,
+    page_url,
+    paged,
     reader,
     refused,
     staff,
@@ -78,7 +81,8 @@ def operator_values() -> dict:
 @bp.get("/")
 @bp.get("/statistics")
 def statistics_page() -> str:
-    """Learners, credentials and conversions, by kind and by month, as charts and tables."""
+    """Learners, credentials and conversions, by kind, by month and by year, as charts and
+    tables."""
     figures = statistics(runtime().engine)
     charts = {
         "learners": bar_chart(_("New learner accounts by month"), figures.learners_by_month,
@@ -95,6 +99,12 @@ def statistics_page() -> str:
                                monthly=True),
         "credits": line_chart(_("Credits granted by month"), figures.credits_by_month,
                               monthly=True),
+        "learners_years": bar_chart(_("New learner accounts by year"),
+                                    figures.learners_by_year),
+        "credentials_years": bar_chart(_("Credentials issued by year"),
+                                       figures.credentials_by_year),
+        "decisions_years": bar_chart(_("Decisions by year"), figures.decisions_by_year),
+        "credits_years": line_chart(_("Credits granted by year"), figures.credits_by_year),
     }
     return render_template("operator/statistics.html", figures=figures, charts=charts)
 
@@ -196,11 +206,21 @@ def approve() -> BaseResponse:
 @bp.get("/applications")
 def applications() -> str:
     """The queues: second review (复审), appeals, and decisions flagged after a revocation."""
-    engine = runtime().engine
-    return render_template("operator/applications.html",
-                           second=application_queue(engine, status=FIRST_REVIEWED),
-                           appeals=application_queue(engine, status=APPEALED),
-                           flagged=application_queue(engine, flagged=True))
+    second, more_second = _queue("second", status=FIRST_REVIEWED)
+    appeals, more_appeals = _queue("appeals", status=APPEALED)
+    flagged, more_flagged = _queue("flagged", flagged=True)
+    return render_template("operator/applications.html", second=second, appeals=appeals,
+                           flagged=flagged, more_second=more_second, more_appeals=more_appeals,
+                           more_flagged=more_flagged)
+
+
+def _queue(name: str, *, status: str | None = None,
+           flagged: bool | None = None) -> tuple[list[dict], str | None]:
+    """A page of one queue (its cursor is the `?<name>=` argument) and the next page's link."""
+    after = request.args.get(name) or None
+    items, later = paged(lambda: application_queue(runtime().engine, status=status,
+                                                   flagged=flagged, after=after))
+    return items, page_url(name, later)
 
 
 @bp.get("/applications/<application_id>")
@@ -245,8 +265,10 @@ def review_flagged(application_id: str) -> BaseResponse:
 @bp.get("/deposits")
 def deposits() -> str:
     """Credentials learners deposited that did not verify, waiting for a reviewer."""
-    return render_template("operator/deposits.html",
-                           deposits=deposit_queue(runtime().engine, status=REVIEW))
+    listed, later = paged(lambda: deposit_queue(runtime().engine, status=REVIEW,
+                                                after=page_cursor()))
+    return render_template("operator/deposits.html", deposits=listed,
+                           more=page_url("after", later))
 
 
 @bp.get("/deposits/<deposit_id>")

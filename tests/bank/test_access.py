@@ -63,9 +63,9 @@ def test_staff_read_an_application_only_for_the_task_of_its_stage(runtime: Runti
     assert stages == [("first-review", None, None), ("first-review", None, "second-review"),
                       ("first-review", None, None), ("appeal", None, "appeal")]
 
-    assert sorted(application_queue(runtime.engine, institution_id="bjou")[0]) == [
+    assert sorted(application_queue(runtime.engine, institution_id="bjou")[0][0]) == [
         "agreement_id", "id", "programme", "rule_set", "status", "submitted_at", "updated_at"]
-    assert [sorted(item) for item in deposit_queue(runtime.engine)] == [
+    assert [sorted(item) for item in deposit_queue(runtime.engine)[0]] == [
         ["deposited_at", "id", "reason", "reviewed_at", "status", "verdict"]]
     with pytest.raises(Forbidden):
         read_deposit(runtime.engine, BJOU, deposit)

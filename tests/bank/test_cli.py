@@ -71,4 +71,4 @@ def test_bulk_accounts_operator_token_and_watch(tmp_path: Path, monkeypatch: pyt
     with Runtime(settings) as runtime:
         client = create_app(runtime).test_client()
         queue = client.get("/api/v1/deposits", headers=bearer(token))
-        assert (queue.status_code, queue.json) == (200, {"deposits": []})
+        assert (queue.status_code, queue.json) == (200, {"deposits": [], "next": None})

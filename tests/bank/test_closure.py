@@ -253,7 +253,7 @@ def test_closing_withdraws_what_is_open_and_staff_no_longer_open_the_record(
         reads = connection.execute(select(func.count()).select_from(access_log)).scalar_one()
     assert "account_closing" in kinds
     assert client.get("/api/v1/deposits", headers=bearer(bank.operator)).json == {
-        "deposits": []}
+        "deposits": [], "next": None}
     for path, token in ((f"/api/v1/deposits/{record['deposits'][1]}", bank.operator),
                         (f"/api/v1/applications/{record['application']}", bank.tokens["bjou"])):
         answer = client.get(path, headers=bearer(token))

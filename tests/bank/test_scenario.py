@@ -177,7 +177,7 @@ def test_learner_applies_is_reviewed_twice_appeals_and_gets_a_transcript(
         "reasons"]
     assert latest["appeal_deadline"] is not None
     assert client.get("/api/v1/applications?flagged=true", headers=operator).json == {
-        "applications": []}
+        "applications": [], "next": None}
 
     # The transcript: a CLR of the six credentials that still verify, signed and anchored.
     requested = client.post("/api/v1/learners/me/transcripts", json={}, headers=learner)

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 import pytest
+from eth_account import Account
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -13,6 +14,8 @@ from contracts import NAMES, artifact
 from contracts.build import compile_artifact, render
 from credentials.merkle import MerkleTree
 from ledger.errors import TransactionReverted
+from ledger.records import AnchorRecord
+from ledger.views import ChainView
 from tests.support.chains import TestChain, scope_mask
 
 DID = "did:web:creditbank.example:issuers:demo-university"
@@ -63,7 +66,7 @@ def test_operator_accredits_and_the_registry_reports_it(chain: TestChain) -> Non
         True,
     )
     assert chain.ledger.read("IssuerRegistry", "issuerOfAccount", account.address) == issuer_id
-    assert chain.ledger.read("IssuerRegistry", "canAnchor", account.address) == issuer_id
+    assert chain.ledger.read("CredentialAnchor", "canAnchor", account.address) == issuer_id
     assert chain.ledger.read("IssuerRegistry", "issuerCount") == 1
 
 
@@ -120,10 +123,79 @@ def test_accredited_issuer_anchors_once(chain: TestChain) -> None:
     receipt = chain.ledger.transact(account, "CredentialAnchor", "anchor", root)
     assert event_names(chain, "CredentialAnchor", receipt) == ["Anchored"]
     anchored = chain.ledger.read("CredentialAnchor", "anchorOf", root)
+    assert anchored == (issuer_id, receipt["blockNumber"])
     block = chain.ledger.w3.eth.get_block(receipt["blockNumber"])
-    assert anchored == (issuer_id, account.address, receipt["blockNumber"], block["timestamp"])
+    assert ChainView(chain.ledger).anchor(root) == AnchorRecord(
+        root=root,
+        issuer_id=issuer_id,
+        sender=account.address,
+        block=receipt["blockNumber"],
+        timestamp=block["timestamp"],
+    )
     with reverts("root already anchored"):
         chain.ledger.transact(account, "CredentialAnchor", "anchor", root)
+    assert chain.ledger.read("CredentialAnchor", "anchorOf", b"\x01" * 32) == (bytes(32), 0)
+    assert ChainView(chain.ledger).anchor(b"\x01" * 32) is None
+
+
+def test_an_anchor_costs_at_most_50000_gas(chain: TestChain) -> None:
+    _, (first, second) = chain.accredit(DID, accounts=2)
+    _, (other,) = chain.accredit(OTHER_DID)
+    roots = [bytes([index + 1]) * 32 for index in range(3)]
+    gas = [
+        chain.ledger.transact(account, "CredentialAnchor", "anchor", root)["gasUsed"]
+        for account, root in zip((first, second, other), roots, strict=True)
+    ]
+    assert gas == [gas[0]] * 3
+    assert 40_000 < gas[0] <= 50_000
+
+
+def test_anchoring_rights_are_the_registrys_alone_to_set(chain: TestChain) -> None:
+    issuer_id, (account,) = chain.accredit(DID)
+    stranger = chain.account()
+    rights = chain.ledger.read("CredentialAnchor", "anchorRights", account.address)
+    assert rights >> 192 == chain.ledger.read("IssuerRegistry", "issuerNumber", issuer_id) == 1
+    assert chain.ledger.read("IssuerRegistry", "issuerIdByNumber", 1) == issuer_id
+    for caller in (stranger, account, chain.operator):
+        with reverts("caller is not the registry"):
+            chain.ledger.transact(caller, "CredentialAnchor", "setRights", stranger.address, rights)
+    with reverts("anchor contract already bound"):
+        chain.ledger.transact(
+            chain.operator, "IssuerRegistry", "bindAnchor", chain.deployment.credential_anchor
+        )
+    assert chain.ledger.read("IssuerRegistry", "anchorContract") == (
+        chain.deployment.credential_anchor
+    )
+    with reverts("caller is not an accredited issuer"):
+        chain.ledger.transact(stranger, "CredentialAnchor", "anchor", b"\x04" * 32)
+
+
+def test_a_registry_accredits_only_once_bound_to_its_own_anchor(chain: TestChain) -> None:
+    registry = chain.ledger._contract(
+        "IssuerRegistry", chain.ledger.deploy("IssuerRegistry", chain.operator)
+    )
+    accredit = registry.encode_abi("accredit", args=[DID, [chain.account().address], 1, 1, 0, 0])
+    with reverts("no anchor contract bound"):
+        chain.ledger.transact_raw(chain.operator, to=registry.address, data=accredit)
+    bind = registry.encode_abi("bindAnchor", args=[chain.deployment.credential_anchor])
+    chain.ledger.transact_raw(chain.operator, to=registry.address, data=bind)
+    with reverts("caller is not the registry"):
+        chain.ledger.transact_raw(chain.operator, to=registry.address, data=accredit)
+    with reverts("anchor contract already bound"):
+        chain.ledger.transact_raw(chain.operator, to=registry.address, data=bind)
+
+
+def test_reaccreditation_updates_every_accounts_rights(chain: TestChain) -> None:
+    _, (first, second) = chain.accredit(DID, accounts=2)
+    now = chain.ledger.block_timestamp(chain.ledger.block_number())
+    chain.ledger.transact(
+        chain.operator, "IssuerRegistry", "accredit", DID, [], 1, 1, now + 3600, 0
+    )
+    for account in (first, second):
+        with reverts("caller is not an accredited issuer"):
+            chain.ledger.transact(account, "CredentialAnchor", "anchor", b"\x06" * 32)
+    chain.ledger.transact(chain.operator, "IssuerRegistry", "accredit", DID, [], 1, 1, 0, 0)
+    chain.ledger.transact(second, "CredentialAnchor", "anchor", b"\x06" * 32)
 
 
 def test_unaccredited_and_suspended_accounts_cannot_anchor(chain: TestChain) -> None:
@@ -135,7 +207,7 @@ def test_unaccredited_and_suspended_accounts_cannot_anchor(chain: TestChain) -> 
     assert event_names(chain, "IssuerRegistry", receipt) == ["Suspended"]
     with reverts("caller is not an accredited issuer"):
         chain.ledger.transact(account, "CredentialAnchor", "anchor", root)
-    assert chain.ledger.read("CredentialAnchor", "anchorOf", root)[2] == 0
+    assert chain.ledger.read("CredentialAnchor", "anchorOf", root)[1] == 0
     with reverts("issuer already suspended"):
         chain.ledger.transact(chain.operator, "IssuerRegistry", "suspend", issuer_id, 7)
     chain.ledger.transact(chain.operator, "IssuerRegistry", "reinstate", issuer_id)
@@ -148,7 +220,7 @@ def test_accreditation_window_bounds_anchoring(chain: TestChain) -> None:
     _, (early,) = chain.accredit(DID, valid_from=now + 3600)
     _, (late,) = chain.accredit(OTHER_DID, valid_from=1, valid_until=now - 60)
     for account in (early, late):
-        assert chain.ledger.read("IssuerRegistry", "canAnchor", account.address) == bytes(32)
+        assert chain.ledger.read("CredentialAnchor", "canAnchor", account.address) == bytes(32)
         with reverts("caller is not an accredited issuer"):
             chain.ledger.transact(account, "CredentialAnchor", "anchor", b"\x05" * 32)
 
@@ -164,7 +236,23 @@ def test_removed_account_loses_its_issuer(chain: TestChain) -> None:
     chain.ledger.transact(second, "CredentialAnchor", "anchor", b"\x07" * 32)
     extra = chain.account()
     chain.ledger.transact(chain.operator, "IssuerRegistry", "addAccount", issuer_id, extra.address)
-    assert chain.ledger.read("IssuerRegistry", "canAnchor", extra.address) == issuer_id
+    assert chain.ledger.read("CredentialAnchor", "canAnchor", extra.address) == issuer_id
+
+
+def test_an_issuer_holds_at_most_sixteen_accounts(chain: TestChain) -> None:
+    issuer_id, (account,) = chain.accredit(DID)
+    for _ in range(15):
+        chain.ledger.transact(
+            chain.operator, "IssuerRegistry", "addAccount", issuer_id, Account.create().address
+        )
+    with reverts("issuer has too many accounts"):
+        chain.ledger.transact(
+            chain.operator, "IssuerRegistry", "addAccount", issuer_id, Account.create().address
+        )
+    chain.ledger.transact(chain.operator, "IssuerRegistry", "removeAccount", account.address)
+    chain.ledger.transact(
+        chain.operator, "IssuerRegistry", "addAccount", issuer_id, Account.create().address
+    )
 
 
 def test_root_revocation_belongs_to_the_anchoring_issuer(chain: TestChain) -> None:

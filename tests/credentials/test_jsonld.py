@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from credentials import contexts
 from credentials.canon import rdfc
@@ -22,6 +24,8 @@ from credentials.jsonld import (
     NotCompacted,
     Undefined,
     Unsupported,
+    escape_literal,
+    escape_literals,
     literal,
     resolve,
     to_quads,
@@ -270,3 +274,17 @@ def test_pyld_is_a_test_dependency_only() -> None:
              for extra, names in [("", project["dependencies"]),
                                   *project["optional-dependencies"].items()]}
     assert {extra: names for extra, names in users.items() if names} == {"test": ["pyld>=2.0.4"]}
+
+
+@given(st.lists(st.text(max_size=6) | st.sampled_from(["", '"', "\\", "\n", "\x7f", "\ud800",
+                                                        "a\u2028b", "é"]), max_size=8))
+def test_escape_literals_escapes_each_value_as_escape_literal_does(values: list[str]) -> None:
+    try:
+        expected: object = [escape_literal(value) for value in values]
+    except JsonLdError as error:
+        expected = type(error)
+    try:
+        assert escape_literals(values) == expected
+    except JsonLdError as error:
+        assert type(error) is expected
+

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from credentials.base58 import b58decode, b58encode
+from credentials.base58 import ALPHABET, b58decode, b58encode
 from credentials.errors import CredentialError, InvalidKey, SealError
 from credentials.keys import (
     SigningKey,
@@ -45,6 +47,17 @@ def test_base58_keeps_leading_zeros() -> None:
     for data in (b"", b"\0", b"\0\0\x01", bytes(range(40))):
         assert b58decode(b58encode(data)) == data
     assert b58encode(b"hello world") == "StV1DL6CwTryKyV"
+
+
+@given(st.binary(max_size=80) | st.builds(lambda zeros, tail: bytes(zeros) + tail,
+                                          st.integers(0, 5), st.binary(max_size=66)))
+def test_base58_is_the_digit_by_digit_encoding(data: bytes) -> None:
+    number, digits = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        digits = ALPHABET[digit] + digits
+    assert b58encode(data) == "1" * (len(data) - len(data.lstrip(b"\0"))) + digits
+    assert b58decode(b58encode(data)) == data
 
 
 @pytest.mark.parametrize("value", ["", "abc", "z", "z0OIl",

@@ -11,11 +11,18 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
 import rlp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from eth_keys import keys
 
+from tests.deploy.besu_schema import (
+    NODE_CONFIG,
+    PERMISSIONS,
+    genesis_errors,
+    schema_errors,
+)
 from tests.support.paths import ROOT
 
 BESU = ROOT / "deploy" / "besu"
@@ -177,3 +184,108 @@ def test_committed_sample_is_current(tmp_path: Path) -> None:
     for path in committed:
         assert (out / path).read_text() == (SAMPLE / path).read_text(), path
     assert (SAMPLE / "node-1" / "config.toml").read_text().startswith("# TEST-ONLY network")
+
+
+def network_documents(folder: Path) -> dict[str, object]:
+    """A generated network's genesis, node configs and permission files, parsed, by path."""
+    documents: dict[str, object] = {
+        "genesis.json": json.loads((folder / "genesis.json").read_text())
+    }
+    for name in NODES:
+        for file in ("config.toml", "permissions_config.toml"):
+            documents[f"{name}/{file}"] = tomllib.loads((folder / name / file).read_text())
+    return documents
+
+
+def document_errors(path: str, document: object) -> list[str]:
+    """The errors Besu's documented schema finds in one of a network's files."""
+    if path == "genesis.json":
+        return genesis_errors(document)
+    schema = PERMISSIONS if path.endswith("permissions_config.toml") else NODE_CONFIG
+    return schema_errors(schema, document)
+
+
+@pytest.mark.parametrize("hosts", [(), ("10.1.0.11", "10.2.0.11", "10.3.0.11", "10.4.0.11")])
+def test_generated_files_follow_besus_documented_schema(tmp_path: Path, hosts: tuple) -> None:
+    out = tmp_path / "network"
+    arguments = [argument for host in hosts for argument in ("--host", host)]
+    made = make_network("--out", str(out), "--operator", OPERATOR, "--issuer", ISSUER, *arguments)
+    assert made.returncode == 0, made.stderr
+    for folder in (out, SAMPLE):
+        documents = network_documents(folder)
+        assert len(documents) == 9
+        assert {path: document_errors(path, doc) for path, doc in documents.items()} == {
+            path: [] for path in documents
+        }
+
+
+def test_the_schema_refuses_wrong_keys_types_and_values() -> None:
+    documents = network_documents(SAMPLE)
+    genesis = documents["genesis.json"]
+    config = documents["node-1/config.toml"]
+    permissions = documents["node-1/permissions_config.toml"]
+    assert isinstance(genesis, dict) and isinstance(config, dict) and isinstance(permissions, dict)
+    vanity, validators = b"\x00" * 32, [bytes(20), b"\x01" * 20]
+
+    def changed(document: dict, path: tuple[str, ...], value: object) -> dict:
+        """A deep copy of `document` with one member set (or removed when `value` is None)."""
+        copy = json.loads(json.dumps(document))
+        target = copy
+        for key in path[:-1]:
+            target = target[key]
+        if value is None:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+        return copy
+
+    def extra(*items: object) -> str:
+        return "0x" + rlp.encode(list(items)).hex()
+
+    genesis_cases = {
+        "shanghaiBlock": changed(genesis, ("config", "shanghaiBlock"), 0),
+        "blockperiodseconds as a string": changed(
+            genesis, ("config", "qbft", "blockperiodseconds"), "2"
+        ),
+        "no epochlength": changed(genesis, ("config", "qbft", "epochlength"), None),
+        "blockperiod": changed(genesis, ("config", "qbft", "blockperiod"), 2),
+        "zero request timeout": changed(genesis, ("config", "qbft", "requesttimeoutseconds"), 0),
+        "timeout under the period": changed(
+            genesis, ("config", "qbft", "requesttimeoutseconds"), 1
+        ),
+        "difficulty": changed(genesis, ("difficulty",), "0x0"),
+        "gasLimit as a number": changed(genesis, ("gasLimit",), 60_000_000),
+        "extraData not hex": changed(genesis, ("extraData",), "0xzz"),
+        "vanity 31 bytes": changed(
+            genesis, ("extraData",), extra(b"\x00" * 31, validators, [], 0, [])
+        ),
+        "no validators": changed(genesis, ("extraData",), extra(vanity, [], [], 0, [])),
+        "round 1": changed(genesis, ("extraData",), extra(vanity, validators, [], 1, [])),
+        "a seal": changed(
+            genesis, ("extraData",), extra(vanity, validators, [], 0, [b"\x01" * 65])
+        ),
+        "short validator": changed(
+            genesis, ("extraData",), extra(vanity, [b"\x01" * 19], [], 0, [])
+        ),
+    }
+    config_cases = {
+        "an unknown option": changed(config, ("rpc-http-apis-enabled",), True),
+        "p2p-port as text": changed(config, ("p2p-port",), "thirty"),
+        "port out of range": changed(config, ("rpc-http-port",), 70_000),
+        "sync-mode LIGHT": changed(config, ("sync-mode",), "LIGHT"),
+        "an unknown API": changed(config, ("rpc-http-api",), ["ETH", "SHH"]),
+        "enabled as a string": changed(config, ("rpc-http-enabled",), "true"),
+        "APIs without HTTP": changed(config, ("rpc-http-enabled",), None),
+        "a bad enode": changed(config, ("bootnodes",), ["enode://abc@127.0.0.1:30303"]),
+    }
+    permission_cases = {
+        "accounts-whitelist": changed(permissions, ("accounts-whitelist",), []),
+        "a short account": changed(permissions, ("accounts-allowlist",), ["0x1234"]),
+    }
+    refused = {name: genesis_errors(document) for name, document in genesis_cases.items()}
+    refused |= {name: schema_errors(NODE_CONFIG, doc) for name, doc in config_cases.items()}
+    refused |= {name: schema_errors(PERMISSIONS, doc) for name, doc in permission_cases.items()}
+    assert [name for name, errors in refused.items() if not errors] == []
+    assert any("shanghaiBlock" in error for error in refused["shanghaiBlock"])
+    assert any("rpc-http-apis-enabled" in error for error in refused["an unknown option"])
+    assert refused["round 1"] == ["the genesis round is not 0"]

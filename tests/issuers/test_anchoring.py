@@ -3,29 +3,40 @@ anchored, each batch root exactly once, and every credential verifies."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
+from hexbytes import HexBytes
 from sqlalchemy import select
 
+from bench.loadkit import Child
 from infra.database import open_engine
+from infra.secrets import master_key
 from infra.settings import Settings
 from issuers.issuance import BatchPolicy, Issuance, outcomes_from_json
-from issuers.registry import issuer_record
+from issuers.registry import issuer_account, issuer_record
 from issuers.tables import batches, credentials
+from ledger.client import Ledger
 from ledger.genesis import initialise
 from ledger.views import ChainView
 from portal.runtime import Runtime
+from tests.support.databases import PostgresServer
 from tests.support.issuer import accredited, outcome
+from tests.support.nodes import eventually, free_port, rpc
 from tests.support.paths import ROOT
 from verify import Context, Status, verify_many
 
-WORKER = [sys.executable, "-m", "portal.cli", "worker", "--data"]
+CREDITBANK = [sys.executable, "-m", "portal.cli"]
+WORKER = [*CREDITBANK, "worker", "--data"]
 PAUSED_WORKER = [sys.executable, "-m", "tests.support.paused_worker"]
 LEARNERS = ("110101199003074514", "320102198811123456", "44010619950505321X")
 
@@ -121,3 +132,106 @@ def test_a_killed_worker_resumes_and_anchors_each_root_once(tmp_path: Path, paus
     assert sorted(anchored_roots) == sorted(bytes(root) for root in roots)
     assert len(roots) == 2
     assert [report.verdict for report in reports] == [Status.VALID] * len(acknowledged)
+
+
+ISSUERS = ("north-university", "east-college", "west-academy")
+SESSIONS_A_ROUND = 3
+
+
+def log_says(log: Path, text: str) -> bool:
+    """Whether a child's log holds `text` yet."""
+    return log.exists() and text in log.read_text("utf-8", errors="replace")
+
+
+def mined_statuses(ledger: Ledger, first: int, last: int) -> list[int]:
+    """The receipt status of every transaction mined in blocks `first` to `last`."""
+    statuses = []
+    for number in range(first, last + 1):
+        for tx_hash in ledger.w3.eth.get_block(number)["transactions"]:
+            receipt = ledger.receipt(HexBytes(cast(bytes, tx_hash)).to_0x_hex())
+            assert receipt is not None
+            statuses.append(receipt["status"])
+    return statuses
+
+
+@pytest.mark.timeout(300)
+def test_three_workers_racing_on_postgresql_anchor_each_batch_once_after_a_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
+) -> None:
+    monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
+    data_dir = tmp_path / "data"
+    initialise(data_dir)
+    database_url = postgres.new_database()
+    local = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05)
+    with Runtime(local) as runtime:
+        for slug in ISSUERS:
+            accredited(runtime, slug)
+        deployment = runtime.deployment
+    node_url = f"http://127.0.0.1:{free_port()}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CREDITBANK_")}
+    env.update(CREDITBANK_DATA=str(data_dir), CREDITBANK_DATABASE_URL=database_url,
+               CREDITBANK_LEDGER_URLS=node_url, CREDITBANK_BATCH_SECONDS="0.2")
+    node = Child([*CREDITBANK, "node", "--data", str(data_dir), "--port",
+                  node_url.rsplit(":", 1)[1], "--block-period", "0.1"], env, tmp_path / "node.log")
+    victim_log = tmp_path / "victim.log"
+    victim = Child([*PAUSED_WORKER, "-", "after-send"], env, victim_log)
+    others = [Child([*CREDITBANK, "worker"], env, tmp_path / f"worker{n}.log") for n in range(2)]
+    engine = open_engine(database_url, master_key=master_key(data_dir))
+    issuance = Issuance.of(engine, settings=local, policy=BatchPolicy(size=3, max_age=0.2))
+    killed_in_round = None
+    try:
+        node.start()
+        eventually(lambda: rpc(node_url, "eth_chainId"), "the node")
+        for worker in (victim, *others):
+            worker.start()
+        eventually(lambda: all(log_says(worker.log, "anchoring worker running")
+                               for worker in (victim, *others)), "the workers")
+        deadline = time.monotonic() + 90
+        for round_number in itertools.count():
+            for slug in ISSUERS:
+                outcomes = outcomes_from_json([
+                    outcome(learner, session=f"2025 round {round_number} part {part}")
+                    for learner in LEARNERS for part in range(SESSIONS_A_ROUND)])
+                with engine.begin() as connection:
+                    issuance.issue(connection, issuer_record(engine, slug), outcomes,
+                                   cryptosuite="eddsa-jcs-2022")
+            time.sleep(0.3)
+            if killed_in_round is None and log_says(victim_log, "paused at after-send"):
+                victim.kill()
+                killed_in_round = round_number
+            elif killed_in_round is not None and round_number >= killed_in_round + 2:
+                break
+            assert time.monotonic() < deadline, "the victim never sent a transaction"
+        assert killed_in_round is not None
+
+        def everything_anchored() -> Sequence[str]:
+            with engine.connect() as connection:
+                states = connection.execute(select(batches.c.status)).scalars().all()
+            if set(states) != {"anchored"}:
+                raise OSError(f"batches: {sorted(states)}")
+            return states
+
+        states = eventually(everything_anchored, "every batch anchored", 120.0)
+    finally:
+        for worker in (victim, *others):
+            worker.stop()
+    try:
+        ledger = Ledger.connect([node_url], deployment)
+        view = ChainView(ledger)
+        head = view.head()
+        with engine.connect() as connection:
+            roots = connection.execute(select(batches.c.root)).scalars().all()
+            rows = connection.execute(select(credentials.c.anchored)).scalars().all()
+        assert len(states) == len(roots) >= 3 * SESSIONS_A_ROUND * (killed_in_round + 1)
+        assert sorted(view.anchored_between(deployment.block, head)) == sorted(map(bytes, roots))
+        statuses = mined_statuses(ledger, deployment.block + 1, head)
+        assert statuses and set(statuses) == {1}
+        for slug in ISSUERS:
+            latest, pending = ledger.nonces(issuer_account(engine, master_key(data_dir),
+                                                           slug).address)
+            assert latest == pending > 0
+        reports = verify_many([json.loads(row) for row in rows], Context(view))
+        assert {report.verdict for report in reports} == {Status.VALID}
+    finally:
+        engine.dispose()
+        node.stop()

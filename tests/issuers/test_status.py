@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from credentials.status import LIST_SIZE, bit, bitstring_of, encode_list, read_list_credential
+from infra.coordination import leader
 from issuers import registry
-from issuers.anchoring import AnchoringWorker
+from issuers.anchoring import PUBLISHER, AnchoringWorker
 from issuers.issuance import Issuance, outcomes_from_json
 from issuers.registry import issuer_record
 from issuers.revocation import request_revocation
@@ -152,6 +153,17 @@ def test_the_published_list_follows_the_chain(issued: Issued) -> None:
     published = issued.worker.publish_status_lists(now=time.monotonic() + PUBLISH_PERIOD)
     assert (before, published, [issued.listed(number) for number in range(3)]) == (
         [0, 0, 0], 1, [0, 1, 0])
+
+
+def test_only_the_elected_publisher_publishes(issued: Issued) -> None:
+    issued.revoke(1)
+    moment = time.monotonic() + PUBLISH_PERIOD
+    with leader(issued.runtime.engine, PUBLISHER) as elsewhere:
+        while_another_leads = issued.worker.publish_status_lists(now=moment)
+        listed_meanwhile = issued.listed(1)
+    published = issued.worker.publish_status_lists(now=moment + PUBLISH_PERIOD)
+    assert (elsewhere, while_another_leads, listed_meanwhile, published, issued.listed(1)) == (
+        True, 0, 0, 1, 1)
 
 
 def test_a_list_is_signed_again_only_when_its_chain_state_changes(issued: Issued) -> None:

@@ -20,7 +20,7 @@ from ledger.errors import (
     TransactionReverted,
     Unauthorized,
 )
-from ledger.indexer import Indexer, revocations, rows
+from ledger.indexer import Indexer, issuer_events, revocations, rows
 from ledger.permissions import allow_accounts, allowed_accounts
 from ledger.server import serve
 from ledger.views import ChainView
@@ -118,11 +118,18 @@ def test_indexer_follows_revocations_and_resumes(chain: TestChain, database_url:
         account, "CredentialAnchor", "revokeLeafRecord", b"\x23" * 32, b"\x24" * 32, 6
     )
     chain.ledger.transact(chain.operator, "IssuerRegistry", "suspend", issuer_id, 2)
+    chain.ledger.transact(chain.operator, "IssuerRegistry", "retireIssuerKey", issuer_id,
+                          b"\x21" * 32, 0)
 
     resumed = Indexer(chain.ledger, engine)
     assert resumed.indexed_block() == indexer.indexed_block()
-    assert resumed.sync() == 1
+    assert resumed.sync() == 3
     assert resumed.sync() == 0
+    assert [(row["event"], row["issuer_id"], row["public_key"], row["retired_block"] > 0
+             if row["retired_block"] is not None else None)
+            for row in sorted(rows(engine, issuer_events),
+                              key=lambda row: (row["block"], row["log_index"]))] == [
+        ("Suspended", issuer_id, None, None), ("KeyRetired", issuer_id, b"\x21" * 32, True)]
     assert sorted(
         (row["root"], row["digest"], row["issuer_id"], row["reason"])
         for row in rows(engine, revocations)

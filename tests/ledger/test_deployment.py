@@ -58,19 +58,19 @@ def test_deploy_to_the_embedded_node_over_http_failing_over(
     assert deployment.block >= 1
 
 
-def test_deploy_to_ganache(ganache_node, master_key: bytes, tmp_path: Path) -> None:
-    operator = Account.from_key(ganache_node.funded_private_key)
+def test_deploy_to_anvil(anvil_node, master_key: bytes, tmp_path: Path) -> None:
+    operator = Account.from_key(anvil_node.funded_private_key)
     key_file = tmp_path / "operator.key"
     save_account(key_file, operator, master_key)
     out = tmp_path / "deployment.json"
 
     code = main(
-        ["deploy", "--ledger", ganache_node.url, "--operator-key", str(key_file), "--out", str(out)]
+        ["deploy", "--ledger", anvil_node.url, "--operator-key", str(key_file), "--out", str(out)]
     )
 
     assert code == 0
-    deployment, registry_operator = deployed(out, ganache_node.url)
-    assert (deployment.chain_id, registry_operator) == (ganache_node.chain_id, operator.address)
+    deployment, registry_operator = deployed(out, anvil_node.url)
+    assert (deployment.chain_id, registry_operator) == (anvil_node.chain_id, operator.address)
 
 
 def test_new_account_is_sealed_under_the_master_key(

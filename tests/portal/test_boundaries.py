@@ -47,7 +47,7 @@ ATTACKS = (
     "/me/%2e%2e/%2e%2e/evil", "/me/..%2f..%2f/evil", "/" + "a" * 3000, "",
 )
 LEARNER_PAGES = ("/me/shares", "/me/deposits?status=review&x=%2F")
-INSTITUTION_PAGES = ("/institution/units?code=CS101", "/institution/batches?page=2")
+INSTITUTION_PAGES = ("/institution/units?code=CS101", "/institution/batches?status=anchored")
 
 
 @dataclass
@@ -269,16 +269,18 @@ def test_public_pages_keep_their_caching_and_share_links_none(portal: Portal) ->
 OUT_OF_BOUNDS = ("0", "-1", "abc", "1.5", "1e3", "²", str(2**63), str(2**64 + 1), "9" * 5000)
 
 
-def test_a_page_number_out_of_bounds_is_a_clear_page_error(portal: Portal) -> None:
+def test_a_cursor_the_list_did_not_give_out_is_a_clear_page_error(portal: Portal) -> None:
     client = portal.staff("demo-admin")
+    bad = (*OUT_OF_BOUNDS, "%FF%FE", cursor(1.5), cursor("x", "y"), cursor(True, "id"),
+           cursor(1.5, "id", 3), cursor(None, "id"), "A" * 2000)
 
     seen = {page: (answer.status_code,
                    "There is no such page of this list" in answer.get_data(as_text=True))
-            for page in (*OUT_OF_BOUNDS, " 1", "１", "1", "2", "1000000")
-            if (answer := client.get(f"/institution/batches?page={quote(page)}"))}
+            for page in (*bad, cursor(1.5, "id"), "")
+            if (answer := client.get(f"/institution/batches?after={page}"))}
 
-    assert seen == {**dict.fromkeys((*OUT_OF_BOUNDS, " 1", "１"), (400, True)),
-                    **dict.fromkeys(("1", "2", "1000000"), (200, False))}
+    assert seen == {**dict.fromkeys(bad, (400, True)),
+                    **dict.fromkeys((cursor(1.5, "id"), ""), (200, False))}
 
 
 def cursor(*parts: object) -> str:

@@ -1,4 +1,5 @@
-"""Rate limits are counted in one table shared by every process of a host, window by window."""
+"""Rate limits are counted in one table shared by every process of a host (SQLite), or by every
+host (PostgreSQL), window by window."""
 
 from __future__ import annotations
 
@@ -6,7 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-from portal.ratelimit import PROBES, SLOTS, RateLimiter, client_of
+from sqlalchemy import select
+
+from infra.database import open_database
+from portal.app import create_app
+from portal.ratelimit import (
+    CLEAN_SECONDS,
+    PROBES,
+    SLOTS,
+    RateLimiter,
+    SharedRateLimiter,
+    client_of,
+)
+from portal.runtime import Runtime
+from portal.tables import rate_limits
+from tests.support.databases import PostgresServer
+from tests.support.paths import ROOT
 
 HITS = """
 import sys
@@ -77,3 +93,65 @@ def test_an_ipv6_subscriber_counts_as_one_client() -> None:
     assert [client_of(address) for address in addresses] == [
         "2001:db8:1:2::/64", "2001:db8:1:2::/64", "2001:db8:1:3::/64",
         "203.0.113.7", "203.0.113.7", "-"]
+
+
+SHARED_HITS = """
+import sys
+from infra.database import open_engine
+from portal.ratelimit import SharedRateLimiter
+limiter = SharedRateLimiter(open_engine(sys.argv[1]), bytes(32))
+sys.stdin.readline()
+print(sum(limiter.hit("verify", "203.0.113.7", 100, 3600) for _ in range(60)))
+"""
+
+
+def test_hosts_on_one_postgresql_database_share_one_limit(postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    open_database(url, master_key=bytes(32)).dispose()
+    processes = [
+        subprocess.Popen([sys.executable, "-c", SHARED_HITS, url], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        for _ in range(3)
+    ]
+    allowed = [int(process.communicate("go\n", timeout=60)[0]) for process in processes]
+    assert (sum(allowed), [process.returncode for process in processes]) == (100, [0, 0, 0])
+
+
+def test_shared_windows_are_counted_apart_and_ended_ones_deleted(
+    postgres: PostgresServer
+) -> None:
+    engine = open_database(postgres.new_database(), master_key=bytes(32))
+    clock = Clock(7_200.0)
+    limiter = SharedRateLimiter(engine, bytes(32), clock)
+
+    def burst(scope: str, client: str, times: int = 4) -> list[bool]:
+        return [limiter.hit(scope, client, 3, 60) for _ in range(times)]
+
+    def windows() -> list[tuple[int, int]]:
+        with engine.connect() as connection:
+            return sorted((end, count) for end, count in connection.execute(
+                select(rate_limits.c.window_end, rate_limits.c.count)))
+
+    first = burst("verify", "a")
+    other_client, other_scope = burst("verify", "b"), burst("accounts", "a")
+    clock.now += 59
+    same_window = burst("verify", "a", 1)
+    before = windows()
+    clock.now += CLEAN_SECONDS + 1
+    next_window = burst("verify", "a")
+    try:
+        assert [first, other_client, other_scope, same_window, next_window] == [
+            [True, True, True, False]] * 3 + [[False], [True, True, True, False]]
+        assert before == [(7_260, 4), (7_260, 4), (7_260, 5)]
+        assert windows() == [(7_380, 4)]
+    finally:
+        engine.dispose()
+
+
+def test_the_portal_counts_in_the_database_on_postgresql_and_in_a_file_on_sqlite(
+    runtime: Runtime
+) -> None:
+    limiter = create_app(runtime).extensions["rate_limiter"]
+    shared = runtime.engine.dialect.name == "postgresql"
+    assert isinstance(limiter, SharedRateLimiter if shared else RateLimiter)
+    assert (runtime.settings.data_dir / "ratelimit.table").exists() is not shared

@@ -1,4 +1,4 @@
-"""Chains with our contracts deployed, on the embedded node or on ganache, for tests."""
+"""Chains with our contracts deployed, on the embedded node or on anvil, for tests."""
 
 from __future__ import annotations
 
@@ -106,8 +106,8 @@ def served_chain(data_dir: Path) -> Iterator[tuple[TestChain, str]]:
         node.close()
 
 
-def ganache_chain(url: str, funded_private_key: str) -> TestChain:
-    """Our contracts freshly deployed on a running ganache node by its funded account."""
+def anvil_chain(url: str, funded_private_key: str) -> TestChain:
+    """Our contracts freshly deployed on a running anvil node by its funded account."""
     operator: LocalAccount = Account.from_key(funded_private_key)
     ledger = Ledger.connect([url])
     deployment = deploy_contracts(ledger, operator)

@@ -1,13 +1,12 @@
-"""Third-party EVM nodes for the test suite: ganache from tests/js, run as a child process."""
+"""Third-party EVM nodes for the test suite: Foundry's anvil from tests/js (npm
+`@foundry-rs/anvil`, whose platform package carries the binary), run as a child process."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
+import platform
 import secrets
-import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -18,11 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from eth_account import Account
+
 from tests.support.paths import JS_DIR
 
-GANACHE_BIN = JS_DIR / "node_modules" / ".bin" / "ganache"
+ANVIL_PLATFORM = {"x86_64": "linux-amd64", "aarch64": "linux-arm64"}.get(
+    platform.machine(), "linux-amd64"
+)
+ANVIL_BIN = JS_DIR / "node_modules" / "@foundry-rs" / f"anvil-{ANVIL_PLATFORM}" / "bin" / "anvil"
 HOST = "127.0.0.1"
 FUNDED_BALANCE_WEI = 10**24
+STATE_INTERVAL_SECONDS = 1
 T = TypeVar("T")
 
 
@@ -51,9 +56,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def ganache_installed() -> bool:
-    """Whether `npm ci --prefix tests/js` has installed ganache."""
-    return GANACHE_BIN.exists()
+def anvil_installed() -> bool:
+    """Whether `npm ci --prefix tests/js` has installed anvil's binary."""
+    return ANVIL_BIN.exists()
 
 
 def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> object:
@@ -69,15 +74,17 @@ def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0)
     return answer["result"]
 
 
-class GanacheNode:
-    """A ganache 7 node on 127.0.0.1 with one funded account, persisted under `db_path`."""
+class AnvilNode:
+    """An anvil node on 127.0.0.1 (EVM shanghai, like our contracts) with one funded account,
+    its chain state kept in `state_path`: written on a graceful stop and every
+    `STATE_INTERVAL_SECONDS`, loaded again at start."""
 
-    def __init__(self, db_path: Path, *, chain_id: int = 1337, port: int | None = None) -> None:
-        self.db_path = db_path
+    def __init__(self, state_path: Path, *, chain_id: int = 1337, port: int | None = None) -> None:
+        self.state_path = state_path
         self.chain_id = chain_id
         self.port = port or free_port()
         self.funded_private_key = "0x" + secrets.token_hex(32)
-        self.log_path = db_path.parent / f"{db_path.name}.log"
+        self.log_path = state_path.parent / f"{state_path.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,32 +94,29 @@ class GanacheNode:
 
     @property
     def pid(self) -> int:
-        """Process id of the running node itself (node running ganache's cli.js)."""
+        """Process id of the running anvil binary."""
         if self._process is None:
-            raise NodeStartError("ganache is not running")
+            raise NodeStartError("anvil is not running")
         return self._process.pid
 
     def command(self) -> list[str]:
-        """The argv that starts the node: `node <ganache cli.js> <options>`."""
-        node = shutil.which("node")
-        if node is None:
-            raise NodeStartError("node is not on PATH")
+        """The argv that starts the node."""
         return [
-            node,
-            str(GANACHE_BIN.resolve()),
-            "--server.host", HOST,
-            "--server.port", str(self.port),
-            "--chain.chainId", str(self.chain_id),
-            "--chain.hardfork", "shanghai",
-            "--database.dbPath", str(self.db_path),
-            "--wallet.accounts", f"{self.funded_private_key},{FUNDED_BALANCE_WEI}",
-            "--miner.blockTime", "0",
-            "--logging.quiet",
+            str(ANVIL_BIN),
+            "--host", HOST,
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--hardfork", "shanghai",
+            "--accounts", "0",
+            "--state", str(self.state_path),
+            "--state-interval", str(STATE_INTERVAL_SECONDS),
+            "--silent",
         ]  # fmt: skip
 
     def start(self, timeout: float = 30.0) -> None:
-        """Start the node and wait until `eth_chainId` answers with our chain id."""
-        self.db_path.mkdir(parents=True, exist_ok=True)
+        """Start the node, wait until `eth_chainId` answers with our chain id, and fund the
+        account (once: a reloaded state keeps its balance)."""
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
@@ -121,7 +125,7 @@ class GanacheNode:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 code, self._process = self._process.returncode, None
-                raise NodeStartError(f"ganache exited with {code}; see {self.log_path}")
+                raise NodeStartError(f"anvil exited with {code}; see {self.log_path}")
             try:
                 answered = rpc(self.url, "eth_chainId", timeout=1.0)
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -129,13 +133,21 @@ class GanacheNode:
                 continue
             if int(str(answered), 16) != self.chain_id:
                 self.stop()
-                raise NodeStartError(f"ganache on {self.url} answered chain id {answered}")
+                raise NodeStartError(f"anvil on {self.url} answered chain id {answered}")
+            self._fund()
             return
         self.stop()
-        raise NodeStartError(f"ganache did not answer on {self.url} within {timeout} s")
+        raise NodeStartError(f"anvil did not answer on {self.url} within {timeout} s")
+
+    def _fund(self) -> None:
+        """Give the funded account its balance if it has none yet."""
+        address = Account.from_key(self.funded_private_key).address
+        if int(str(rpc(self.url, "eth_getBalance", [address, "latest"])), 16) == 0:
+            rpc(self.url, "anvil_setBalance", [address, hex(FUNDED_BALANCE_WEI)])
 
     def stop(self) -> None:
-        """Terminate the node (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop the node gracefully, so that it writes its state (SIGTERM, then SIGKILL after
+        10 s)."""
         if self._process is None:
             return
         self._process.terminate()
@@ -147,11 +159,8 @@ class GanacheNode:
         self._process = None
 
     def restart(self) -> None:
-        """Kill the node with SIGKILL, then start it again on the same port and database."""
-        if self._process is not None:
-            os.kill(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-            self._process = None
+        """Stop the node and start it again on the same port from its saved state."""
+        self.stop()
         self.start()
 
 

@@ -1,5 +1,6 @@
 """The anchoring worker of a data directory, halted for good at one step (for kill -9 tests):
-`python -m tests.support.paused_worker DATA_DIR STEP` prints "paused at STEP" on stderr there."""
+`python -m tests.support.paused_worker DATA_DIR STEP` prints "paused at STEP" on stderr there;
+DATA_DIR "-" takes every setting (database and ledger too) from the environment."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from pathlib import Path
 
 from infra.cli import database, settings_of
+from infra.settings import Settings
 from issuers.anchoring import AnchoringWorker, Step
 from ledger.chain import Chain
 
@@ -25,9 +27,10 @@ def pause_at(step: str) -> Step:
 
 def main(data_dir: Path, step: str) -> None:
     """Run the worker of `data_dir` until it halts at `step` (or is killed)."""
-    settings = settings_of(data_dir)
+    settings = Settings.from_env() if str(data_dir) == "-" else settings_of(data_dir)
     with database(settings) as engine, Chain(settings) as chain:
         worker = AnchoringWorker(engine, chain.ledger, settings=settings, on_step=pause_at(step))
+        print("anchoring worker running", file=sys.stderr, flush=True)
         worker.run(threading.Event())
 
 

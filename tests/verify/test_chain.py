@@ -1,4 +1,4 @@
-"""Sign → batch → anchor → verify on real chains (embedded node and ganache), for every verdict."""
+"""Sign → batch → anchor → verify on real chains (embedded node and anvil), for every verdict."""
 
 from __future__ import annotations
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import select
 
 from bank.accounts import new_operator_token
 from issuers.anchoring import AnchoringWorker
 from issuers.learners import credentials_of_learner
 from issuers.registry import issuer_record
+from issuers.tables import credentials
 from ledger.views import ChainView
 from portal.app import create_app
 from portal.runtime import Runtime
@@ -433,3 +436,35 @@ def test_a_rule_set_is_published_only_under_its_issuers_own_id(runtime: Runtime,
         422, "the rule set's version is too large", {"version": ["must be at most 2147483647"]}))
     assert (own.status_code, own.json["rule_set_id"], own.json["version"]) == (
         201, "demo-university:BSC-CS", 1)
+
+
+def test_concurrent_requests_of_one_issuer_are_all_issued_and_a_refused_one_stores_nothing(
+    runtime: Runtime, bank
+) -> None:
+    """Each request claims its status places apart and signs while the others sign: all are
+    acknowledged, every credential has its own place, and a refused request stores nothing."""
+    _, headers, _ = bank
+    app = create_app(runtime, {"ISSUE_MAX_OUTCOMES": 50})
+
+    def post(outcomes: list[dict]) -> tuple[int, dict]:
+        with app.test_client() as own:
+            answer = own.post("/api/v1/credentials", json={"outcomes": outcomes}, headers=headers)
+            return answer.status_code, answer.json
+
+    requests = [
+        [outcome(f"1101011990{request:04d}{number:04d}", session="2025 spring")
+         for number in range(20)]
+        for request in range(4)
+    ]
+    refused = [outcome("110101199003074514", session="2025 autumn"), outcome(unit="CS999")]
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(post, [*requests, refused]))
+
+    assert [status for status, _ in answers] == [201, 201, 201, 201, 422]
+    assert answers[4][1]["errors"] == {"outcomes": {"1": {"unit": ["unknown unit 'CS999'"]}}}
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(select(credentials.c.id, credentials.c.status_list,
+                                         credentials.c.status_index)).all()
+    assert sorted(row.id for row in rows) == sorted(
+        entry["id"] for _, body in answers[:4] for entry in body["credentials"])
+    assert len({(row.status_list, row.status_index) for row in rows}) == 80

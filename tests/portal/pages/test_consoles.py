@@ -55,6 +55,7 @@ from verify import Context, Status, verify_credential
 from verify.codes import Code
 
 MONTHS = last_months(datetime.now(UTC), 12)
+YEAR = MONTHS[-1][:4]
 
 
 @dataclass
@@ -149,7 +150,9 @@ def test_the_demo_statistics_count_learners_credentials_and_conversions(bank: Ba
         credentials_by_month=month_series(28),
         applications_by_status=[("submitted", 1), ("first_reviewed", 1), ("decided", 1)],
         decisions_by_month=month_series(1), credits_by_month=month_series(19),
-        credits_granted=19,
+        credits_granted=19, years=[YEAR], learners_by_year=[(YEAR, 8)],
+        credentials_by_year=[(YEAR, 28)], decisions_by_year=[(YEAR, 1)],
+        credits_by_year=[(YEAR, 19)],
     )
 
 
@@ -200,11 +203,13 @@ def test_the_statistics_page_draws_six_charts_with_their_figures(bank: Bank) -> 
     titles = re.findall(r'<figcaption id="chart-[\w-]+-title"><h2>([^<]+)</h2>', page)
     assert titles == ["New learner accounts by month", "Credentials by kind",
                       "Credentials issued by month", "Applications by status",
-                      "Decisions by month", "Credits granted by month"]
+                      "Decisions by month", "Credits granted by month",
+                      "New learner accounts by year", "Credentials issued by year",
+                      "Decisions by year", "Credits granted by year"]
     assert re.findall(r'<title id="chart-kinds-svg-title">([^<]+)</title>', page) == [
         "Credentials by kind: Course 13; Certificate 6; Online course (MOOC) 7; Training 2"]
     assert (page.count('<rect class="bar"'), page.count('<polyline class="line"')) == (
-        12 + 4 + 3 + 12, 2)
+        12 + 4 + 3 + 12 + 3, 3)
 
 
 def test_a_chart_scales_its_bars_to_a_round_maximum() -> None:
@@ -635,12 +640,14 @@ def test_operator_and_institution_journeys_in_a_browser(bank: Bank) -> None:
     publish_rule_set(bank.runtime.engine, bank.runtime.ledger, bjou, document,
                      master_key=bank.runtime.settings.master_key())
     figures = statistics(bank.runtime.engine)
-    bars = 2 * 12 + len(figures.credentials_by_kind) + len(figures.applications_by_status)
+    bars = (2 * 12 + len(figures.credentials_by_kind) + len(figures.applications_by_status)
+            + len(figures.learners_by_year) + len(figures.credentials_by_year)
+            + len(figures.decisions_by_year))
     with ServedPortal(create_app(bank.runtime)) as portal:
         seen = portal.run("consoles", operator="city-centre", institution="bjou-admin",
                           password=STAFF_PASSWORD, rule_set=RULE_SET, version=version)
     assert (seen["operator_home"], seen["charts"], seen["bars"]) == (
-        {"path": "/operator/statistics", "title": "Statistics"}, 6, bars)
+        {"path": "/operator/statistics", "title": "Statistics"}, 10, bars)
     assert (seen["approved_notice"], seen["waiting_after"]) == (
         f"Version {version} of {RULE_SET} is approved.", 0)
     assert seen["institution_home"] == {"path": "/institution/batches", "title": "Batches"}

@@ -82,7 +82,7 @@ def test_only_the_recipient_reads_a_notice(bank: Bank) -> None:
     assert stranger.get("/institution/notices").status_code == 403
     other = bank.log_in(OTHER_ID)
     listed = bank.client.get("/api/v1/learners/me/notices", headers=other).json
-    assert listed == {"notices": [], "unread": 0}
+    assert listed == {"notices": [], "unread": 0, "next": None}
     assert bank.client.get("/api/v1/learners/me/notices").status_code == 401
     assert bank.client.get("/api/v1/learners/me/notices",
                            headers=bearer(bank.tokens["bjou"])).status_code == 403
