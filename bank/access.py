@@ -177,18 +177,21 @@ def read_agreement(engine: Engine, reader: Reader, agreement_id: str) -> dict:
     return shown
 
 
-def waiting_agreements(engine: Engine, reader: Reader) -> list[dict]:
-    """The requests waiting for the reader's institution, oldest first, each shown with its
-    planned units and logged (one entry per request shown)."""
-    query = (select(agreements).where(agreements.c.institution_id == reader.organisation,
-                                      agreements.c.status == REQUESTED)
-             .order_by(agreements.c.requested_at, agreements.c.id))
+def waiting_agreements(engine: Engine, reader: Reader, *, after: str | None = None,
+                       limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the requests waiting for the reader's institution, oldest first, after the
+    cursor `after`, each shown with its planned units and logged (one entry per request shown);
+    and the next page's cursor. The index on (institution, status, requested, id) serves it."""
+    query = select(agreements).where(agreements.c.institution_id == reader.organisation,
+                                     agreements.c.status == REQUESTED)
     with engine.begin() as connection:
-        rows = [dict(row) for row in connection.execute(query).mappings()]
+        page = keyset_page(connection, query, (agreements.c.requested_at, agreements.c.id),
+                           after=after, limit=limit)
+        rows = [dict(row) for row in page.rows]
         for row in rows:
             log_read(connection, reader, learner_id=row["learner_id"], what="agreement",
                      object_id=row["id"], purpose="agreement-review")
-    return [agreement_json(engine, row) for row in rows]
+    return [agreement_json(engine, row) for row in rows], page.after
 
 
 def checked_identity(engine: Engine, reader: Reader, did: str) -> None:
@@ -267,24 +270,29 @@ def deposit_queue(engine: Engine, *, status: str = REVIEW, after: str | None = N
              "reviewed_at": iso_utc(row["reviewed_at"])} for row in page.rows], page.after
 
 
-def agreement_queue(engine: Engine, institution_id: str, *,
-                    status: str | None = None) -> list[dict]:
-    """An institution's learning-agreement requests, newest first, as its console lists them:
-    id, programme, status and dates."""
+def agreement_queue(engine: Engine, institution_id: str, *, status: str | None = None,
+                    decided: bool = False, after: str | None = None,
+                    limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of an institution's learning-agreement requests, newest first (`decided`: only
+    those decided or withdrawn, latest decision first), as its console lists them: id,
+    programme, status and dates; and the next page's cursor. Indexes on (institution, [status,]
+    requested, id) and (institution, decided, id) serve it."""
     query = (select(agreements.c.id, agreements.c.status, agreements.c.rule_set_id,
                     agreements.c.version, agreements.c.institution_id, agreements.c.complete_by,
                     agreements.c.requested_at, agreements.c.decided_at)
-             .where(agreements.c.institution_id == institution_id)
-             .order_by(agreements.c.requested_at.desc(), agreements.c.id))
+             .where(agreements.c.institution_id == institution_id))
     if status is not None:
         query = query.where(agreements.c.status == status)
+    if decided:
+        query = query.where(agreements.c.decided_at.is_not(None))
+    keys = (agreements.c.decided_at if decided else agreements.c.requested_at, agreements.c.id)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [{"id": row.id, "status": row.status,
-             "rule_set": {"id": row.rule_set_id, "version": row.version,
-                          "institution": row.institution_id},
-             "complete_by": row.complete_by, "requested_at": iso_utc(row.requested_at),
-             "decided_at": iso_utc(row.decided_at)} for row in rows]
+        page = keyset_page(connection, query, keys, after=after, limit=limit, descending=True)
+    return [{"id": row["id"], "status": row["status"],
+             "rule_set": {"id": row["rule_set_id"], "version": row["version"],
+                          "institution": row["institution_id"]},
+             "complete_by": row["complete_by"], "requested_at": iso_utc(row["requested_at"]),
+             "decided_at": iso_utc(row["decided_at"])} for row in page.rows], page.after
 
 
 def _flagged(engine: Engine, application_id: str) -> bool:

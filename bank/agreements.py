@@ -28,6 +28,7 @@ from credentials.model import (
 from credentials.proofs import CRYPTOSUITES
 from infra.audit import record
 from infra.errors import Conflict, InvalidInput, NotFound, ServiceError
+from infra.paging import keyset_page
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.catalogue import latest_units, planned_outcome
@@ -44,6 +45,7 @@ APPROVED = "approved"
 REFUSED = "refused"
 WITHDRAWN = "withdrawn"
 MAX_UNITS = 20
+LIST_PAGE = 50
 AGREEMENT_UNIT = "AGREEMENT"
 
 
@@ -201,18 +203,15 @@ def agreement_row(engine: Engine, agreement_id: str, *, learner_id: str | None =
     return dict(row)
 
 
-def agreements_of(engine: Engine, *, learner_id: str | None = None,
-                  institution_id: str | None = None, status: str | None = None) -> list[dict]:
-    """Agreements, newest first, filtered by learner, institution or status."""
-    query = select(agreements).order_by(agreements.c.requested_at.desc(), agreements.c.id)
-    if learner_id is not None:
-        query = query.where(agreements.c.learner_id == learner_id)
-    if institution_id is not None:
-        query = query.where(agreements.c.institution_id == institution_id)
-    if status is not None:
-        query = query.where(agreements.c.status == status)
+def agreements_of(engine: Engine, *, learner_id: str, after: str | None = None,
+                  limit: int = LIST_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the learner's agreements, newest first, after the cursor `after`; and the next
+    page's cursor. The index on (learner, requested, id) serves it."""
+    query = select(agreements).where(agreements.c.learner_id == learner_id)
     with engine.connect() as connection:
-        return [_json(connection, dict(row)) for row in connection.execute(query).mappings()]
+        page = keyset_page(connection, query, (agreements.c.requested_at, agreements.c.id),
+                           after=after, limit=limit, descending=True)
+        return [_json(connection, dict(row)) for row in page.rows], page.after
 
 
 def agreement_json(engine: Engine, row: dict) -> dict:

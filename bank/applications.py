@@ -41,6 +41,7 @@ from bank.tables import (
 )
 from infra.audit import record
 from infra.errors import Conflict, FieldErrors, InvalidInput, NotFound
+from infra.paging import keyset_page
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.publication import MAX_VERSION
@@ -56,6 +57,7 @@ from rules.rulesets import RuleSet, load_rule_set
 from verify import Context
 
 DAY = 86_400
+LIST_PAGE = 50
 
 STATUSES = (SUBMITTED, FIRST_REVIEWED, DECIDED, APPEALED, WITHDRAWN)
 
@@ -149,11 +151,15 @@ def choose_target(engine: Engine, view: ChainView, learner: dict, rule_set_id: s
     return {"rule_set_id": rule_set_id, "version": version}
 
 
-def target_of(engine: Engine, learner: dict) -> dict:
+def target_of(source: Engine | Connection, learner: dict) -> dict:
     """The learner's chosen programme; `NotFound` when none was chosen."""
-    with engine.connect() as connection:
-        row = connection.execute(select(targets.c.rule_set_id, targets.c.version).where(
-            targets.c.learner_id == learner["id"])).first()
+    query = select(targets.c.rule_set_id, targets.c.version).where(
+        targets.c.learner_id == learner["id"])
+    if isinstance(source, Connection):
+        row = source.execute(query).first()
+    else:
+        with source.connect() as connection:
+            row = connection.execute(query).first()
     if row is None:
         raise NotFound("choose a programme first", {"rule_set_id": ["no programme chosen"]})
     return {"rule_set_id": row.rule_set_id, "version": row.version}
@@ -399,6 +405,18 @@ def applications_of(engine: Engine, *, learner_id: str | None = None,
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
     return [application_json(engine, dict(row)) for row in rows]
+
+
+def learner_applications(engine: Engine, learner_id: str, *, after: str | None = None,
+                         limit: int = LIST_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the learner's applications, newest first, after the cursor `after`, each
+    whole; and the next page's cursor. The index on (learner, submitted, id) serves it."""
+    with engine.connect() as connection:
+        page = keyset_page(connection, select(applications).where(
+            applications.c.learner_id == learner_id),
+            (applications.c.submitted_at, applications.c.id), after=after, limit=limit,
+            descending=True)
+    return [application_json(engine, dict(row)) for row in page.rows], page.after
 
 
 def filtered(query: Select, *, learner_id: str | None = None, institution_id: str | None = None,

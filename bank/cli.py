@@ -12,7 +12,6 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -22,7 +21,7 @@ from bank.city import PARALLEL_FROM, SEED_BLOCK_PERIOD, SIZES, CityPlan, seed_ci
 from bank.revocation_watch import WATCH_SECONDS, watch, watch_once
 from bank.seed import DemoAccounts
 from infra.audit import MAX_LIMIT, cli_actor, entries
-from infra.cli import data_option, database, settings_of, stop_on_signals
+from infra.cli import Progress, data_option, database, settings_of, stop_on_signals
 from infra.settings import Settings
 from issuers.registry import issuer_record
 from ledger.chain import Chain, chain_home
@@ -195,21 +194,20 @@ def seed_with_progress(settings: Settings, plan: CityPlan, processes: int | None
 
 
 class _Bar:
-    """A progress bar on stderr for the credentials (count and rate), a line for each other
-    phase when it ends."""
+    """Shows the seed's progress on stderr: a bar with the rate for the credentials, a line for
+    each other phase when it ends."""
 
     def __init__(self) -> None:
-        self.bar: Any = None
-        self.started = time.perf_counter()
-        self.first = 0
+        self.credentials: Progress | None = None
+        self.done = 0
         self.phases: dict[str, float] = {}
 
     def __enter__(self) -> _Bar:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.render_finish()
+        if self.credentials is not None:
+            self.credentials.__exit__(None)
 
     def show(self, phase: str, done: int, total: int) -> None:
         """Show how far `phase` is."""
@@ -219,30 +217,15 @@ class _Bar:
                 click.echo(f"{phase}: {total:,} done in {time.perf_counter() - began:,.1f} s",
                            err=True)
             return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="credentials", file=sys.stderr,
-                                         show_pos=True, item_show_func=lambda rate: rate)
-            self.bar.__enter__()
-            self.started, self.first = time.perf_counter(), done
-        rate = (done - self.first) / max(time.perf_counter() - self.started, 1e-6)
-        self.bar.update(done - self.bar.pos, f"{rate:,.0f}/s")
-        if done == total:
-            self.bar.render_finish()
-            self.bar = _Done()
-            click.echo(f"credentials: {total:,} done in {time.perf_counter() - began:,.1f} s "
-                       f"({rate:,.0f}/s)", err=True)
-
-
-class _Done:
-    """A finished bar."""
-
-    pos = 0
-
-    def update(self, *args: object) -> None:
-        """Nothing more to show."""
-
-    def render_finish(self) -> None:
-        """Nothing more to show."""
+        if self.credentials is None:
+            self.credentials = Progress(total, "credentials", rate=True)
+        if done > self.done or self.credentials.bar is None:
+            self.credentials.update(done - self.done)
+            self.done = done
+            if done == total:
+                self.credentials.__exit__(None)
+                click.echo(f"credentials: {total:,} done in {time.perf_counter() - began:,.1f} s "
+                           f"({self.credentials.rate():,.0f}/s)", err=True)
 
 
 COMMANDS = (learners_group, operator_group, decisions_group, audit_command, data_group,

@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, RowMapping, select, update
 
 from bank.access import CENTRE, Reader, log_read
 from bank.identity import disclosure
@@ -30,13 +30,16 @@ from bank.tables import (
 )
 from infra.audit import record
 from infra.errors import Conflict, FieldErrors, InvalidInput, NotFound
+from infra.paging import keyset_page
 from infra.times import iso_utc
 from issuers.tables import credentials, issuers, units
 
 OPEN, CORRECTED, REFUSED = "open", "corrected", "refused"
 ANSWERS = (CORRECTED, REFUSED)
 MAX_TEXT = 2_000
-QUEUE_LIMIT = 200
+QUEUE_PAGE = 50
+QUEUED = (corrections.c.id, corrections.c.about, corrections.c.status, corrections.c.requested_at,
+          corrections.c.answered_at)
 PURPOSE = "correction"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -137,32 +140,47 @@ def objects_of(engine: Engine, learner: dict) -> list[dict]:
     return listed
 
 
-def corrections_of(engine: Engine, learner_id: str) -> list[dict]:
-    """The learner's requests and their answers, newest first, with the owner's names (an
-    institution's; none for the centre)."""
+def corrections_of(engine: Engine, learner_id: str, *, after: str | None = None,
+                   limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the learner's requests and their answers, newest first, after the cursor
+    `after`, with the owner's names (an institution's; none for the centre); and the next
+    page's cursor. The index on (learner, requested, id) serves it."""
+    query = (select(corrections, issuers.c.name, issuers.c.name_zh)
+             .outerjoin(issuers, issuers.c.id == corrections.c.routed_to)
+             .where(corrections.c.learner_id == learner_id))
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(corrections, issuers.c.name, issuers.c.name_zh)
-            .outerjoin(issuers, issuers.c.id == corrections.c.routed_to)
-            .where(corrections.c.learner_id == learner_id)
-            .order_by(corrections.c.requested_at.desc(), corrections.c.id)).mappings().all()
+        page = keyset_page(connection, query, (corrections.c.requested_at, corrections.c.id),
+                           after=after, limit=limit, descending=True)
     return [{**correction_json(dict(row)), "owner": row["name"], "owner_zh": row["name_zh"]}
-            for row in rows]
+            for row in page.rows], page.after
 
 
-def queue(engine: Engine, routed_to: str, *, status: str | None = None) -> list[dict]:
-    """The requests routed to an institution or the centre, oldest first: what they are about,
-    when, and their state; no learner identity, no text (nothing is read, nothing logged)."""
-    query = (select(corrections.c.id, corrections.c.about, corrections.c.status,
-                    corrections.c.requested_at, corrections.c.answered_at)
-             .where(corrections.c.routed_to == routed_to)
-             .order_by(corrections.c.requested_at, corrections.c.id).limit(QUEUE_LIMIT))
+def queue(engine: Engine, routed_to: str, *, status: str | None = None, after: str | None = None,
+          limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the requests routed to an institution or the centre, oldest first, after the
+    cursor `after`: what they are about, when, and their state; no learner identity, no text
+    (nothing is read, nothing logged); and the next page's cursor. Indexes on (routed_to,
+    [status,] requested_at, id) serve it."""
+    query = select(*QUEUED).where(corrections.c.routed_to == routed_to)
     if status is not None:
         query = query.where(corrections.c.status == status)
     with engine.connect() as connection:
-        return [{"id": row.id, "about": row.about, "status": row.status,
-                 "requested_at": iso_utc(row.requested_at),
-                 "answered_at": iso_utc(row.answered_at)} for row in connection.execute(query)]
+        page = keyset_page(connection, query, (corrections.c.requested_at, corrections.c.id),
+                           after=after, limit=limit)
+    return [_queued(row) for row in page.rows], page.after
+
+
+def answered_queue(engine: Engine, routed_to: str, *, after: str | None = None,
+                   limit: int = QUEUE_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the answered requests routed to an institution or the centre, latest answer
+    first, after the cursor `after`; and the next page's cursor. The index on (routed_to,
+    answered_at, id) serves it."""
+    query = select(*QUEUED).where(corrections.c.routed_to == routed_to,
+                                  corrections.c.answered_at.is_not(None))
+    with engine.connect() as connection:
+        page = keyset_page(connection, query, (corrections.c.answered_at, corrections.c.id),
+                           after=after, limit=limit, descending=True)
+    return [_queued(row) for row in page.rows], page.after
 
 
 def open_request(engine: Engine, correction_id: str, reader: Reader) -> dict:
@@ -223,6 +241,12 @@ def correction_json(row: dict) -> dict:
 
 
 # -- internals ----------------------------------------------------------------------------------
+
+
+def _queued(row: RowMapping) -> dict:
+    return {"id": row["id"], "about": row["about"], "status": row["status"],
+            "requested_at": iso_utc(row["requested_at"]),
+            "answered_at": iso_utc(row["answered_at"])}
 
 
 def _check_text(errors: FieldErrors, field: str, text: object) -> None:

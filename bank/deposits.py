@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bank.identity import disclosure
@@ -15,6 +15,7 @@ from bank.tables import deposits
 from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
 from infra.audit import record
 from infra.errors import Conflict, InvalidInput, NotFound
+from infra.paging import keyset_page
 from infra.times import iso_utc
 from issuers.tables import credentials
 from verify import Context, LedgerView, Status, verify_credential
@@ -24,6 +25,7 @@ ACCEPTED = "accepted"
 REVIEW = "review"
 REJECTED = "rejected"
 SUBJECT_MISMATCH = "SUBJECT_MISMATCH"
+LIST_PAGE = 50
 VERDICTS = {"accept": ACCEPTED, "reject": REJECTED}
 
 
@@ -101,7 +103,7 @@ def review_deposit(engine: Engine, deposit_id: str, reviewer: str, verdict: str,
     return deposit_json(deposit_row(engine, deposit_id))
 
 
-def deposits_of(engine: Engine, *, learner_id: str | None = None,
+def deposits_of(target: Engine | Connection, *, learner_id: str | None = None,
                 status: str | None = None) -> list[dict]:
     """Deposits, oldest first, of one learner and/or in one status (as `deposit_json` shows
     them: the credentials themselves, sealed, are not read)."""
@@ -111,8 +113,23 @@ def deposits_of(engine: Engine, *, learner_id: str | None = None,
         query = query.where(deposits.c.learner_id == learner_id)
     if status is not None:
         query = query.where(deposits.c.status == status)
-    with engine.connect() as connection:
+    if isinstance(target, Connection):
+        return [deposit_json(dict(row)) for row in target.execute(query).mappings()]
+    with target.connect() as connection:
         return [deposit_json(dict(row)) for row in connection.execute(query).mappings()]
+
+
+def learner_deposits(engine: Engine, learner_id: str, *, after: str | None = None,
+                     limit: int = LIST_PAGE) -> tuple[list[dict], str | None]:
+    """A page of the learner's deposits, newest first, after the cursor `after` (as
+    `deposit_json` shows them); and the next page's cursor. The index on (learner, deposited,
+    id) serves it."""
+    shown = [column for column in deposits.c if column.name != "credential"]
+    with engine.connect() as connection:
+        page = keyset_page(connection, select(*shown).where(deposits.c.learner_id == learner_id),
+                           (deposits.c.deposited_at, deposits.c.id), after=after, limit=limit,
+                           descending=True)
+    return [deposit_json(dict(row)) for row in page.rows], page.after
 
 
 def deposit_row(engine: Engine, deposit_id: str, learner_id: str | None = None) -> dict:

@@ -55,14 +55,17 @@ def add_proof(connection: Connection, learner_id: str, method: str, *, vouched_b
         vouched_by=vouched_by, proved_at=time.time()))
 
 
-def identity_json(engine: Engine, learner_id: str) -> dict:
+def identity_json(target: Engine | Connection, learner_id: str) -> dict:
     """The learner's proofs as they see them, and what their record shows for them."""
     query = (select(identity_proofs.c.method, identity_proofs.c.institution_id,
                     identity_proofs.c.proved_at)
              .where(identity_proofs.c.learner_id == learner_id)
              .order_by(identity_proofs.c.proved_at, identity_proofs.c.id))
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
+    if isinstance(target, Connection):
+        rows = target.execute(query).all()
+    else:
+        with target.connect() as connection:
+            rows = connection.execute(query).all()
     shown = _disclosure_of(rows)
     return {
         "real_name": shown.real_name,

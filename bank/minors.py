@@ -91,11 +91,14 @@ def guardian_of(connection: Connection, learner_id: str) -> dict | None:
     return dict(row) if row is not None else None
 
 
-def guardianship(engine: Engine, learner: dict, day: date) -> dict | None:
+def guardianship(target: Engine | Connection, learner: dict, day: date) -> dict | None:
     """What the learner's own pages show of a guardian: since when, until when, and whether it
     has ended (the learner turned 14); None when no guardian consented to the account."""
-    with engine.connect() as connection:
-        row = guardian_of(connection, learner["id"])
+    if isinstance(target, Connection):
+        row = guardian_of(target, learner["id"])
+    else:
+        with target.connect() as connection:
+            row = guardian_of(connection, learner["id"])
     birth = birth_of(learner)
     if row is None or birth is None:
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Select, and_, func, select, tuple_
 
-from bank.identity import disclosure
+from bank.identity import Disclosure, disclosure
 from bank.tables import deposits
 from bank.verdicts import (
     DEPOSIT,
@@ -203,16 +203,19 @@ class RecordPage:
 
 
 def record_page(target: Engine | Connection, learner: dict, *, limit: int = PAGE_SIZE,
-                after: str | None = None, before: str | None = None) -> RecordPage:
+                after: str | None = None, before: str | None = None,
+                disclosed: Disclosure | None = None) -> RecordPage:
     """One page of the record, in the order of `held_credentials` (delivered credentials, then
     accepted deposits), listed from stored columns rather than by parsing each document: after
-    the `after` cursor, or the `limit` entries before the `before` cursor."""
+    the `after` cursor, or the `limit` entries before the `before` cursor (`disclosed`: the
+    learner's disclosure, when the caller read it already)."""
+    issuer_ids = (disclosed or disclosure(target, learner["id"])).issuers()
     if before is not None:
-        return _page_before(target, learner, limit, before)
+        return _page_before(target, learner, limit, before, issuer_ids)
     phase, position = _read_cursor(after, "after")
     entries: list[Entry] = []
     if phase == ISSUED:
-        entries += _delivered(target, learner, limit + 1, after=position)
+        entries += _delivered(target, learner, limit + 1, issuer_ids, after=position)
         position = None
     if len(entries) <= limit:
         entries += _deposited(target, learner, limit + 1 - len(entries), after=position)
@@ -221,15 +224,15 @@ def record_page(target: Engine | Connection, learner: dict, *, limit: int = PAGE
                       page[0].cursor if after is not None and page else None)
 
 
-def _page_before(target: Engine | Connection, learner: dict, limit: int,
-                 before: str) -> RecordPage:
+def _page_before(target: Engine | Connection, learner: dict, limit: int, before: str,
+                 issuer_ids: Collection[str] | None) -> RecordPage:
     """The `limit` entries before a cursor, and the cursors around them."""
     phase, position = _read_cursor(before, "before")
     entries: list[Entry] = []
     if phase == DEPOSIT:
         entries = _deposited(target, learner, limit + 1, before=position)
     if len(entries) <= limit:
-        entries = _delivered(target, learner, limit + 1 - len(entries),
+        entries = _delivered(target, learner, limit + 1 - len(entries), issuer_ids,
                              before=position if phase == ISSUED else None,
                              from_end=phase == DEPOSIT) + entries
     page = entries[-limit:]
@@ -238,8 +241,7 @@ def _page_before(target: Engine | Connection, learner: dict, limit: int,
 
 
 def _delivered(target: Engine | Connection, learner: dict, limit: int,
-               **where: Any) -> list[Entry]:
-    issuer_ids = disclosure(target, learner["id"]).issuers()
+               issuer_ids: Collection[str] | None, **where: Any) -> list[Entry]:
     if issuer_ids is not None and not issuer_ids:
         return []
     return [Entry(ISSUED, row["id"], row["issued_at"], _delivered_summary(row),
@@ -416,25 +418,25 @@ class CheckedPage:
     issuer_names: dict[str, tuple[str | None, str | None]]
 
 
-def checked_page(engine: Engine, learner: dict, context: Callable[[], Context],
+def checked_page(connection: Connection, learner: dict, context: Callable[[], Context],
                  ledger: LedgerView, *, limit: int = PAGE_SIZE, after: str | None = None,
                  before: str | None = None, now: float | None = None) -> CheckedPage:
     """A page of the record with stored verdicts (stored first where missing) brought up to
     now: the chain's mutable facts from `ledger` (the process's verify cache), the validity
     window on the clock. Costs the page and one sum over the record's verdicts in SQL (an index
-    range), on one connection, not a verification of every credential."""
+    range), all on the caller's connection, not a verification of every credential."""
     moment = time.time() if now is None else now
-    ensure_verdicts(engine, learner, context, _headings)
-    with engine.connect() as connection:
-        issuer_ids = disclosure(connection, learner["id"]).issuers()
-        page = record_page(connection, learner, limit=limit, after=after, before=before)
-        stored = stored_verdicts(connection,
-                                 ((entry.source, entry.ref) for entry in page.entries))
-        names: dict[str, tuple[str | None, str | None]] = {
-            entry.summary["issuer"]: entry.issuer_names for entry in page.entries
-            if entry.summary["issuer"]}
-        counted, total = _valid_delivered(connection, learner, issuer_ids, moment, names)
-        deposited, deposit_total = _valid_deposited(connection, learner, moment)
+    ensure_verdicts(connection, learner, context, _headings)
+    disclosed = disclosure(connection, learner["id"])
+    issuer_ids = disclosed.issuers()
+    page = record_page(connection, learner, limit=limit, after=after, before=before,
+                       disclosed=disclosed)
+    stored = stored_verdicts(connection, ((entry.source, entry.ref) for entry in page.entries))
+    names: dict[str, tuple[str | None, str | None]] = {
+        entry.summary["issuer"]: entry.issuer_names for entry in page.entries
+        if entry.summary["issuer"]}
+    counted, total = _valid_delivered(connection, learner, issuer_ids, moment, names)
+    deposited, deposit_total = _valid_deposited(connection, learner, moment)
     statuses = [shown(stored[key], ledger, moment) if key in stored
                 else Shown(Status.INDETERMINATE, None)
                 for key in ((entry.source, entry.ref) for entry in page.entries)]

@@ -8,13 +8,15 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, RowMapping, Select, delete, insert, select, update
 
 from bank.errors import InvalidShare
 from bank.tables import SHARE_KINDS, shared_links, verification_results
+from infra.paging import keyset_page
 
 SHARE_PATH = "/s/"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LIST_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -97,22 +99,35 @@ def share(engine: Engine, credential_json: str, kind: str, *, now: float, lifeti
     return token
 
 
-def links_of(engine: Engine, learner_id: str) -> list[OwnLink]:
-    """A learner's share links, newest first."""
-    table = shared_links
-    query = (select(table.c.token, table.c.kind, table.c.subject_id, table.c.credential_json,
-                    table.c.created_at, table.c.expires_at, table.c.revoked)
-             .where(table.c.learner_id == learner_id)
-             .order_by(table.c.created_at.desc(), table.c.token))
+def links_of(engine: Engine, learner_id: str, *, after: str | None = None,
+             limit: int = LIST_PAGE) -> tuple[list[OwnLink], str | None]:
+    """A page of the learner's share links, newest first, after the cursor `after`; and the
+    next page's cursor. The index on (learner, created, token) serves it."""
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    return [OwnLink(row.token, row.kind, row.subject_id, _title(row.credential_json),
-                    row.created_at, row.expires_at, row.revoked) for row in rows]
+        page = keyset_page(connection, _own_links().where(shared_links.c.learner_id == learner_id),
+                           (shared_links.c.created_at, shared_links.c.token), after=after,
+                           limit=limit, descending=True)
+    return [_own_link(row) for row in page.rows], page.after
 
 
 def link_of(engine: Engine, learner_id: str, token: str) -> OwnLink | None:
     """One of the learner's share links, or None (also when it is someone else's)."""
-    return next((link for link in links_of(engine, learner_id) if link.token == token), None)
+    with engine.connect() as connection:
+        row = connection.execute(_own_links().where(
+            shared_links.c.token == token, shared_links.c.learner_id == learner_id)
+        ).mappings().first()
+    return None if row is None else _own_link(row)
+
+
+def _own_links() -> Select:
+    table = shared_links
+    return select(table.c.token, table.c.kind, table.c.subject_id, table.c.credential_json,
+                  table.c.created_at, table.c.expires_at, table.c.revoked)
+
+
+def _own_link(row: RowMapping) -> OwnLink:
+    return OwnLink(row["token"], row["kind"], row["subject_id"], _title(row["credential_json"]),
+                   row["created_at"], row["expires_at"], row["revoked"])
 
 
 def withdraw(engine: Engine, learner_id: str, token: str) -> bool:

@@ -115,6 +115,7 @@ deposits = Table(
     UniqueConstraint("learner_id", "credential_id", name="uq_bank_deposits_credential"),
     Index("ix_bank_deposits_status", "status"),
     Index("ix_bank_deposits_status_deposited", "status", "deposited_at", "id"),
+    Index("ix_bank_deposits_learner_deposited", "learner_id", "deposited_at", "id"),
 )
 
 targets = Table(
@@ -273,6 +274,7 @@ shared_links = Table(
     Column("learner_id", String(36), index=True),
     Column("subject_id", String(300)),
     CheckConstraint(f"kind IN {SHARE_KINDS!r}", name="kind"),
+    Index("ix_shared_links_learner_created", "learner_id", "created_at", "token"),
 )
 
 staff_accounts = Table(
@@ -405,6 +407,11 @@ agreements = Table(
     Column("decided_at", Float),
     CheckConstraint(f"status IN {AGREEMENT_STATUSES!r}", name="agreement_status"),
     Index("ix_bank_agreements_institution_status", "institution_id", "status"),
+    Index("ix_bank_agreements_institution_status_requested", "institution_id", "status",
+          "requested_at", "id"),
+    Index("ix_bank_agreements_institution_requested", "institution_id", "requested_at", "id"),
+    Index("ix_bank_agreements_institution_decided", "institution_id", "decided_at", "id"),
+    Index("ix_bank_agreements_learner_requested", "learner_id", "requested_at", "id"),
 )
 """Learning agreements (pre-approvals): planned units (`units`, JSON refs "ISSUER:CODE" with the
 unit version asked about), to be completed by `complete_by`, and the lines the institution's
@@ -461,6 +468,11 @@ corrections = Table(
     CheckConstraint(f"about IN {CORRECTION_ABOUT!r}", name="correction_about"),
     CheckConstraint(f"status IN {CORRECTION_STATUSES!r}", name="correction_status"),
     Index("ix_bank_corrections_routed_status", "routed_to", "status"),
+    Index("ix_bank_corrections_routed_status_requested", "routed_to", "status", "requested_at",
+          "id"),
+    Index("ix_bank_corrections_routed_requested", "routed_to", "requested_at", "id"),
+    Index("ix_bank_corrections_routed_answered", "routed_to", "answered_at", "id"),
+    Index("ix_bank_corrections_learner_requested", "learner_id", "requested_at", "id"),
 )
 """A learner's request to correct data about them, routed to who owns it: the issuer of a
 credential (`routed_to` its id), the institution that decided, or the centre ("centre") for a

@@ -261,13 +261,14 @@ def store_verified(connection: Connection, context: Context, source: str, ref: s
     return True
 
 
-def ensure_verdicts(engine: Engine, learner: dict, context: Callable[[], Context],
+def ensure_verdicts(connection: Connection, learner: dict, context: Callable[[], Context],
                     headings_of: Callable[[dict], dict]) -> int:
-    """Store the missing verdicts of a learner's record: delivered credentials (one statement,
-    from the issuance records, run only when the learner holds more credentials than verdicts:
-    two counts on indexes; a credential still waiting for its anchor keeps it running until
-    anchored) and accepted deposits (each verified once, counted under `headings_of(document)`);
-    how many were stored."""
+    """Store the missing verdicts of a learner's record on the caller's connection (its reads
+    so far are ended; each store commits apart): delivered credentials (one statement, from the
+    issuance records, run only when the learner holds more credentials than verdicts: two
+    counts on indexes in one statement; a credential still waiting for its anchor keeps it
+    running until anchored) and accepted deposits (each verified once, counted under
+    `headings_of(document)`); how many were stored."""
     held = (select(func.count()).select_from(credentials)
             .where(credentials.c.learner_did == learner["did"]).scalar_subquery())
     kept = (select(func.count()).select_from(verdicts)
@@ -280,13 +281,15 @@ def ensure_verdicts(engine: Engine, learner: dict, context: Callable[[], Context
                .where(deposits.c.learner_id == learner["id"], deposits.c.status == "accepted",
                       ~exists().where(verdicts.c.source == DEPOSIT,
                                       verdicts.c.ref == deposits.c.id)))
-    with engine.connect() as connection:
-        behind, deposited = connection.execute(select(held != kept, unchecked)).one()
-        waiting = list(connection.execute(missing)) if deposited else []
+    behind, deposited = connection.execute(select(held != kept, unchecked)).one()
+    waiting = list(connection.execute(missing)) if deposited else []
+    if not (behind or waiting):
+        return 0
+    connection.rollback()
     stored = 0
     if behind:
         try:
-            with engine.begin() as connection:
+            with connection.begin():
                 stored += store_issued(connection,
                                        credentials.c.learner_did == learner["did"])
         except IntegrityError:
@@ -296,7 +299,7 @@ def ensure_verdicts(engine: Engine, learner: dict, context: Callable[[], Context
         for row in waiting:
             credential = json.loads(row.credential)
             try:
-                with engine.begin() as connection:
+                with connection.begin():
                     stored += store_verified(connection, opened, DEPOSIT, row.id,
                                              learner["did"], credential, headings_of(credential))
             except IntegrityError:

@@ -95,8 +95,8 @@ def full_path(app: Flask, runtime: Runtime, learner: dict) -> None:
 
 def stored_path(app: Flask, runtime: Runtime, learner: dict) -> None:
     """What the page does now, without rendering: the first page with stored verdicts."""
-    with app.app_context():
-        checked_page(runtime.engine, learner, record_context, runtime.chain_facts)
+    with app.app_context(), runtime.engine.connect() as connection:
+        checked_page(connection, learner, record_context, runtime.chain_facts)
 
 
 def timed(action: Callable[[], object], count: int) -> list[float]:

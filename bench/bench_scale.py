@@ -2,21 +2,21 @@
 PostgreSQL and SQLite, with the ratio of each size's figure to the smallest size's.
 
 For each size a fresh bank is built: one institution accredited on the embedded chain with the
-bench catalogue; through the product (signed eddsa-rdfc-2022, anchored by the anchoring worker):
-a learner holding 1,000 credentials (the record page and the learner API), a learner holding 40
-(the degree audit against an approved programme) and 200 credentials of other learners in two
-batches (what `POST /api/v1/verify` is sent). The rest of the size is filler, bulk-loaded (COPY on
-PostgreSQL, executemany in transactions of 100,000 rows on SQLite) from those signed templates:
-one learner account for every ten credentials (opened by the institution, as a bulk opening
-does), each credential's document the template's with its own id, learner, hashed identifier,
-session, dates, status entries and batch anchor; sealed through the engine's key ring as the
-column type seals; the Merkle digest computed as issuance does; status places claimed through
-the product's allocator; batches of 1,000. The filler is NOT individually signed (its signatures
-and Merkle paths do not hold): it is there to be read and counted, never verified. The load drops
-the three big tables' secondary indexes and creates them again from the schema afterwards, then
-runs the product's rebuilds of derived tables (stored verdicts, maintained aggregates) and
-ANALYZE, as autovacuum would. The public catalogue grows with the bank (one unit per 100
-credentials, at least 1,000).
+bench catalogue; through the product (signed eddsa-rdfc-2022, anchored by the anchoring worker): a
+learner holding 1,000 credentials (the record page and the learner API), a learner holding 40 (the
+degree audit against an approved programme) and 200 credentials of other learners in two batches
+(what `POST /api/v1/verify` is sent). The rest of the size is filler, bulk-loaded (COPY on
+PostgreSQL, executemany in transactions of 100,000 rows on SQLite) from those signed templates: one
+learner account for every ten credentials (opened by the institution, as a bulk opening does), each
+credential's document the template's with its own id, learner, hashed identifier, session, dates,
+status entries and batch anchor, held once (in `anchored`, `signed` empty, as anchoring leaves it);
+sealed through the engine's key ring as the column type seals; the Merkle digest computed as
+issuance does; status places claimed through the product's allocator; batches of 1,000. The filler
+is NOT individually signed (its signatures and Merkle paths do not hold): it is there to be read
+and counted, never verified. The load drops the three big tables' secondary indexes and creates
+them again from the schema afterwards, then runs the product's rebuilds of derived tables (stored
+verdicts, maintained aggregates) and ANALYZE, as autovacuum would. The public catalogue grows with
+the bank (one unit per 100 credentials, at least 1,000).
 
 Every figure is requested through the Flask app in this process (one thread, the test client),
 signed in as each console's user: p50 and p99 of wall-clock milliseconds; GET /healthz in the same
@@ -90,9 +90,9 @@ CHUNK = 10_000
 TRANSACTION = 100_000
 UNITS_PER_INSTITUTION = 10_000
 ROW_EXTRA = 3_600
-"""Bytes a credential takes besides its two sealed documents: its other columns, its index
-entries, its share of a learner account and its stored verdict (10,982 bytes a credential in all
-at 1M on PostgreSQL, 2026-12-06)."""
+"""Bytes a credential takes besides its sealed document: its other columns, its index entries,
+its share of a learner account and its stored verdict (10,982 bytes a credential in all at 1M on
+PostgreSQL, 2026-12-06, when the signed document was also kept)."""
 YEARS = 10
 YEAR = 365.25 * 24 * 3600
 PASSWORD = "bench scale password 1"
@@ -128,10 +128,12 @@ def say(message: str) -> None:
 
 
 class Template:
-    """One real stored credential (its `signed` and `anchored` texts, opened) with the parts that
-    vary from credential to credential marked, so a filler row is one `str.format` away; and the
-    JCS form its Merkle digest hashes, marked alike (JCS orders members by name, never by value,
-    so filling the marks in the canonical text gives the filled credential's canonical text)."""
+    """One real anchored credential (its `anchored` text, opened: an anchored credential is
+    stored once, its `signed` column empty) with the parts that vary from credential to credential
+    marked, so a filler row is one `str.format` away; and the JCS form its Merkle digest hashes
+    (the document without its anchor proof), marked alike (JCS orders members by name, never by
+    value, so filling the marks in the canonical text gives the filled credential's canonical
+    text)."""
 
     def __init__(self, row: dict) -> None:
         self.unit_code = row["unit_code"]
@@ -139,11 +141,10 @@ class Template:
         self.credits = row["credits"]
         self.valid_until = row["valid_until"]
         self.key_id = row["key_id"]
-        signed = self._marked(json.loads(row["signed"]), row)
-        self.signed = self._format(json.dumps(signed, ensure_ascii=False, separators=(",", ":")))
-        self.canonical = self._format(jcs(without_anchor(signed)).decode("utf-8"))
-        self.anchored = self._format(json.dumps(self._marked(json.loads(row["anchored"]), row),
-                                                ensure_ascii=False, separators=(",", ":")))
+        anchored = self._marked(json.loads(row["anchored"]), row)
+        self.canonical = self._format(jcs(without_anchor(anchored)).decode("utf-8"))
+        self.anchored = self._format(json.dumps(anchored, ensure_ascii=False,
+                                                separators=(",", ":")))
 
     @staticmethod
     def _marked(document: dict, row: dict) -> dict:
@@ -175,10 +176,10 @@ class Template:
             written = written.replace(mark, "{" + name + "}")
         return written
 
-    def texts(self, **values: str) -> tuple[str, str, bytes]:
-        """The signed and anchored texts of one credential, and its Merkle digest."""
+    def texts(self, **values: str) -> tuple[str, bytes]:
+        """The anchored text of one credential, and its Merkle digest."""
         digest = keccak(self.canonical.format(**values).encode("utf-8"))
-        return self.signed.format(**values), self.anchored.format(**values), digest
+        return self.anchored.format(**values), digest
 
 
 @dataclass
@@ -343,7 +344,7 @@ def load_filler(runtime: Runtime, templates: dict[str, Template], count: int,
             credential_id = f"urn:uuid:{uuid.uuid4()}"
             day = datetime.fromtimestamp(issued_at, UTC).date()
             session = f"{day.year}-{round_number}"
-            signed, anchored, digest = template.texts(
+            anchored, digest = template.texts(
                 id=credential_id, learner=did, identity=identity, session=session,
                 completed=day.isoformat(), list=str(placement.list), index=str(placement.index),
                 root="0x" + root.hex(), tx=tx)
@@ -351,7 +352,7 @@ def load_filler(runtime: Runtime, templates: dict[str, Template], count: int,
                 credential_id, ISSUER, did, identity, template.unit_code,
                 template.unit_version, session, template.key_id, batch_id, index % BATCH,
                 digest,
-                ring.seal(signed, "credentials.signed"),
+                None,
                 ring.seal(anchored, "credentials.anchored"),
                 issued_at, template.credits, day.isoformat(), template.valid_until,
                 placement.list, placement.index))
@@ -477,8 +478,8 @@ def build(runtime: Runtime, size: int, record_size: int = RECORD_SIZE) -> Bank:
     filler = max(0, size - len(real_ids))
     sample = next(iter(templates.values()))
     ring = ring_of(runtime.engine)
-    per_row = sum(len(ring.seal(document, "credentials.signed"))
-                  for document in sample.texts(**dict.fromkeys(MARKS, "x" * 36))[:2]) + ROW_EXTRA
+    per_row = len(ring.seal(sample.texts(**dict.fromkeys(MARKS, "x" * 36))[0],
+                            "credentials.anchored")) + ROW_EXTRA
     say(f"  filler: {filler:,} credentials, ~{per_row:,} bytes a row stored with its indexes, "
         f"~{per_row * filler / 1e9:.1f} GB")
     free = shutil.disk_usage(runtime.settings.data_dir).free

@@ -16,7 +16,22 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def jcs(value: Any) -> bytes:
-    """RFC 8785 JSON Canonicalization Scheme serialisation, as UTF-8 bytes."""
+    """RFC 8785 JSON Canonicalization Scheme serialisation, as UTF-8 bytes.
+
+    Documents of plain JSON types take the fast path (`_write`); anything it does not vouch for
+    (a subclass, another type, a number out of range, a lone surrogate, deep nesting) takes the
+    full path (`_serialise`), which writes the same bytes and raises every error.
+    """
+    parts: list[str] = []
+    try:
+        _write(value, parts)
+        return "".join(parts).encode("utf-8")
+    except (_Unvouched, RecursionError, UnicodeEncodeError):
+        return _jcs(value)
+
+
+def _jcs(value: Any) -> bytes:
+    """The full path of `jcs`."""
     parts: list[str] = []
     _serialise(value, parts.append)
     try:
@@ -24,6 +39,91 @@ def jcs(value: Any) -> bytes:
     except UnicodeEncodeError:
         raise CanonicalizationError("JCS input holds a lone surrogate; it is not valid Unicode") \
             from None
+
+
+class _Unvouched(Exception):
+    """The fast path of `jcs` does not vouch for this input: the full path takes it."""
+
+
+_ORDERS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+_ORDERS_KEPT = 4096
+
+
+def _write(value: Any, parts: list[str]) -> None:
+    """The fast path of `jcs`: what `_serialise` writes, for exact dicts with exact string keys,
+    lists, tuples, strings, booleans, None, safe ints and finite floats; _Unvouched otherwise.
+
+    Each object's key order and written keys are kept per key tuple (`_order`); strings and
+    keys are escaped by the same function as in `_serialise`, numbers written as there."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_encode_string(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        keys = tuple(value)
+        for key in keys:
+            if type(key) is not str:
+                raise _Unvouched
+        out = parts.append
+        for key, head in _ORDERS.get(keys) or _order(keys):
+            out(head)
+            item = value[key]
+            if type(item) is str:
+                out(_encode_string(item))
+            else:
+                _write(item, parts)
+        out("}")
+    elif kind is list or kind is tuple:
+        if not value:
+            parts.append("[]")
+            return
+        out = parts.append
+        out("[")
+        for item in value:
+            if type(item) is str:
+                out(_encode_string(item))
+            else:
+                _write(item, parts)
+            out(",")
+        parts[-1] = "]"
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif value is None:
+        parts.append("null")
+    elif kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        parts.append(str(value))
+    elif kind is float and math.isfinite(value):
+        parts.append(_float(value))
+    else:
+        raise _Unvouched
+
+
+def _order(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """An object's keys in RFC 8785 order, each with what precedes its value ("{" or ",", the
+    key, ":"), kept for the next object with the same keys."""
+    ordered = sorted(keys) if all(key.isascii() for key in keys) else sorted(keys, key=_utf16)
+    order = tuple((key, ("," if index else "{") + _encode_string(key) + ":")
+                  for index, key in enumerate(ordered))
+    if len(_ORDERS) >= _ORDERS_KEPT:
+        _ORDERS.clear()
+    _ORDERS[keys] = order
+    return order
+
+
+def _float(value: float) -> str:
+    """`es6_number(value)` of a finite float, without its digit work where Python's own forms
+    are the same: integral floats within ±(2^53−1) as ints, others in [1e-4, 1e16) as `repr`
+    writes them (no exponent there)."""
+    if value.is_integer():
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return str(int(value))
+    elif 1e-4 <= abs(value) < 1e16:
+        return repr(value)
+    return es6_number(value)
 
 
 def _serialise(value: Any, out: Callable[[str], None]) -> None:

@@ -1,15 +1,18 @@
-"""CLI plumbing every command shares (`--data`, settings, the database, stopping on signals), and
-`creditbank db`: show, apply and write the off-chain database's schema migrations, back it up
-and restore it."""
+"""CLI plumbing every command shares (`--data`, settings, the database, stopping on signals, a
+progress bar), and `creditbank db`: show, apply and write the off-chain database's schema
+migrations, back it up and restore it."""
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from alembic import command
@@ -22,6 +25,9 @@ from infra.schema import alembic_config, current, head, upgrade
 from infra.sealing import BATCH, REFRESH_SECONDS, rotate
 from infra.secrets import known_master_key, private_dir
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 data_option = click.option(
     "--data",
@@ -139,6 +145,42 @@ def restore_command(file: Path, data_dir: Path | None) -> None:
     with database(settings) as engine:
         header = restore(engine, file, master_key=settings.master_key(), progress=_progress)
     click.echo(f"backup {header.backup_id} of {header.created_at} restored")
+
+
+class Progress:
+    """A progress bar on stderr, shown from the first step on (work refused at once shows none);
+    with `rate`, it also shows the steps a second since it appeared."""
+
+    def __init__(self, length: int, label: str, *, rate: bool = False) -> None:
+        self.length = length
+        self.label = label
+        self.show_rate = rate
+        self.bar: ProgressBar[str] | None = None
+        self._shown_at = 0.0
+        self._moved = 0
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *error: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def update(self, steps: int) -> None:
+        """Move the bar on by `steps` (showing it the first time: the rate counts from there)."""
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=self.length, label=self.label, file=sys.stderr, show_pos=self.show_rate,
+                item_show_func=(lambda rate: rate) if self.show_rate else None)
+            self.bar.__enter__()
+            self._shown_at = time.perf_counter()
+        else:
+            self._moved += steps
+        self.bar.update(steps, f"{self.rate():,.0f}/s" if self.show_rate else None)
+
+    def rate(self) -> float:
+        """Steps a second since the bar appeared."""
+        return self._moved / max(time.perf_counter() - self._shown_at, 1e-6)
 
 
 def _progress(line: str) -> None:

@@ -328,7 +328,9 @@ class AnchoringWorker:
         return tx_hash
 
     def _finish(self, batch_id: str, tx_hash: str, block: int) -> None:
-        """Store every credential of the batch with its anchor proof, and mark it anchored."""
+        """Store every credential of the batch with its anchor proof in place of its signed text
+        (a document is held once), and mark the batch anchored. A credential already anchored by
+        an earlier finish, or erased, keeps what it holds."""
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(credentials.c.id, credentials.c.signed, credentials.c.digest)
@@ -342,7 +344,7 @@ class AnchoringWorker:
             (row.id, attach_anchor_text(row.signed, chain_id=chain_id, contract=contract,
                                         transaction_hash=tx_hash, root=tree.root,
                                         path=tree.proof(index)))
-            for index, row in enumerate(rows)
+            for index, row in enumerate(rows) if row.signed is not None
         ]
         del rows
         with self.engine.begin() as connection:
@@ -356,14 +358,16 @@ class AnchoringWorker:
                     ).data(anchored[start:start + 1_000])
                     connection.execute(
                         update(credentials)
-                        .where(credentials.c.id == incoming.c.id)
-                        .values(anchored=incoming.c.anchored)
+                        .where(credentials.c.id == incoming.c.id,
+                               credentials.c.signed.is_not(None))
+                        .values(anchored=incoming.c.anchored, signed=None)
                     )
-            else:
+            elif anchored:
                 connection.execute(
                     update(credentials)
-                    .where(credentials.c.id == bindparam("credential_id"))
-                    .values(anchored=bindparam("anchored_json")),
+                    .where(credentials.c.id == bindparam("credential_id"),
+                           credentials.c.signed.is_not(None))
+                    .values(anchored=bindparam("anchored_json"), signed=None),
                     [{"credential_id": credential_id, "anchored_json": text}
                      for credential_id, text in anchored],
                 )

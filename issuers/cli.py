@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import click
 from sqlalchemy import Engine, select
@@ -17,7 +16,7 @@ from sqlalchemy import Engine, select
 from credentials.keys import SigningKey
 from credentials.proofs import CRYPTOSUITES
 from infra.audit import cli_actor
-from infra.cli import data_option, database, settings_of, stop_on_signals
+from infra.cli import Progress, data_option, database, settings_of, stop_on_signals
 from infra.secrets import write_private
 from issuers import registry
 from issuers.anchoring import AnchoringWorker
@@ -30,9 +29,6 @@ from issuers.schemas import REASONS, reason_code
 from issuers.tables import batches, credentials, revocations
 from ledger.chain import Chain
 from ledger.records import RevocationReason
-
-if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
 
 PARALLEL_FROM = 2_000
 WRITERS = 8
@@ -236,7 +232,7 @@ def issue_command(
     with database(settings) as engine, Chain(settings) as chain:
         issuer = registry.issuer_record(engine, issuer_id)
         issuance = Issuance.of(engine, settings=settings)
-        with _Progress(estimate, "signing") as progress, engine.begin() as connection:
+        with Progress(estimate, "signing") as progress, engine.begin() as connection:
             issued = issuance.issue(
                 connection, issuer, outcomes, cryptosuite=cryptosuite, processes=processes,
                 progress=progress.update,
@@ -362,30 +358,6 @@ def worker_command(once: bool, data_dir: Path | None) -> None:
 
 
 COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_group, worker_command)
-
-
-class _Progress:
-    """A progress bar on stderr, shown from the first step on (a file refused at once shows
-    none)."""
-
-    def __init__(self, length: int, label: str) -> None:
-        self.length = length
-        self.label = label
-        self.bar: ProgressBar[int] | None = None
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *error: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-    def update(self, steps: int) -> None:
-        """Move the bar on by `steps` (showing it the first time)."""
-        if self.bar is None:
-            self.bar = click.progressbar(length=self.length, label=self.label, file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(steps)
 
 
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:

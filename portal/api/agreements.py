@@ -22,7 +22,7 @@ from bank.agreements import (
 from bank.tables import AGREEMENT_STATUSES
 from portal.api import Blueprint
 from portal.api.auth import BEARER, INSTITUTION, LEARNER, Principal, requires
-from portal.api.bank_schemas import REASONS
+from portal.api.bank_schemas import REASONS, ListPageArgsSchema
 from portal.runtime import runtime
 
 blp = Blueprint("agreements_api", __name__, url_prefix="/api/v1",
@@ -81,9 +81,11 @@ class AgreementItemSchema(Schema):
 
 
 class AgreementListSchema(Schema):
-    """Agreements, newest first."""
+    """A page of agreements, newest first."""
 
     agreements = fields.List(fields.Nested(AgreementItemSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
 
 
 def register(api: Api, app: Flask) -> None:
@@ -97,14 +99,18 @@ class Agreements(MethodView):
 
     @requires(LEARNER, INSTITUTION)
     @blp.doc(security=[BEARER])
+    @blp.arguments(ListPageArgsSchema, location="query")
     @blp.response(200, AgreementListSchema)
-    def get(self, principal: Principal) -> dict:
-        """A learner's own agreements, whole; or the requests an institution received, as a
-        queue (id, programme, status and dates: read one to see its planned units)."""
+    def get(self, query: dict, principal: Principal) -> dict:
+        """A page of a learner's own agreements, whole; or of the requests an institution
+        received, as a queue (id, programme, status and dates: read one to see its planned
+        units)."""
         engine = runtime().engine
         if principal.role == LEARNER:
-            return {"agreements": agreements_of(engine, learner_id=principal.id)}
-        return {"agreements": agreement_queue(engine, principal.id)}
+            listed, later = agreements_of(engine, learner_id=principal.id, **query)
+        else:
+            listed, later = agreement_queue(engine, principal.id, **query)
+        return {"agreements": listed, "next": later}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])

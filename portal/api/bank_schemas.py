@@ -192,9 +192,19 @@ class DepositOutSchema(Schema):
 
 
 class DepositListSchema(Schema):
-    """Deposits, oldest first."""
+    """A page of the learner's deposits, newest first."""
 
     deposits = fields.List(fields.Nested(DepositOutSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
+
+
+class ListPageArgsSchema(Schema):
+    """Which page of a list."""
+
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
+    limit = fields.Integer(load_default=QUEUE_PAGE, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 class AccessQuerySchema(Schema):

@@ -8,10 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
-from bank.access import staff_reader
+from bank.access import MAX_LIMIT, staff_reader
 from bank.corrections import (
     ANSWERS,
     MAX_TEXT,
+    QUEUE_PAGE,
     answer,
     corrections_of,
     objects_of,
@@ -22,6 +23,7 @@ from bank.corrections import (
 from bank.tables import CORRECTION_ABOUT, CORRECTION_STATUSES
 from portal.api import Blueprint
 from portal.api.auth import BEARER, INSTITUTION, LEARNER, OPERATOR, Principal, requires
+from portal.api.bank_schemas import ListPageArgsSchema
 from portal.runtime import runtime
 
 blp = Blueprint("corrections_api", __name__, url_prefix="/api/v1",
@@ -68,9 +70,11 @@ class OpenedCorrectionSchema(CorrectionSchema):
 
 
 class LearnerCorrectionsSchema(Schema):
-    """The learner's requests (newest first) and what they may ask to correct."""
+    """A page of the learner's requests (newest first) and what they may ask to correct."""
 
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
     objects = fields.List(fields.Dict(), required=True)
 
 
@@ -85,15 +89,20 @@ class QueuedSchema(Schema):
 
 
 class QueueSchema(Schema):
-    """The requests routed to you, oldest first."""
+    """A page of the requests routed to you, oldest first."""
 
     corrections = fields.List(fields.Nested(QueuedSchema), required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
 
 
 class QueueQuerySchema(Schema):
-    """Which requests to list."""
+    """Which requests to list, and which page."""
 
     status = fields.String(load_default=None, validate=validate.OneOf(CORRECTION_STATUSES))
+    after = fields.String(load_default=None, validate=validate.Length(max=400),
+                          metadata={"description": "The `next` cursor of the previous page."})
+    limit = fields.Integer(load_default=QUEUE_PAGE, validate=validate.Range(min=1, max=MAX_LIMIT))
 
 
 def register(api: Api) -> None:
@@ -107,11 +116,13 @@ class LearnerCorrections(MethodView):
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
+    @blp.arguments(ListPageArgsSchema, location="query")
     @blp.response(200, LearnerCorrectionsSchema)
-    def get(self, principal: Principal) -> dict:
-        """Your requests with their answers, and the objects you may ask about."""
+    def get(self, query: dict, principal: Principal) -> dict:
+        """A page of your requests with their answers, and the objects you may ask about."""
         engine = runtime().engine
-        return {"corrections": corrections_of(engine, principal.id),
+        listed, later = corrections_of(engine, principal.id, **query)
+        return {"corrections": listed, "next": later,
                 "objects": objects_of(engine, principal.record)}
 
     @requires(LEARNER)
@@ -136,7 +147,8 @@ class Corrections(MethodView):
     def get(self, query: dict, principal: Principal) -> dict:
         """Your queue (an operator's is the centre's), without learner identity or text."""
         reader = staff_reader(principal.role, principal.id, principal.id)
-        return {"corrections": queue(runtime().engine, reader.organisation, **query)}
+        listed, later = queue(runtime().engine, reader.organisation, **query)
+        return {"corrections": listed, "next": later}
 
 
 @blp.route("/corrections/<correction_id>")

@@ -21,7 +21,14 @@ from bank.access import (
 from bank.accounts import learner_json, national_ids_from_file, revoke_token
 from bank.applications import choose_target, progress, target_of
 from bank.attempts import learner_account
-from bank.deposits import deposit, deposit_json, deposit_row, deposits_of, review_deposit
+from bank.deposits import (
+    deposit,
+    deposit_json,
+    deposit_row,
+    deposits_of,
+    learner_deposits,
+    review_deposit,
+)
 from bank.export import download
 from bank.identity import identity_json
 from bank.planner import Plan, add_to_plan, plan_json, plan_of, remove_from_plan
@@ -56,6 +63,7 @@ from portal.api.bank_schemas import (
     ExportArgsSchema,
     IdentityCheckSchema,
     IdentitySchema,
+    ListPageArgsSchema,
     LogInSchema,
     OpenAccountSchema,
     OpenedSchema,
@@ -176,20 +184,20 @@ class Me(MethodView):
         your deposits and programme. Until you prove who you are, the record lists only what you
         deposited and what the institutions whose activation codes you entered issued."""
         learner = principal.record
-        engine = runtime().engine
-        try:
-            target: dict | None = target_of(engine, learner)
-        except NotFound:
-            target = None
-        page = record_page(engine, learner, limit=args["limit"], after=args["after"])
-        return {
-            "account": learner_json(learner),
-            "identity": identity_json(engine, learner["id"]),
-            "credentials": page.credentials,
-            "next": page.next,
-            "deposits": deposits_of(engine, learner_id=learner["id"]),
-            "target": target,
-        }
+        with runtime().engine.connect() as connection:
+            try:
+                target: dict | None = target_of(connection, learner)
+            except NotFound:
+                target = None
+            page = record_page(connection, learner, limit=args["limit"], after=args["after"])
+            return {
+                "account": learner_json(learner),
+                "identity": identity_json(connection, learner["id"]),
+                "credentials": page.credentials,
+                "next": page.next,
+                "deposits": deposits_of(connection, learner_id=learner["id"]),
+                "target": target,
+            }
 
 
 @blp.route("/learners/me/access")
@@ -360,10 +368,12 @@ class Deposits(MethodView):
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
+    @blp.arguments(ListPageArgsSchema, location="query")
     @blp.response(200, DepositListSchema)
-    def get(self, principal: Principal) -> dict:
-        """Your deposits, oldest first."""
-        return {"deposits": deposits_of(runtime().engine, learner_id=principal.id)}
+    def get(self, query: dict, principal: Principal) -> dict:
+        """A page of your deposits, newest first."""
+        listed, later = learner_deposits(runtime().engine, principal.id, **query)
+        return {"deposits": listed, "next": later}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bank.access import agreement_queue, waiting_agreements
 from bank.agreements import (
-    REQUESTED,
     agreement_json,
     agreement_row,
     agreements_of,
@@ -30,7 +29,16 @@ from bank.sharing import share
 from infra.errors import Conflict, NotFound, ServiceError
 from portal import sessions
 from portal.pages.citizen import signed_in_account, signed_in_learner
-from portal.pages.console import done, lines, reader, refused, staff
+from portal.pages.console import (
+    done,
+    lines,
+    page_cursor,
+    page_url,
+    paged,
+    reader,
+    refused,
+    staff,
+)
 from portal.pages.institutions import institution_values
 from portal.pages.views import DAY
 from portal.runtime import runtime
@@ -165,10 +173,14 @@ def console() -> str:
     """Pre-approval requests waiting for the institution's decision, each with its planned units
     (every request shown is logged for its learner), and those decided (programme, state, date)."""
     engine = runtime().engine
+    waiting, later_waiting = paged(lambda: waiting_agreements(
+        engine, reader(), after=request.args.get("waiting") or None))
+    decided, later_decided = paged(lambda: agreement_queue(
+        engine, staff().subject, decided=True, after=request.args.get("decided") or None))
     return render_template("institution/agreements.html", **institution_values(),
-                           waiting=waiting_agreements(engine, reader()),
-                           decided=[item for item in agreement_queue(engine, staff().subject)
-                                    if item["status"] != REQUESTED],
+                           waiting=waiting, decided=decided,
+                           more_waiting=page_url("waiting", later_waiting),
+                           more_decided=page_url("decided", later_decided),
                            titles=_titles(), STATUSES=STATUSES)
 
 
@@ -220,8 +232,10 @@ def _credential(found: dict) -> dict:
 
 def _list_page(errors: dict[str, str], form: dict, *, status: int = 200) -> tuple[str, int]:
     learner = signed_in_account()
-    listed = agreements_of(runtime().engine, learner_id=learner["id"])
-    return render_template("learner/agreements.html", agreements=listed, titles=_titles(),
+    listed, later = paged(lambda: agreements_of(runtime().engine, learner_id=learner["id"],
+                                                after=page_cursor()))
+    return render_template("learner/agreements.html", agreements=listed,
+                           more=page_url("after", later), titles=_titles(),
                            STATUSES=STATUSES, errors=errors, form=form,
                            today=datetime.now(UTC).date().isoformat()), status
 

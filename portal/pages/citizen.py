@@ -20,6 +20,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -28,6 +29,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from sqlalchemy import Connection, Engine
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -36,14 +38,14 @@ from bank.applications import (
     appeal,
     application_json,
     application_row,
-    applications_of,
     apply,
     approved_programmes,
     choose_target,
+    learner_applications,
 )
 from bank.attempts import learner_account
 from bank.consents import APPLICATION, TEXTS
-from bank.deposits import deposit, deposits_of
+from bank.deposits import deposit, learner_deposits
 from bank.errors import GuardianNeeded, TooManyAttempts
 from bank.identity import identity_json
 from bank.minors import guardianship, today
@@ -83,6 +85,7 @@ from portal.explain import (
 from portal.i18n import current_language
 from portal.oid4vci import offer_links
 from portal.pages.badges import badge_file
+from portal.pages.console import page_cursor, page_url, paged
 from portal.pages.planner import planner_view
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
@@ -229,11 +232,13 @@ def dashboard() -> str:
     after, before = request.args.get("after"), request.args.get("before")
     if after is not None and before is not None:
         abort(400)
-    try:
-        checked = checked_page(runtime().engine, learner, record_context,
-                               runtime().chain_facts, after=after, before=before)
-    except InvalidInput:
-        abort(400)
+    with runtime().engine.connect() as connection:
+        try:
+            checked = checked_page(connection, learner, record_context, runtime().chain_facts,
+                                   after=after, before=before)
+        except InvalidInput:
+            abort(400)
+        identity = _identity_values(learner, connection)
     names = {did: _issuer_names(known) for did, known in checked.issuer_names.items()}
     rows = [{**entry.summary, "ref": credential_ref(entry.summary["id"]),
              "status": shown.status, "code": shown.code,
@@ -244,7 +249,7 @@ def dashboard() -> str:
     return render_template("learner/dashboard.html", learner=learner, rows=rows,
                            overview=checked.overview, names=names, KINDS=KINDS,
                            set_aside=checked.set_aside, next=checked.page.next,
-                           previous=checked.page.previous, **_identity_values(learner))
+                           previous=checked.page.previous, **identity)
 
 
 @bp.post("/me/activation-code")
@@ -333,8 +338,10 @@ def wallet_offer(ref: str) -> str:
 def shares() -> str:
     """The learner's share links: live, expired or withdrawn."""
     now = time.time()
-    links = links_of(runtime().engine, signed_in_account()["id"])
-    return render_template("learner/shares.html", links=links, now=now, when=_date)
+    links, later = paged(lambda: links_of(runtime().engine, signed_in_account()["id"],
+                                          after=page_cursor()))
+    return render_template("learner/shares.html", links=links, more=page_url("after", later),
+                           now=now, when=_date)
 
 
 @bp.get("/me/shares/<token>")
@@ -464,10 +471,12 @@ def applications() -> BaseResponse | tuple[str, int] | str:
                               "to recognise yet."), refusal.status
         else:
             return redirect(url_for("citizen.application", application_id=made["id"]), 303)
-    listed = applications_of(opened.engine, learner_id=learner["id"])
+    listed, later = paged(lambda: learner_applications(opened.engine, learner["id"],
+                                                       after=page_cursor()))
     programmes = approved_programmes(opened.engine)
     page = render_template("learner/applications.html", applications=listed,
-                           programmes=programmes, titles=_titles(programmes), error=error,
+                           more=page_url("after", later), programmes=programmes,
+                           titles=_titles(programmes), error=error,
                            STATUSES=APPLICATION_STATUSES, when=_iso_date,
                            consent=TEXTS[APPLICATION])
     return page, status
@@ -532,8 +541,10 @@ def deposits() -> BaseResponse | tuple[str, int] | str:
                 status = refusal.status
             else:
                 return redirect(url_for("citizen.deposits"), 303)
-    listed = deposits_of(opened.engine, learner_id=learner["id"])
+    listed, later = paged(lambda: learner_deposits(opened.engine, learner["id"],
+                                                   after=page_cursor()))
     page = render_template("learner/deposits.html", deposits=listed, error=error,
+                           more=page_url("after", later),
                            STATUSES=DEPOSIT_STATUSES, reason_of=_deposit_reason,
                            when=_iso_date)
     return page, status
@@ -667,10 +678,12 @@ def _vouched_did(provider: oidc.Provider, claims: dict) -> str | None:
         return None
 
 
-def _identity_values(learner: dict) -> dict:
-    """What a learner's pages show of who they proved to be, and how to prove it."""
-    held = guardianship(runtime().engine, learner, today())
-    return {"identity": identity_json(runtime().engine, learner["id"]),
+def _identity_values(learner: dict, target: Engine | Connection | None = None) -> dict:
+    """What a learner's pages show of who they proved to be, and how to prove it (read on
+    `target`, the request's connection, when given)."""
+    source = target or runtime().engine
+    held = guardianship(source, learner, today())
+    return {"identity": identity_json(source, learner["id"]),
             "sso": _provider() is not None, "code_error": None,
             "guardianship": held and {**held, "until": format_date(held["until"], "long")}}
 
@@ -681,11 +694,19 @@ def _city_failed() -> tuple[str, int]:
 
 def signed_in_account() -> dict:
     """The signed-in learner's account row (the learner pages share it)."""
-    current = sessions.current(runtime().engine)
-    learner = runtime().accounts.by_did(current.username) if current else None
+    learner = signed_in_row()
     if learner is None:
         abort(403)
     return learner
+
+
+def signed_in_row() -> dict | None:
+    """The account row of the signed-in person as a learner, read once a request; None if
+    there is none."""
+    if "learner_row" not in g:
+        current = sessions.current(runtime().engine)
+        g.learner_row = runtime().accounts.by_did(current.username) if current else None
+    return g.learner_row
 
 
 def _held(ref: str) -> Held:

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
-from bank.corrections import ANSWERS, MAX_TEXT, answer, open_request, queue
+from bank.corrections import ANSWERS, MAX_TEXT, OPEN, answer, answered_queue, open_request, queue
 from infra.errors import ServiceError
 from portal import sessions
-from portal.pages.console import console_values, done, reader, refused
+from portal.pages.console import console_values, done, page_url, paged, reader, refused
 from portal.pages.institutions import institution_values
 from portal.runtime import runtime
 
@@ -99,10 +99,15 @@ def _labels() -> dict:
 
 
 def _queue(console: str) -> str:
-    listed = queue(runtime().engine, reader().organisation)
-    return render_template(f"{console}/corrections.html",
-                           waiting=[item for item in listed if item["status"] == "open"],
-                           answered=[item for item in listed if item["status"] != "open"])
+    """Both lists of a queue, each paged by its own cursor (`?waiting=`, `?answered=`)."""
+    engine, organisation = runtime().engine, reader().organisation
+    waiting, later_waiting = paged(lambda: queue(
+        engine, organisation, status=OPEN, after=request.args.get("waiting") or None))
+    answered, later_answered = paged(lambda: answered_queue(
+        engine, organisation, after=request.args.get("answered") or None))
+    return render_template(f"{console}/corrections.html", waiting=waiting, answered=answered,
+                           more_waiting=page_url("waiting", later_waiting),
+                           more_answered=page_url("answered", later_answered))
 
 
 def _request(console: str, correction_id: str) -> str:

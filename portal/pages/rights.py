@@ -34,7 +34,8 @@ from infra.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from infra.times import parse_iso
 from portal import sessions
 from portal.i18n import current_language
-from portal.pages.citizen import ROLE, signed_in_account, signed_in_learner
+from portal.pages.citizen import ROLE, signed_in_account, signed_in_learner, signed_in_row
+from portal.pages.console import page_cursor, page_url, paged
 from portal.runtime import runtime
 from portal.sign_in import guarded, wait_message
 
@@ -129,7 +130,7 @@ def closing_gate() -> BaseResponse | None:
     signed_in = sessions.current(runtime().engine)
     if signed_in is None or signed_in.role != ROLE:
         return None
-    learner = runtime().accounts.by_id(signed_in.subject)
+    learner = signed_in_row()
     if learner is None or learner["closing_at"] is None:
         return None
     return redirect(url_for("rights.close_account"), 303)
@@ -278,8 +279,10 @@ def corrections_page() -> BaseResponse | tuple[str, int]:
                                       "%(count)s characters.", count=MAX_TEXT)
         else:
             return redirect(url_for("rights.corrections_page", sent=1), 303)
-    page = render_template("learner/corrections.html", corrections=corrections_of(
-        engine, learner["id"]), objects=objects_of(engine, learner), errors=errors, form=form,
+    listed, later = paged(lambda: corrections_of(engine, learner["id"], after=page_cursor()))
+    page = render_template(
+        "learner/corrections.html", corrections=listed, more=page_url("after", later),
+        objects=objects_of(engine, learner), errors=errors, form=form,
         ABOUT=ABOUT, STATES=CORRECTION_STATES, max_text=MAX_TEXT, day=_iso_day,
         sent=request.args.get("sent") == "1" and not errors)
     return page, 422 if errors else 200

@@ -45,7 +45,7 @@ def test_the_deposit_api_refuses_numbers_json_cannot_carry_exactly(bank: Bank, n
             "must be an integer within ±(2^53−1) or a finite number"]}},
     })
     listed = bank.client.get("/api/v1/learners/me/deposits", headers=learner)
-    assert (listed.status_code, listed.json) == (200, {"deposits": []})
+    assert (listed.status_code, listed.json) == (200, {"deposits": [], "next": None})
 
 
 def test_the_largest_safe_integer_is_deposited_and_verified(bank: Bank) -> None:
@@ -73,4 +73,4 @@ def test_the_deposit_page_refuses_numbers_json_cannot_carry_exactly(
                                                "file": upload})
     assert (answer.status_code, message in answer.get_data(as_text=True)) == (422, True)
     listed = client.get("/api/v1/learners/me/deposits", headers=bank.log_in(LEARNER_ID))
-    assert listed.json == {"deposits": []}
+    assert listed.json == {"deposits": [], "next": None}

@@ -1,19 +1,24 @@
 """JCS (RFC 8785) and RDFC-1.0 canonical forms, cross-checked against pyld."""
 
+import enum
 import json
 import struct
+from collections import OrderedDict
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credentials.canon import jcs, rdfc, unsafe_number
+from credentials import canon
+from credentials.canon import es6_number, jcs, rdfc, unsafe_number
 from credentials.contexts import context_document
 from credentials.errors import CanonicalizationError, UnknownContext
 from credentials.jsonld import NotCompacted, Unsupported, to_quads
 from credentials.rdfc import canonicalize
 from tests.support.paths import VECTORS
 from tests.support.pyld_reference import pyld_rdfc
+from tests.support.samples import signed_credential
 
 EXAMPLES_URL = "https://www.w3.org/ns/credentials/examples/v2"
 EXAMPLES = json.loads((VECTORS / "credentials-examples-v2.jsonld").read_text())
@@ -180,3 +185,115 @@ def node_objects(depth: int):
 def test_rdfc_agrees_with_pyld_on_generated_graphs(nodes: list) -> None:
     document = {"@context": EXAMPLES_URL, "id": "urn:ex:root", "items": nodes}
     assert canonicalize(to_quads(document, loader)) == pyld_rdfc(document, loader)
+
+
+class Label(str):
+    """A str subclass: the fast path of `jcs` leaves it to the full path."""
+
+
+class Grade(enum.IntEnum):
+    """An int subclass, as a caller might pass."""
+
+    PASS = 1
+
+
+JCS_CHARACTERS = st.one_of(
+    st.characters(),
+    st.characters(exclude_categories=()),
+    st.sampled_from(["\x00", "\x08", "\t", "\n", "\x0b", "\x0c", "\r", "\x1f", "\x7f", '"',
+                     "\\", "/", "\u2028", "\ud800", "\udfff", "\ue000", "\uffff", "\U00010000",
+                     "😀", "\U0010ffff", "€", "学"]),
+)
+JCS_TEXT = st.text(JCS_CHARACTERS, max_size=8)
+JCS_NUMBERS = st.one_of(
+    st.integers(min_value=-(2**53 + 2), max_value=2**53 + 2),
+    st.integers(),
+    st.sampled_from([0, -1, 2**53 - 1, -(2**53 - 1), 2**53, 10**400]),
+    st.floats(),
+    st.integers(min_value=-(2**53 + 2), max_value=2**53 + 2).map(float),
+    st.sampled_from([0.0, -0.0, 4.0, 48.0, 2.5, 1e-4, 9.999999999999999e-05, 1e16, 1e16 - 2,
+                     2.0**53, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, float("inf")]),
+)
+JCS_ODD = st.one_of(st.builds(Label, JCS_TEXT), st.just(Grade.PASS), st.just(b"x"),
+                    st.builds(lambda text: OrderedDict([(text, 1)]), JCS_TEXT))
+JCS_KEYS = st.one_of(JCS_TEXT, st.sampled_from(["\ue000", "\U00010000", "\uffff", "😀a", "a"]))
+JCS_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), JCS_NUMBERS, JCS_TEXT),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=3).map(tuple),
+        st.dictionaries(JCS_KEYS, children, max_size=5),
+    ),
+    max_leaves=20,
+)
+
+
+def jcs_outcome(serialise: Any, value: Any) -> tuple[str, Any]:
+    """What a JCS path gives: its bytes, or its error's type and message."""
+    try:
+        return "written", serialise(value)
+    except Exception as error:
+        return "refused", (type(error), str(error))
+
+
+def fast(value: Any) -> bytes | None:
+    """The fast path's bytes, or None where it does not vouch for the value."""
+    parts: list[str] = []
+    try:
+        canon._write(value, parts)
+        return "".join(parts).encode("utf-8")
+    except (canon._Unvouched, UnicodeEncodeError):
+        return None
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JCS_VALUES)
+def test_jcs_fast_path_writes_the_full_paths_bytes(value: Any) -> None:
+    written = fast(value)
+    if written is not None:
+        assert written == canon._jcs(value)
+    assert jcs_outcome(jcs, value) == jcs_outcome(canon._jcs, value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.one_of(JCS_KEYS, st.integers(), st.none(), JCS_ODD.filter(
+    lambda odd: isinstance(odd, str | int))), st.one_of(JCS_VALUES, JCS_ODD), max_size=5))
+def test_jcs_fast_path_refuses_or_defers_as_the_full_path(value: dict) -> None:
+    assert jcs_outcome(jcs, value) == jcs_outcome(canon._jcs, value)
+    assert jcs_outcome(jcs, [value, value]) == jcs_outcome(canon._jcs, [value, value])
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                 st.integers(min_value=-(2**60), max_value=2**60).map(float)))
+def test_jcs_fast_numbers_are_es6_numbers(number: float) -> None:
+    assert canon._float(number) == es6_number(number)
+
+
+def test_jcs_fast_path_vouches_for_issued_credentials() -> None:
+    for cryptosuite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+        credential = signed_credential(cryptosuite)
+        assert fast(credential) is not None
+        assert jcs(credential) == canon._jcs(credential)
+
+
+def test_jcs_key_orders_are_kept_per_key_tuple_and_bounded() -> None:
+    assert jcs({"b": 1, "a": 2}) == jcs({"a": 2, "b": 1}) == b'{"a":2,"b":1}'
+    assert jcs({"b": [], "a": {}}) == b'{"a":{},"b":[]}'
+    keys = ["\ufb33", "😀", "€"]
+    assert jcs(dict.fromkeys(keys, 0)) == jcs(dict.fromkeys(reversed(keys), 0))
+    for number in range(canon._ORDERS_KEPT + 10):
+        jcs({f"k{number}": number})
+    assert len(canon._ORDERS) <= canon._ORDERS_KEPT
+
+
+def test_jcs_of_circular_or_deep_values_is_the_full_paths() -> None:
+    circular: list = []
+    circular.append(circular)
+    with pytest.raises(RecursionError):
+        jcs(circular)
+    deep: Any = []
+    for depth in range(200):
+        deep = [deep, depth] if depth % 2 else {"x": deep, "y": 1.5}
+    assert jcs(deep) == canon._jcs(deep)
+    assert fast(deep) is not None

@@ -72,9 +72,9 @@ def learner_dids(engine: Engine) -> list[str]:
 
 
 def sealed_values(engine: Engine) -> list[str]:
-    """The credentials' signed documents as stored (sealed)."""
+    """The credentials' anchored documents (each held once) as stored (sealed)."""
     with engine.connect() as connection:
-        return list(connection.execute(select(type_coerce(credentials.c.signed, Text)))
+        return list(connection.execute(select(type_coerce(credentials.c.anchored, Text)))
                     .scalars())
 
 
@@ -123,7 +123,7 @@ def test_a_backup_restores_row_for_row_into_either_kind_of_database(
 
 def _opened_documents(engine: Engine) -> list[str]:
     with engine.connect() as connection:
-        return sorted(connection.execute(select(credentials.c.signed)).scalars())
+        return sorted(connection.execute(select(credentials.c.anchored)).scalars())
 
 
 @pytest.fixture

@@ -38,6 +38,28 @@ INDEXES = {
     },
     "bank_deposits": {
         "ix_bank_deposits_status_deposited": ["status", "deposited_at", "id"],
+        # R3: a learner's own deposits, newest first.
+        "ix_bank_deposits_learner_deposited": ["learner_id", "deposited_at", "id"],
+    },
+    # R3: the correction queues (waiting oldest first, answered latest first, the API's whole
+    # queue; a learner's own, newest first) and the agreements' lists (an institution's
+    # waiting, decided and whole queue; a learner's own) in their keyset orders.
+    "bank_corrections": {
+        "ix_bank_corrections_routed_status_requested": ["routed_to", "status", "requested_at",
+                                                        "id"],
+        "ix_bank_corrections_routed_requested": ["routed_to", "requested_at", "id"],
+        "ix_bank_corrections_routed_answered": ["routed_to", "answered_at", "id"],
+        "ix_bank_corrections_learner_requested": ["learner_id", "requested_at", "id"],
+    },
+    "shared_links": {  # R3: a learner's own share links, newest first.
+        "ix_shared_links_learner_created": ["learner_id", "created_at", "token"],
+    },
+    "bank_agreements": {
+        "ix_bank_agreements_institution_status_requested": ["institution_id", "status",
+                                                            "requested_at", "id"],
+        "ix_bank_agreements_institution_requested": ["institution_id", "requested_at", "id"],
+        "ix_bank_agreements_institution_decided": ["institution_id", "decided_at", "id"],
+        "ix_bank_agreements_learner_requested": ["learner_id", "requested_at", "id"],
     },
 }
 """Indexes in each keyset-paged list's order (table -> name -> columns)."""

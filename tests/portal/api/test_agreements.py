@@ -32,7 +32,8 @@ def test_learners_ask_and_institutions_decide_through_the_api(runtime: Runtime) 
 
     assert client.get(path, headers=other).status_code == 404
     assert client.get(path, headers=hdvc).status_code == 403
-    assert client.get("/api/v1/agreements", headers=other).json == {"agreements": []}
+    assert client.get("/api/v1/agreements", headers=other).json == {"agreements": [],
+                                                                    "next": None}
     assert client.post(f"{path}/decision", headers=hdvc,
                        json={"verdict": "approve"}).status_code == 404
     assert client.post(f"{path}/decision", headers=bjou,

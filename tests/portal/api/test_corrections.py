@@ -53,7 +53,7 @@ def test_a_learner_asks_and_the_issuer_answers_through_the_api(runtime: Runtime)
     queue = client.get("/api/v1/corrections", headers=hdvc).json["corrections"]
     assert [sorted(item) for item in queue] == [
         ["about", "answered_at", "id", "requested_at", "status"]]
-    assert client.get("/api/v1/corrections", headers=bjou).json == {"corrections": []}
+    assert client.get("/api/v1/corrections", headers=bjou).json == {"corrections": [], "next": None}
     assert client.get("/api/v1/corrections?status=maybe",
                       headers=hdvc).json["errors"] == {"query": {"status": [
                           "Must be one of: open, corrected, refused."]}}
