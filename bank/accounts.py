@@ -134,10 +134,12 @@ class Accounts:
             _use_code(connection, learner["id"], code)
 
     def open_in_bulk(self, institution_id: str, national_ids: Sequence[str], *,
-                     actor: str) -> list[Opened]:
+                     actor: str, opened_at: float | None = None) -> list[Opened]:
         """Open accounts for learners the institution issued credentials to, with an activation
         code for each (an existing account gets one too: it unlocks what this institution issued).
-        A national id the institution issued nothing to is refused: it may only name its own."""
+        A national id the institution issued nothing to is refused: it may only name its own.
+        `opened_at` (unix seconds, default now) dates the accounts opened, when a bank's history
+        is loaded (the city demo opens each learner's account when they enrolled)."""
         if not national_ids:
             raise InvalidInput("send at least one national id",
                                {"national_ids": ["must not be empty"]})
@@ -168,22 +170,26 @@ class Accounts:
                 {"national_ids": {str(seen[did]): {"national_id": [
                     "this institution issued no credential to this learner"]}
                     for did in sorted(strangers, key=seen.__getitem__)}})
-        opened = []
         rows = []
         try:
             with self.engine.begin() as connection:
                 known = dict(connection.execute(select(learners.c.did, learners.c.id).where(
                     learners.c.did.in_(list(seen)))).all())
+                ids = []
                 for did, identity_hash, birth in identities:
                     learner_id = known.get(did)
                     if learner_id is None:
                         row = _learner_row(did, identity_hash, institution_id, None,
-                                           birth)
-                        connection.execute(insert(learners).values(**row))
+                                           birth, created_at=opened_at)
                         learner_id = row["id"]
                         rows.append(row)
-                    code = _new_code(connection, learner_id, institution_id)
-                    opened.append(Opened(did, code, _waits(connection, learner_id, birth)))
+                    ids.append(learner_id)
+                if rows:
+                    connection.execute(insert(learners), rows)
+                codes = _new_codes(connection, ids, institution_id, renewed=list(known.values()))
+                opened = [Opened(did, code, _waits(connection, learner_id, birth))
+                          for (did, _, birth), learner_id, code in zip(identities, ids, codes,
+                                                                       strict=True)]
                 count_learners(connection, rows, opened=1)
                 record(connection, actor=actor, action="learners.open", subject=institution_id,
                        details={"opened": len(identities) - len(known), "existing": len(known)})
@@ -417,7 +423,7 @@ def _check_password(password: str) -> None:
 
 
 def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str | None,
-                 birth_date: str | None) -> dict:
+                 birth_date: str | None, *, created_at: float | None = None) -> dict:
     return {
         "id": str(uuid.uuid4()),
         "did": did,
@@ -425,7 +431,7 @@ def _learner_row(did: str, identity_hash: str, opened_by: str, display_name: str
         "display_name": display_name,
         "password_hash": None,
         "opened_by": opened_by,
-        "created_at": time.time(),
+        "created_at": time.time() if created_at is None else created_at,
         "birth_date": birth_date,
     }
 
@@ -452,15 +458,25 @@ def _issued_to(engine: Engine, institution_id: str, dids: list[str]) -> set[str]
 def _new_code(connection: Connection, learner_id: str, institution_id: str | None) -> str:
     """A fresh activation code of an institution (None: the centre) for a learner; it replaces
     the one that institution handed out before."""
-    code = secrets.token_urlsafe(12)
-    connection.execute(delete(activation_codes).where(
-        activation_codes.c.learner_id == learner_id,
-        activation_codes.c.institution_id.is_(None) if institution_id is None
-        else activation_codes.c.institution_id == institution_id))
-    connection.execute(insert(activation_codes).values(
-        code_sha256=_sha256(code), learner_id=learner_id, institution_id=institution_id,
-        created_at=time.time()))
-    return code
+    return _new_codes(connection, [learner_id], institution_id, renewed=[learner_id])[0]
+
+
+def _new_codes(connection: Connection, learner_ids: Sequence[str], institution_id: str | None,
+               *, renewed: Sequence[str]) -> list[str]:
+    """Fresh activation codes of an institution (None: the centre) for learners, in one insert;
+    for the `renewed` accounts they replace the ones that institution handed out before."""
+    if renewed:
+        connection.execute(delete(activation_codes).where(
+            activation_codes.c.learner_id.in_(list(renewed)),
+            activation_codes.c.institution_id.is_(None) if institution_id is None
+            else activation_codes.c.institution_id == institution_id))
+    codes = [secrets.token_urlsafe(12) for _ in learner_ids]
+    now = time.time()
+    connection.execute(insert(activation_codes), [
+        {"code_sha256": _sha256(code), "learner_id": learner_id,
+         "institution_id": institution_id, "created_at": now}
+        for learner_id, code in zip(learner_ids, codes, strict=True)])
+    return codes
 
 
 def _code_of(connection: Connection, learner_id: str, code: str | None) -> Row | None:

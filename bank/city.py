@@ -8,7 +8,9 @@ publication and approval, issuance (checked, signed and stored in the issuer's b
 issuance backdated to its season) and the anchoring worker (anchors are today's). The seasons are
 those of the institutions: university and college semesters (results in January and June),
 certificate exam sittings (four a year), MOOC runs (monthly) and training classes (every other
-month); the bank grows year by year.
+month); the bank grows year by year. Learners join it over the ten years (a launch wave, then
+more each year): each learner's account is opened, backdated, by the institution of their first
+credential when they enrolled, before that credential, and one in 200 activates it.
 
 The plan is a pure function of its options (`CityPlan`): names, national ids (valid in form, with
 the region code 990101, which no place holds), learners, units, grades and sessions follow from
@@ -20,16 +22,18 @@ started again with the same options skips what is done and issues nothing twice.
 
 from __future__ import annotations
 
+import functools
 import json
-import multiprocessing
 import random
-import signal
 import time
 import uuid
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -37,11 +41,11 @@ from sqlalchemy import Connection, Engine, func, select
 from bank.accounts import Accounts
 from bank.applications import apply, first_review, second_review
 from bank.deposits import deposit
+from bank.identity import disclosure
 from bank.seed import DemoAccounts, unit
 from bank.staff import INSTITUTION, OPERATOR, add_staff
 from bank.tables import applications, deposits, learners, staff_accounts
 from credentials.dids import verification_method_id
-from credentials.keys import SigningKey
 from infra.errors import Conflict, InvalidInput
 from infra.settings import Settings
 from infra.times import iso_utc
@@ -52,7 +56,7 @@ from issuers.learners import learner_ref
 from issuers.publication import approve_rule_set, publish_rule_set
 from issuers.registry import Scope, accredit, issuer_record, signing_key
 from issuers.revocation import request_revocation
-from issuers.signing import Draft, Signed, Signer
+from issuers.signing import Draft, Signed, Signer, SignerOptions, sign_with, signing_pool
 from issuers.tables import batches, credentials, issuers, revocations
 from ledger.chain import Chain
 from ledger.records import RevocationReason
@@ -70,6 +74,13 @@ PARALLEL_FROM = 20_000
 SEED_BLOCK_PERIOD = 0.1
 FEATURED = 0
 DEMO_LEARNERS = 5
+LAUNCH_MONTHS = 12
+JOINING_GROWTH = 0.25
+RECENT_MONTHS = 12
+STUDY_MONTHS = 48
+ACTIVATING = 200
+ENROLMENT_HOUR = 9
+OPENING = 2_000
 UNIT_VALID_FROM = "2000-01-01"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -266,7 +277,8 @@ class Institution:
 
 @dataclass(frozen=True)
 class Sitting:
-    """One season of one institution: a semester's results, an exam sitting, a MOOC run."""
+    """One season of one institution: a semester's results, an exam sitting, a MOOC run;
+    `month_of_plan` counts from the plan's first month (0)."""
 
     institution: Institution
     completed_on: date
@@ -274,6 +286,7 @@ class Sitting:
     session: str
     month: int
     count: int
+    month_of_plan: int
 
 
 @dataclass(frozen=True)
@@ -376,11 +389,33 @@ def sittings(plan: CityPlan, now: datetime) -> list[Sitting]:
         carried += weight
         count = round(plan.credentials * carried / total) - given
         given += count
-        result.append(_sitting(place, month, count, now))
+        result.append(_sitting(place, month, count, now, month - first))
     return result
 
 
-def _sitting(place: Institution, month: int, count: int, now: datetime) -> Sitting:
+@functools.cache
+def enrolled(plan: CityPlan) -> tuple[int, ...]:
+    """How many learners have joined the bank by the end of each month of the plan (its first
+    month first): a launch wave as large as a year's joiners, then more every month as the bank
+    grows (a quarter more each year); learners join in index order, so the featured and demo
+    learners are among the first."""
+    rates = [1 + JOINING_GROWTH * month / 12 for month in range(plan.years * 12)]
+    rates[0] += LAUNCH_MONTHS
+    total, carried, joined = sum(rates), 0.0, []
+    for rate in rates:
+        carried += rate
+        joined.append(min(plan.learners, round(plan.learners * carried / total)))
+    joined[-1] = plan.learners
+    return tuple(joined)
+
+
+def joining_month(plan: CityPlan, learner: int) -> int:
+    """The month of the plan (0: its first) in which learner `learner` joined the bank."""
+    return bisect_right(enrolled(plan), learner)
+
+
+def _sitting(place: Institution, month: int, count: int, now: datetime,
+             month_of_plan: int) -> Sitting:
     year, month_of_year = divmod(month, 12)
     completed = date(year, month_of_year + 1, min(28, place.kind.day + place.index % 5))
     issued = datetime(completed.year, completed.month, completed.day, 2, tzinfo=UTC) + timedelta(
@@ -395,7 +430,7 @@ def _sitting(place: Institution, month: int, count: int, now: datetime) -> Sitti
     else:
         session = f"{year}-{month_of_year + 1:02d} class"
     return Sitting(place, completed, min(issued.timestamp(), now.timestamp() - 60), session, month,
-                   count)
+                   count, month_of_plan)
 
 
 def outcomes_of(plan: CityPlan, sitting: Sitting, moocs: Sequence[str]) -> list[dict]:
@@ -413,29 +448,56 @@ def _rng(plan: CityPlan, sitting: Sitting) -> random.Random:
 
 def _takers(plan: CityPlan, sitting: Sitting, moocs: Sequence[str],
             rng: random.Random) -> list[tuple[int, str]]:
-    """Who took which unit at a sitting. Universities and colleges teach their own students
-    (every learner belongs to one school's cohort), four units a semester; the others take
-    anyone, one unit each. The featured learner takes one MOOC a month, so that one record runs
-    to more than a hundred credentials."""
+    """Who took which unit at a sitting, among the learners who had joined the bank by then.
+    Universities and colleges teach their own students (every learner belongs to one school's
+    cohort), four units a semester (more while a young bank has few students), half of them
+    students of the last four years; the others take anyone, one unit each, half of them learners
+    who joined in the last year. The featured learner takes one MOOC a month, so that one record
+    runs to more than a hundred credentials."""
     place = sitting.institution
     codes = [document["code"] for document in place.units]
+    joined = enrolled(plan)
+    learners_now = joined[sitting.month_of_plan]
     pairs: list[tuple[int, str]] = []
     if place.kind in (UNIVERSITY, COLLEGE):
         schools = plan.institutions
-        members = (plan.learners - place.index + schools - 1) // schools
-        per = min(4, len(codes))
-        students = min(members, -(-sitting.count // per))
-        for member in rng.sample(range(members), students):
-            learner = member * schools + place.index
-            pairs += [(learner, code) for code in rng.sample(codes, per)]
-        pairs = pairs[:sitting.count]
+
+        def members(learners: int) -> int:
+            return max(0, -(-(learners - place.index) // schools))
+
+        present = members(learners_now)
+        if present:
+            per = min(len(codes), max(4, -(-sitting.count // present)))
+            students = _recent_first(rng, present, members(_before(joined, sitting,
+                                                                   STUDY_MONTHS)),
+                                     -(-sitting.count // per))
+            for member in students:
+                learner = member * schools + place.index
+                pairs += [(learner, code) for code in rng.sample(codes, per)]
+            pairs = pairs[:sitting.count]
     else:
-        for learner in rng.sample(range(plan.learners), min(plan.learners, sitting.count)):
+        for learner in _recent_first(rng, learners_now, _before(joined, sitting, RECENT_MONTHS),
+                                     sitting.count):
             pairs.append((learner, rng.choice(codes)))
     featured = place.kind is MOOC and moocs[sitting.month % len(moocs)] == place.slug
     if featured and all(learner != FEATURED for learner, _ in pairs):
         pairs.append((FEATURED, codes[sitting.month % len(codes)]))
     return pairs
+
+
+def _before(joined: Sequence[int], sitting: Sitting, months: int) -> int:
+    """How many learners had joined `months` before the sitting's month."""
+    month = sitting.month_of_plan - months
+    return joined[month] if month >= 0 else 0
+
+
+def _recent_first(rng: random.Random, present: int, recent_from: int, count: int) -> list[int]:
+    """`count` distinct learners (at most all) of the first `present`, half of them (or more, if
+    the others are too few) at or after `recent_from`: learners are busiest after joining."""
+    count = min(count, present)
+    recent = min(present - recent_from, max(count // 2, count - recent_from))
+    return (rng.sample(range(recent_from, present), recent)
+            + rng.sample(range(recent_from), count - recent))
 
 
 _LETTERS = (("A", 12), ("A-", 14), ("B+", 16), ("B", 18), ("B-", 12), ("C+", 10), ("C", 8),
@@ -506,6 +568,7 @@ def seed_city(engine: Engine, chain: Chain, *, settings: Settings, plan: CityPla
     progress("anchoring", 1, 1)
     _programmes(engine, chain, settings, places, did, progress)
     people = Accounts.of(engine, settings)
+    _enrolments(engine, people, plan, schedule, progress)
     _demo_learners(people, plan, progress)
     _revocations(engine, worker, plan, schedule, settings, progress)
     view = ChainView(chain.ledger)
@@ -621,46 +684,27 @@ Sign = Callable[[str, Iterable[Any]], Iterator[Signed]]
 def _signing_pool(engine: Engine, settings: Settings, records: dict[str, dict],
                   processes: int) -> Iterator[Sign]:
     """A call signing drafts with an issuer's active key, in this process or in one pool of
-    `processes` kept for the whole run (one signer per issuer in each)."""
+    `processes` kept for the whole run (`issuers.signing.signing_pool`)."""
     created = iso_utc(time.time())
-    keys = {}
+    options = {}
     for slug, issuer in records.items():
         key = signing_key(engine, settings.master_key(), slug)[1]
-        keys[slug] = (key.seed, verification_method_id(issuer["did"], key.public_key),
-                      CRYPTOSUITE, created)
+        options[slug] = SignerOptions(key.seed, verification_method_id(issuer["did"],
+                                                                      key.public_key),
+                                      CRYPTOSUITE, created)
     if processes <= 1:
-        _start_signers(keys)
+        signers = {slug: Signer.of(each) for slug, each in options.items()}
 
         def in_process(slug: str, unsigned: Iterable[Any]) -> Iterator[Signed]:
-            return (_SIGNERS[slug](item) for item in unsigned)
+            return (signers[slug](item) for item in unsigned)
 
         yield in_process
         return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(processes, initializer=_start_pool_signer, initargs=(keys,)) as pool:
+    with signing_pool(processes) as pool:
         def in_pool(slug: str, unsigned: Iterable[Any]) -> Iterator[Signed]:
-            return pool.imap(_sign_for, ((slug, item) for item in unsigned), chunksize=64)
+            return pool.imap(partial(sign_with, options[slug]), unsigned, chunksize=64)
 
         yield in_pool
-
-
-_SIGNERS: dict[str, Signer] = {}
-
-
-def _start_signers(keys: dict[str, tuple[bytes, str, str, str]]) -> None:
-    _SIGNERS.update({slug: Signer(SigningKey.from_seed(seed), method, suite, created)
-                     for slug, (seed, method, suite, created) in keys.items()})
-
-
-def _start_pool_signer(keys: dict[str, tuple[bytes, str, str, str]]) -> None:
-    """A signing process: its signers, and Ctrl-C left to the seeding process, which ends it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _start_signers(keys)
-
-
-def _sign_for(task: tuple[str, Any]) -> Signed:
-    slug, unsigned = task
-    return _SIGNERS[slug](unsigned)
 
 
 def _unanchored(engine: Engine) -> set[str]:
@@ -728,9 +772,76 @@ def _accounts(plan: CityPlan, places: Sequence[Institution]) -> DemoAccounts:
         staff_password=STAFF_PASSWORD)
 
 
+def _enrolments(engine: Engine, people: Accounts, plan: CityPlan, schedule: Sequence[Sitting],
+                progress: Progress) -> None:
+    """Every learner with a credential has an account, opened in bulk when they joined the bank
+    (their month of the plan, on the enrolment day, before any sitting of that month ends) by the
+    institution that issued their first credential; the demo learners and one in `ACTIVATING`
+    activate it with its code and a password (each password costs a memory-hard hash)."""
+    places = {place.slug: place for place in institutions_of(plan)}
+    first_month = schedule[0].month - schedule[0].month_of_plan
+    first = _first_issuers(plan, schedule)
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for learner, slug in sorted(first.items()):
+        groups[(joining_month(plan, learner), slug)].append(learner)
+    done = 0
+    for (month, slug), members in sorted(groups.items()):
+        progress("enrolments", done, len(first))
+        year, month_of_year = divmod(first_month + month, 12)
+        day = 1 + places[slug].index % 9
+        opened_at = datetime(year, month_of_year + 1, day, ENROLMENT_HOUR, tzinfo=UTC).timestamp()
+        for start in range(0, len(members), OPENING):
+            _enrol(engine, people, plan, slug, opened_at, members[start:start + OPENING])
+        done += len(members)
+    progress("enrolments", len(first), len(first))
+
+
+def _first_issuers(plan: CityPlan, schedule: Sequence[Sitting]) -> dict[int, str]:
+    """Each learner the plan issues to, and the institution of their first credential."""
+    moocs = _moocs(plan)
+    first: dict[int, tuple[float, str]] = {}
+    for sitting in schedule:
+        for learner, _ in _takers(plan, sitting, moocs, _rng(plan, sitting)):
+            if learner not in first or sitting.issued_at < first[learner][0]:
+                first[learner] = (sitting.issued_at, sitting.institution.slug)
+    return {learner: slug for learner, (_, slug) in first.items()}
+
+
+def _enrol(engine: Engine, people: Accounts, plan: CityPlan, slug: str, opened_at: float,
+           members: Sequence[int]) -> None:
+    """Open the accounts of `members` not yet open, and activate those meant to be (a run that
+    was interrupted in between asks for their codes again; an account the centre has proven in
+    real name is not activated with an institution's code)."""
+    numbers = {people.identity(national_id(learner))[0]: learner for learner in members}
+    with engine.connect() as connection:
+        held = {row.did: row for row in connection.execute(
+            select(learners.c.did, learners.c.id, learners.c.password_hash).where(
+                learners.c.did.in_(list(numbers))))}
+        waiting = [row.did for did, row in held.items() if row.password_hash is None
+                   and _activates(numbers[did])
+                   and not disclosure(connection, row.id).real_name]
+    wanted = [did for did in numbers if did not in held] + waiting
+    if not wanted:
+        return
+    opened = people.open_in_bulk(slug, [national_id(numbers[did]) for did in wanted],
+                                 actor=ACTOR, opened_at=opened_at)
+    for account in opened:
+        learner = numbers[account.did]
+        if _activates(learner):
+            people.open(national_id(learner), LEARNER_PASSWORD,
+                        display_name=name_of(learner, plan.seed),
+                        activation_code=account.activation_code)
+
+
+def _activates(learner: int) -> bool:
+    """Whether the learner sets a password for their account (the demo learners do)."""
+    return learner < DEMO_LEARNERS or learner % ACTIVATING == ACTIVATING - 1
+
+
 def _demo_learners(people: Accounts, plan: CityPlan, progress: Progress) -> None:
-    """The first learners (the featured one with the long record first) set a password and are
-    proven in real name, as the city's sign-on would vouch for them."""
+    """The first learners (the featured one with the long record first), who activated their
+    accounts when they enrolled (or open one now if they hold no credential), are proven in real
+    name, as the city's sign-on would vouch for them."""
     for index in range(min(DEMO_LEARNERS, plan.learners)):
         progress("accounts", index, DEMO_LEARNERS)
         number = national_id(index)
@@ -785,9 +896,9 @@ def _revoked(engine: Engine) -> int:
 
 def _applications(engine: Engine, view: ChainView, people: Accounts, plan: CityPlan,
                   places: Sequence[Institution], progress: Progress) -> None:
-    """One learner in 500 applies for recognition in a programme of another school (opened and
-    checked in person at the centre); a third waits for the first review, a third for the
-    second, a third is decided."""
+    """One learner in 500 applies for recognition in a programme of another school (checked in
+    person at the centre, which opens the account if need be); a third waits for the first
+    review, a third for the second, a third is decided."""
     wanted = max(6, plan.learners // 500)
     programmes = [place for place in places if place.programme is not None]
     rng = random.Random(f"{plan.seed}:applications")
@@ -812,7 +923,7 @@ def _applications(engine: Engine, view: ChainView, people: Accounts, plan: CityP
         if done:
             made += 1
             continue
-        if account_id is None:
+        if account_id is None or not disclosure(people.engine, account_id).real_name:
             people.check_in_person(number, operator=OPERATOR_USER, actor=ACTOR)
         learner = people.by_did(did)
         assert learner is not None

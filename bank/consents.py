@@ -37,6 +37,7 @@ from bank.tables import (
 )
 from infra.audit import record
 from infra.errors import Conflict, InvalidInput, NotFound
+from infra.paging import keyset_page
 from infra.times import iso_utc
 
 ACCOUNT = "account"
@@ -46,6 +47,7 @@ GUARDIAN = "guardian"
 LEARNER = "learner"
 CLOSE_ACCOUNT = "/me/close"
 GIVEN, WITHDRAWN_STATUS, BEFORE_RECORDS = "given", "withdrawn", "given-before-records"
+LIST_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -187,21 +189,26 @@ def withdraw(engine: Engine, learner_id: str, consent_id: str, *,
     return {**consent_json(dict(changed)), "effect": effect}
 
 
-def consents_of(engine: Engine, learner_id: str) -> list[dict]:
-    """The learner's consents, newest first, withdrawn ones too; an account opened before
-    consents were recorded shows its account consent as given then, without a version."""
-    with engine.connect() as connection:
-        rows = connection.execute(select(consents).where(consents.c.learner_id == learner_id)
-                                  .order_by(consents.c.given_at.desc(), consents.c.id)
-                                  ).mappings().all()
-        opened = connection.execute(select(learners.c.created_at).where(
-            learners.c.id == learner_id)).scalar()
-    listed = [consent_json(dict(row)) for row in rows]
-    if opened is not None and not any(row["purpose"] in CLOSED_BY_CLOSING for row in rows):
-        listed.append({"id": None, "purpose": ACCOUNT, "object_id": None, "version": None,
-                       "text": None, "given_by": LEARNER, "given_at": iso_utc(opened),
-                       "withdrawn_at": None, "status": BEFORE_RECORDS})
-    return listed
+@dataclass(frozen=True)
+class ConsentPage:
+    """A page of a learner's consents (as `consent_json` shows them) and the cursors of the
+    next and previous pages (None at either end)."""
+
+    consents: list[dict]
+    next: str | None
+    previous: str | None
+
+
+def consents_of(target: Engine | Connection, learner_id: str, *, after: str | None = None,
+                before: str | None = None, limit: int = LIST_PAGE) -> ConsentPage:
+    """A page of the learner's consents, newest first, withdrawn ones too, after the cursor
+    `after` or before `before` (the index on (learner, given, id) serves it); an account opened
+    before consents were recorded shows its account consent last, as given then, without a
+    version."""
+    if isinstance(target, Connection):
+        return _consent_page(target, learner_id, after, before, limit)
+    with target.connect() as connection:
+        return _consent_page(connection, learner_id, after, before, limit)
 
 
 def consent_row(engine: Engine, learner_id: str, consent_id: str) -> dict:
@@ -249,6 +256,32 @@ def texts_json() -> dict:
 
 
 # -- internals ----------------------------------------------------------------------------------
+
+
+def _consent_page(connection: Connection, learner_id: str, after: str | None,
+                  before: str | None, limit: int) -> ConsentPage:
+    page = keyset_page(connection, select(consents).where(consents.c.learner_id == learner_id),
+                       (consents.c.given_at, consents.c.id), after=after, before=before,
+                       limit=limit, descending=True)
+    listed = [consent_json(dict(row)) for row in page.rows]
+    if before is None and page.after is None:
+        listed += _before_records(connection, learner_id)
+    return ConsentPage(listed, page.after, page.before)
+
+
+def _before_records(connection: Connection, learner_id: str) -> list[dict]:
+    """The account consent of an account opened before consents were recorded (none once an
+    account or guardian consent is on record)."""
+    recorded = connection.execute(select(consents.c.id).where(
+        consents.c.learner_id == learner_id, consents.c.purpose.in_(CLOSED_BY_CLOSING)).limit(1)
+    ).first()
+    opened = None if recorded is not None else connection.execute(
+        select(learners.c.created_at).where(learners.c.id == learner_id)).scalar()
+    if opened is None:
+        return []
+    return [{"id": None, "purpose": ACCOUNT, "object_id": None, "version": None, "text": None,
+             "given_by": LEARNER, "given_at": iso_utc(opened), "withdrawn_at": None,
+             "status": BEFORE_RECORDS}]
 
 
 def _same(learner_id: str, purpose: str, object_id: str | None) -> tuple:

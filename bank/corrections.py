@@ -98,46 +98,55 @@ def owner_of(connection: Connection, learner: dict, about: str, object_id: str) 
     return issuer_id if issuer_id is not None and (shown is None or issuer_id in shown) else None
 
 
-def objects_of(engine: Engine, learner: dict) -> list[dict]:
-    """What the learner may ask to correct: their account, the credentials their record shows,
-    their deposits and the decisions on their applications (newest first within each)."""
-    shown = disclosure(engine, learner["id"]).issuers()
-    held = (select(credentials.c.id, credentials.c.issued_at, units.c.title, issuers.c.name,
-                   issuers.c.name_zh)
-            .join(issuers, issuers.c.id == credentials.c.issuer_id)
-            .join(units, (units.c.issuer_id == credentials.c.issuer_id)
-                  & (units.c.code == credentials.c.unit_code)
-                  & (units.c.version == credentials.c.unit_version))
-            .where(credentials.c.learner_did == learner["did"],
-                   credentials.c.anchored.is_not(None))
-            .order_by(credentials.c.issued_at.desc(), credentials.c.id))
-    if shown is not None:
-        held = held.where(credentials.c.issuer_id.in_(list(shown)))
-    listed: list[dict] = [{"about": "account", "object_id": learner["id"], "title": None,
-                           "by": None, "by_zh": None, "on": iso_utc(learner["created_at"])}]
+def account_object(learner: dict) -> dict:
+    """The learner's account as something to ask a correction about."""
+    return {"about": "account", "object_id": learner["id"], "title": None, "by": None,
+            "by_zh": None, "on": iso_utc(learner["created_at"])}
+
+
+def object_of(engine: Engine, learner: dict, about: str, object_id: str) -> dict | None:
+    """One of the learner's objects (`about` its kind) as the correction form offers it: its
+    title, who issued or decided it and when; None when it is none of theirs (or their record
+    does not show it yet). One lookup by key, whatever the size of the record."""
+    if about == "account":
+        return account_object(learner) if object_id == learner["id"] else None
     with engine.connect() as connection:
-        if shown is None or shown:
-            listed += [{"about": "credential", "object_id": row.id, "title": row.title,
-                        "by": row.name, "by_zh": row.name_zh, "on": iso_utc(row.issued_at)}
-                       for row in connection.execute(held)]
-        listed += [{"about": "deposit", "object_id": row.id, "title": row.credential_id,
-                    "by": None, "by_zh": None, "on": iso_utc(row.deposited_at)}
-                   for row in connection.execute(
-                       select(deposits.c.id, deposits.c.credential_id, deposits.c.deposited_at)
-                       .where(deposits.c.learner_id == learner["id"])
-                       .order_by(deposits.c.deposited_at.desc(), deposits.c.id))]
-        decided = connection.execute(
-            select(decisions.c.id, decisions.c.decided_at, applications.c.rule_set_id,
-                   applications.c.version, issuers.c.name, issuers.c.name_zh)
-            .join(applications, applications.c.id == decisions.c.application_id)
-            .join(issuers, issuers.c.id == applications.c.institution_id)
-            .where(applications.c.learner_id == learner["id"])
-            .order_by(decisions.c.decided_at.desc(), decisions.c.id)).all()
-        listed += [{"about": "decision", "object_id": row.id,
-                    "title": programme_title(connection, row.rule_set_id, row.version),
-                    "by": row.name, "by_zh": row.name_zh, "on": iso_utc(row.decided_at)}
-                   for row in decided]
-    return listed
+        if about == "credential":
+            row = connection.execute(
+                select(credentials.c.id, credentials.c.issued_at, credentials.c.issuer_id,
+                       units.c.title, issuers.c.name, issuers.c.name_zh)
+                .join(issuers, issuers.c.id == credentials.c.issuer_id)
+                .join(units, (units.c.issuer_id == credentials.c.issuer_id)
+                      & (units.c.code == credentials.c.unit_code)
+                      & (units.c.version == credentials.c.unit_version))
+                .where(credentials.c.id == object_id, credentials.c.learner_did == learner["did"],
+                       credentials.c.anchored.is_not(None))).first()
+            shown = disclosure(connection, learner["id"]).issuers()
+            if row is None or (shown is not None and row.issuer_id not in shown):
+                return None
+            return {"about": about, "object_id": row.id, "title": row.title, "by": row.name,
+                    "by_zh": row.name_zh, "on": iso_utc(row.issued_at)}
+        if about == "deposit":
+            found = connection.execute(
+                select(deposits.c.id, deposits.c.credential_id, deposits.c.deposited_at)
+                .where(deposits.c.id == object_id, deposits.c.learner_id == learner["id"])
+            ).first()
+            return None if found is None else {
+                "about": about, "object_id": found.id, "title": found.credential_id, "by": None,
+                "by_zh": None, "on": iso_utc(found.deposited_at)}
+        if about == "decision":
+            decided = connection.execute(
+                select(decisions.c.id, decisions.c.decided_at, applications.c.rule_set_id,
+                       applications.c.version, issuers.c.name, issuers.c.name_zh)
+                .join(applications, applications.c.id == decisions.c.application_id)
+                .join(issuers, issuers.c.id == applications.c.institution_id)
+                .where(decisions.c.id == object_id, applications.c.learner_id == learner["id"])
+            ).first()
+            return None if decided is None else {
+                "about": about, "object_id": decided.id,
+                "title": programme_title(connection, decided.rule_set_id, decided.version),
+                "by": decided.name, "by_zh": decided.name_zh, "on": iso_utc(decided.decided_at)}
+    return None
 
 
 def corrections_of(engine: Engine, learner_id: str, *, after: str | None = None,

@@ -119,16 +119,20 @@ def deposits_of(target: Engine | Connection, *, learner_id: str | None = None,
         return [deposit_json(dict(row)) for row in connection.execute(query).mappings()]
 
 
-def learner_deposits(engine: Engine, learner_id: str, *, after: str | None = None,
+def learner_deposits(target: Engine | Connection, learner_id: str, *, after: str | None = None,
                      limit: int = LIST_PAGE) -> tuple[list[dict], str | None]:
     """A page of the learner's deposits, newest first, after the cursor `after` (as
     `deposit_json` shows them); and the next page's cursor. The index on (learner, deposited,
     id) serves it."""
     shown = [column for column in deposits.c if column.name != "credential"]
-    with engine.connect() as connection:
-        page = keyset_page(connection, select(*shown).where(deposits.c.learner_id == learner_id),
-                           (deposits.c.deposited_at, deposits.c.id), after=after, limit=limit,
-                           descending=True)
+    query = select(*shown).where(deposits.c.learner_id == learner_id)
+    keys = (deposits.c.deposited_at, deposits.c.id)
+    if isinstance(target, Connection):
+        page = keyset_page(target, query, keys, after=after, limit=limit, descending=True)
+    else:
+        with target.connect() as connection:
+            page = keyset_page(connection, query, keys, after=after, limit=limit,
+                               descending=True)
     return [deposit_json(dict(row)) for row in page.rows], page.after
 
 

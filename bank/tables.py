@@ -251,6 +251,7 @@ transcripts = Table(
     Column("id", String(64), ForeignKey("credentials.id"), primary_key=True),
     Column("learner_id", String(36), ForeignKey("bank_learners.id"), nullable=False, index=True),
     Column("requested_at", Float, nullable=False),
+    Index("ix_bank_transcripts_learner_requested", "learner_id", "requested_at", "id"),
 )
 
 verification_results = Table(
@@ -443,6 +444,7 @@ consents = Table(
     Column("given_at", Float, nullable=False),
     Column("withdrawn_at", Float),
     Index("ix_bank_consents_learner_purpose", "learner_id", "purpose"),
+    Index("ix_bank_consents_learner_given", "learner_id", "given_at", "id"),
 )
 """Consents a learner (or their guardian, `given_by` a DID) gave for one purpose (and object,
 such as an application), each with the version of the text they agreed to; withdrawn ones stay,

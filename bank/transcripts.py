@@ -8,13 +8,14 @@ import json
 import time
 import uuid
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, RowMapping, Select, insert, select
 
 from bank.records import held_credentials
 from bank.tables import transcripts
 from credentials.model import IssuerProfile, LearnerRef, clr_credential
 from credentials.proofs import CRYPTOSUITES
 from infra.errors import Conflict, InvalidInput, NotFound
+from infra.paging import keyset_page
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.issuance import Draft, Issuance
@@ -28,6 +29,7 @@ BANK_ISSUER_ID = "credit-bank"
 BANK_NAME = "Lifelong Learning Credit Bank"
 BANK_NAME_ZH = "终身学习学分银行"
 TRANSCRIPT_UNIT = "TRANSCRIPT"
+LIST_PAGE = 10
 
 
 def ensure_bank_issuer(engine: Engine, chain: Chain, *, settings: Settings) -> dict:
@@ -81,26 +83,35 @@ def request_transcript(engine: Engine, chain: Chain, learner: dict, *, settings:
 
 def transcript_json(engine: Engine, learner: dict, transcript_id: str) -> dict:
     """A transcript of the learner: its batch status and, once anchored, the credential."""
-    query = (select(credentials.c.signed, credentials.c.anchored, credentials.c.batch_id)
-             .join(credentials, credentials.c.id == transcripts.c.id)
-             .where(transcripts.c.id == transcript_id,
-                    transcripts.c.learner_id == learner["id"]))
+    query = _shown().where(transcripts.c.id == transcript_id,
+                           transcripts.c.learner_id == learner["id"])
     with engine.connect() as connection:
-        row = connection.execute(query).first()
+        row = connection.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no transcript {transcript_id}")
-    return {
-        "id": transcript_id,
-        "status": "anchored" if row.anchored else "signed",
-        "batch": row.batch_id,
-        "credential": json.loads(row.anchored or row.signed),
-    }
+    return _transcript(row)
 
 
-def transcripts_of(engine: Engine, learner: dict) -> list[dict]:
-    """The learner's transcripts, newest first."""
-    query = (select(transcripts.c.id).where(transcripts.c.learner_id == learner["id"])
-             .order_by(transcripts.c.requested_at.desc(), transcripts.c.id))
+def transcripts_of(engine: Engine, learner: dict, *, after: str | None = None,
+                   before: str | None = None, limit: int = LIST_PAGE
+                   ) -> tuple[list[dict], str | None, str | None]:
+    """A page of the learner's transcripts, newest first, after the cursor `after` or before
+    `before` (as `transcript_json` shows them, read in one query); and the cursors of the next
+    and previous pages. The index on (learner, requested, id) serves it."""
     with engine.connect() as connection:
-        ids = list(connection.execute(query).scalars())
-    return [transcript_json(engine, learner, transcript_id) for transcript_id in ids]
+        page = keyset_page(connection, _shown().where(transcripts.c.learner_id == learner["id"]),
+                           (transcripts.c.requested_at, transcripts.c.id), after=after,
+                           before=before, limit=limit, descending=True)
+    return [_transcript(row) for row in page.rows], page.after, page.before
+
+
+def _shown() -> Select:
+    """A transcript's row with its credential's stored forms and batch."""
+    return (select(transcripts.c.id, transcripts.c.requested_at, credentials.c.signed,
+                   credentials.c.anchored, credentials.c.batch_id)
+            .join(credentials, credentials.c.id == transcripts.c.id))
+
+
+def _transcript(row: RowMapping) -> dict:
+    return {"id": row["id"], "status": "anchored" if row["anchored"] else "signed",
+            "batch": row["batch_id"], "credential": json.loads(row["anchored"] or row["signed"])}

@@ -6,9 +6,11 @@ mutable facts left out: suspension, key retirement, revocation) and the chain fa
 on (batch root, leaf digest, issuer, key, anchoring block, validity window). The mutable facts
 are kept as flags, refreshed from the indexed chain events by the revocation watch each pass
 (`refresh_from_chain`, touching only the rows of the batch, credential, issuer or key an event
-names). A page overlays what the process's verify cache holds now (it reads new events at most
-once per ttl) on its own rows, and the validity window on the clock, so every status it shows is
-current within the verify cache's bound; the cost is the page's, not the record's.
+names), and at once, in the transaction recording it, by a revocation or key retirement this
+bank's workers make on chain (`apply_chain_change`). A
+page overlays what the process's verify cache holds now (it reads new events at most once per
+ttl) on its own rows, and the validity window on the clock, so every status it shows is current
+within the verify cache's bound; the cost is the page's, not the record's.
 
 A credential the bank's issuer service delivered gets its verdict from the issuance records
 (what was signed with which registered key, under which root, anchored in which block); a
@@ -19,7 +21,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,9 +63,18 @@ from credentials.errors import CredentialError
 from credentials.merkle import credential_digest
 from infra.metadata import metadata
 from infra.times import parse_iso
+from issuers.chain_changes import (
+    KEY_RETIRED,
+    LEAF_REVOKED,
+    REINSTATED,
+    ROOT_REVOKED,
+    SUSPENDED,
+    ChainChange,
+    follow,
+)
 from issuers.tables import batches, credentials, issuer_keys, issuers, units
 from ledger.errors import LedgerError
-from ledger.indexer import EMPTY_DIGEST, cursor, issuer_events
+from ledger.indexer import EMPTY_DIGEST, REGISTRY_EVENTS, cursor, issuer_events
 from ledger.indexer import revocations as chain_revocations
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation
 from verify import Context, Status, verify_credential
@@ -307,23 +320,57 @@ def ensure_verdicts(connection: Connection, learner: dict, context: Callable[[],
     return stored
 
 
-def rebuild_verdicts(engine: Engine, *, progress: Callable[[int], None] | None = None) -> int:
+def rebuild_verdicts(engine: Engine, *, progress: Callable[[int], None] | None = None,
+                     connections: int | None = None) -> int:
     """Store a verdict for every delivered credential that has none, in chunks by id (after a
-    bulk load); `progress` hears the running count. Deposits get theirs on the learner's next
-    view. How many were stored."""
-    total, after = 0, ""
-    while True:
+    bulk load), on `connections` connections at once (one by default, PostgreSQL only: SQLite
+    takes one writer); `progress` hears the running count. Deposits get theirs
+    on the learner's next view. How many were stored. On PostgreSQL the table's statistics are
+    refreshed each time it doubles, so each chunk's statements keep to the chunk's rows by index
+    instead of scanning a table the planner last saw empty."""
+    postgres = engine.dialect.name == "postgresql"
+    parallel = (connections or 1) if postgres else 1
+
+    def store(after: str, last: str) -> int:
         with engine.begin() as connection:
-            chunk = list(connection.execute(
+            return store_issued(connection, and_(credentials.c.id > after,
+                                                 credentials.c.id <= last))
+
+    total, analysed = 0, 0
+    waiting: deque[Future[int]] = deque()
+    with ThreadPoolExecutor(parallel) as pool:
+        for after, last in _chunks(engine):
+            waiting.append(pool.submit(store, after, last))
+            while waiting and (len(waiting) > parallel or waiting[0].done()):
+                total += waiting.popleft().result()
+                if postgres and total >= 2 * max(analysed, CHUNK):
+                    with engine.begin() as connection:
+                        connection.exec_driver_sql(f"ANALYZE {verdicts.name}")
+                    analysed = total
+                if progress is not None:
+                    progress(total)
+        while waiting:
+            total += waiting.popleft().result()
+            if progress is not None:
+                progress(total)
+    return total
+
+
+def _chunks(engine: Engine) -> Iterator[tuple[str, str]]:
+    """The credentials in runs of `CHUNK` ids: each run's bounds (after, last]."""
+    after = ""
+    while True:
+        with engine.connect() as connection:
+            last = connection.execute(
                 select(credentials.c.id).where(credentials.c.id > after)
-                .order_by(credentials.c.id).limit(CHUNK)).scalars())
-            if not chunk:
-                return total
-            total += store_issued(connection, and_(credentials.c.id > after,
-                                                   credentials.c.id <= chunk[-1]))
-        after = chunk[-1]
-        if progress is not None:
-            progress(total)
+                .order_by(credentials.c.id).offset(CHUNK - 1).limit(1)).scalar()
+            if last is None:
+                last = connection.execute(select(func.max(credentials.c.id))
+                                          .where(credentials.c.id > after)).scalar()
+        if last is None:
+            return
+        yield after, last
+        after = last
 
 
 # -- chain facts into the flags ------------------------------------------------------------------
@@ -351,17 +398,22 @@ def settle(connection: Connection, condition: ColumnElement[bool]) -> None:
         connection.execute(update(verdicts).where(
             condition, verdicts.c.issuer_id == issuer_id, verdicts.c.public_key == public_key,
             verdicts.c.anchor_block >= cutoff).values(key_retired=True))
-    connection.execute(update(verdicts).where(condition).values(status=_combined()))
+    connection.execute(update(verdicts).where(condition, verdicts.c.status != _combined())
+                       .values(status=_combined()))
 
 
 def refresh_from_chain(engine: Engine) -> int:
     """Apply the chain events indexed since the last refresh to the stored verdicts they touch
-    (by batch root and digest, issuer, key); how many verdict rows changed. The revocation
-    watch calls it each pass, after indexing."""
+    (by batch root and digest, issuer, key), then, once the indexer's backfill of registry
+    events has caught up, settle again the issuers it found events of behind this cursor; how
+    many verdict rows changed (none for a change this bank made and applied already). The
+    revocation watch calls it each pass, after indexing."""
     with engine.begin() as connection:
-        indexed = connection.scalar(select(cursor.c.block).where(cursor.c.name == INDEXER))
-        done = connection.scalar(select(cursor.c.block).where(cursor.c.name == CURSOR))
-        if indexed is None or (done is not None and done >= indexed):
+        marks = {row.name: row.block for row in connection.execute(
+            select(cursor.c.name, cursor.c.block).where(cursor.c.name.in_(
+                (INDEXER, INDEXER + REGISTRY_EVENTS, CURSOR, CURSOR + REGISTRY_EVENTS))))}
+        indexed, done = marks.get(INDEXER), marks.get(CURSOR)
+        if indexed is None:
             return 0
         since = -1 if done is None else done
         changed = 0
@@ -370,33 +422,86 @@ def refresh_from_chain(engine: Engine) -> int:
                                             chain_revocations.c.block <= indexed)
             .order_by(chain_revocations.c.block))
         for event in revoked:
-            batch = event.digest == EMPTY_DIGEST
-            target = ([verdicts.c.root == event.root] if batch
-                      else [verdicts.c.root == event.root, verdicts.c.digest == event.digest,
-                            or_(verdicts.c.revoked_code.is_(None),
-                                verdicts.c.revoked_code != str(Code.REVOKED_BATCH))])
-            changed += connection.execute(update(verdicts).where(*target).values(
-                revoked_code=str(Code.REVOKED_BATCH if batch else Code.REVOKED_CREDENTIAL),
-                revoked_reason=event.reason, revoked_block=event.block,
-                status=str(Status.INVALID))).rowcount
+            changed += _apply_revocation(connection, event.root, event.digest, event.reason,
+                                         event.block)
         registry = connection.execute(
             select(issuer_events).where(issuer_events.c.block > since,
                                         issuer_events.c.block <= indexed)
             .order_by(issuer_events.c.block, issuer_events.c.log_index))
         for event in registry:
             changed += _apply_registry_event(connection, event)
-        _save_cursor(connection, indexed, exists_already=done is not None)
+        backfilled = marks.get(INDEXER + REGISTRY_EVENTS)
+        seen = marks.get(CURSOR + REGISTRY_EVENTS)
+        if backfilled is not None and backfilled >= indexed and seen != backfilled:
+            if done is not None:
+                changed += _settle_issuers(connection, -1 if seen is None else seen, done)
+            _save_cursor(connection, CURSOR + REGISTRY_EVENTS, backfilled,
+                         exists_already=seen is not None)
+        if done is None or done < indexed:
+            _save_cursor(connection, CURSOR, indexed, exists_already=done is not None)
+    return changed
+
+
+@follow
+def apply_chain_change(connection: Connection, change: ChainChange) -> None:
+    """Bring the verdicts a change this bank just made on chain touches up to date, in the
+    transaction recording it (issuers.chain_changes calls it: this module follows them from
+    its import); the watch's later pass over the same event changes nothing more."""
+    if change.event in (ROOT_REVOKED, LEAF_REVOKED):
+        assert change.root is not None and change.reason is not None
+        _apply_revocation(connection, change.root, change.digest or EMPTY_DIGEST, change.reason,
+                          change.block)
+    else:
+        _apply_registry_event(connection, change)
+
+
+def _apply_revocation(connection: Connection, root: bytes, digest: bytes, reason: int,
+                      block: int) -> int:
+    """Mark revoked the verdicts of a batch (`digest` empty) or of one credential in it, unless
+    marked so already; how many rows changed."""
+    batch = digest == EMPTY_DIGEST
+    target = ([verdicts.c.root == root, or_(verdicts.c.revoked_code.is_(None),
+                                            verdicts.c.revoked_code != str(Code.REVOKED_BATCH))]
+              if batch else [verdicts.c.root == root, verdicts.c.digest == digest,
+                             verdicts.c.revoked_code.is_(None)])
+    return connection.execute(update(verdicts).where(*target).values(
+        revoked_code=str(Code.REVOKED_BATCH if batch else Code.REVOKED_CREDENTIAL),
+        revoked_reason=reason, revoked_block=block, status=str(Status.INVALID))).rowcount
+
+
+def _settle_issuers(connection: Connection, after: int, through: int) -> int:
+    """Set the suspension and key flags of the verdicts of every issuer with registry events
+    in blocks (`after`, `through`] (indexed late, by the backfill) from the registry's whole
+    indexed history, not replaying them out of order; how many rows changed."""
+    named = {bytes(issuer_id) for issuer_id in connection.execute(
+        select(issuer_events.c.issuer_id).where(issuer_events.c.block > after,
+                                                issuer_events.c.block <= through)
+        .distinct()).scalars()}
+    if not named:
+        return 0
+    suspended, retired = _registry_state(connection)
+    changed = 0
+    for issuer_id in named:
+        now = issuer_id in suspended
+        changed += connection.execute(update(verdicts).where(
+            verdicts.c.issuer_id == issuer_id, verdicts.c.suspended.is_(not now)).values(
+            suspended=now, status=_combined(suspended=now))).rowcount
+    for (issuer_id, public_key), cutoff in retired.items():
+        if issuer_id in named:
+            changed += _apply_registry_event(connection, ChainChange(
+                KEY_RETIRED, issuer_id, cutoff, public_key=public_key, retired_block=cutoff))
     return changed
 
 
 def _apply_registry_event(connection: Connection, event: Any) -> int:
-    """Suspend, reinstate or retire a key on the verdicts it touches; how many rows changed."""
+    """Suspend, reinstate or retire a key on the verdicts it touches (unless they show it
+    already); how many rows changed."""
     of_issuer = verdicts.c.issuer_id == event.issuer_id
-    if event.event == "Suspended":
+    if event.event == SUSPENDED:
         return connection.execute(update(verdicts).where(
             of_issuer, verdicts.c.suspended.is_(False)).values(
             suspended=True, status=str(Status.INVALID))).rowcount
-    if event.event == "Reinstated":
+    if event.event == REINSTATED:
         return connection.execute(update(verdicts).where(
             of_issuer, verdicts.c.suspended.is_(True)).values(
             suspended=False, status=_combined(suspended=False))).rowcount
@@ -414,9 +519,9 @@ def _registry_state(connection: Connection) -> tuple[set[bytes], dict[tuple[byte
     for event in connection.execute(select(issuer_events).order_by(
             issuer_events.c.block, issuer_events.c.log_index)):
         issuer_id = bytes(event.issuer_id)
-        if event.event == "Suspended":
+        if event.event == SUSPENDED:
             suspended.add(issuer_id)
-        elif event.event == "Reinstated":
+        elif event.event == REINSTATED:
             suspended.discard(issuer_id)
         else:
             key = (issuer_id, bytes(event.public_key))
@@ -436,11 +541,11 @@ def _combined(**now: bool) -> Any:
         else_=verdicts.c.static_status)
 
 
-def _save_cursor(connection: Connection, block: int, *, exists_already: bool) -> None:
+def _save_cursor(connection: Connection, name: str, block: int, *, exists_already: bool) -> None:
     if exists_already:
-        connection.execute(update(cursor).where(cursor.c.name == CURSOR).values(block=block))
+        connection.execute(update(cursor).where(cursor.c.name == name).values(block=block))
     else:
-        connection.execute(insert(cursor).values(name=CURSOR, block=block))
+        connection.execute(insert(cursor).values(name=name, block=block))
 
 
 # -- showing verdicts ----------------------------------------------------------------------------

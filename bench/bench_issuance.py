@@ -24,7 +24,6 @@ import csv
 import hashlib
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -148,15 +147,20 @@ def run_cli(
         "--out",
         str(data_dir / "out"),
     ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=code)
-    if done.returncode:
-        raise SystemExit(f"creditbank issue failed ({done.returncode}): {done.stderr[-2000:]}")
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return elapsed, after.ru_maxrss / 1024, cpu
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors,
+                                   text=True, cwd=code)
+        # wait4 gives this run's own usage (its processes' CPU and largest peak), where
+        # RUSAGE_CHILDREN's peak is the largest of every child this bench ever waited for.
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            errors.seek(0)
+            raise SystemExit(
+                f"creditbank issue failed ({process.returncode}): {errors.read()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def cli_row(label: str, count: int, suite: str, raw: float, database_url: str | None,

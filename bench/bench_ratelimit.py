@@ -2,7 +2,10 @@
 
 The dictionary is what a limiter private to each worker costs; the host's shared table adds a file
 lock and a memory-mapped slot per request; the database's table (PostgreSQL, shared by every host)
-one upsert round trip per request. Rows: one process, then two processes on one table.
+costs a dictionary update per request, each process sending its counts in one upsert every 200 ms
+(`SharedRateLimiter`), where it cost one upsert round trip per request before (reproduced here as
+"one upsert per hit"). Rows: one process, then two processes on one table; on PostgreSQL, before
+and after interleaved over `--rounds` rounds (the median of each).
 Usage: python bench/bench_ratelimit.py [--hits N] [--database-url postgresql+psycopg://…]
 """
 
@@ -10,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import tempfile
 import time
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
 
 from infra.database import open_database
 from portal.ratelimit import RateLimiter, SharedRateLimiter
+from portal.tables import rate_limits
 
 CLIENTS = [f"10.0.{number // 250}.{number % 250}" for number in range(5_000)]
 
@@ -43,12 +50,36 @@ def table_rate(path: Path, hits: int) -> float:
 
 
 def database_rate(url: str, hits: int) -> float:
-    """Hits per second of the database's shared table from this process."""
+    """Hits per second of the database's shared table from this process, counted locally and sent
+    in batches (its last counts sent before the clock stops)."""
     engine = open_database(url, master_key=bytes(32))
     limiter = SharedRateLimiter(engine, bytes(32))
     started = time.perf_counter()
     for number in range(hits):
         limiter.hit("verify", CLIENTS[number % len(CLIENTS)], 10**9, 60)
+    limiter.close()
+    rate = hits / (time.perf_counter() - started)
+    engine.dispose()
+    return rate
+
+
+def upsert_rate(url: str, hits: int) -> float:
+    """Hits per second of one upsert round trip per hit (the shared table's limiter before it
+    counted locally)."""
+    engine = open_database(url, master_key=bytes(32)).execution_options(
+        isolation_level="AUTOCOMMIT")
+    end = (int(time.time()) // 60 + 1) * 60
+    started = time.perf_counter()
+    for number in range(hits):
+        key = hash(("verify", CLIENTS[number % len(CLIENTS)]))
+        upsert = (
+            insert(rate_limits).values(key=key, window_end=end, count=1)
+            .on_conflict_do_update(index_elements=[rate_limits.c.key, rate_limits.c.window_end],
+                                   set_={"count": rate_limits.c.count + 1})
+            .returning(rate_limits.c.count)
+        )
+        with engine.connect() as connection:
+            connection.execute(upsert).scalar_one()
     rate = hits / (time.perf_counter() - started)
     engine.dispose()
     return rate
@@ -68,12 +99,35 @@ def round_trip_rate(url: str, hits: int) -> float:
     return rate
 
 
+def database_rows(pool: Pool, url: str, hits: tuple[int, int],
+                  rounds: int) -> list[tuple[str, float]]:
+    """Before (one upsert per hit) and after (counted locally, sent in batches), one process and
+    two at once, interleaved round by round; the median of each. `hits`: (before, after) per
+    process (the upserts are slow)."""
+    before, after = hits
+    rates: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        measured = [
+            ("PostgreSQL, one upsert per hit (before), one process", upsert_rate(url, before)),
+            ("PostgreSQL, counted locally (after), one process", database_rate(url, after)),
+            ("PostgreSQL, one upsert per hit (before), two processes (sum)",
+             sum(pool.starmap(upsert_rate, [(url, before)] * 2))),
+            ("PostgreSQL, counted locally (after), two processes (sum)",
+             sum(pool.starmap(database_rate, [(url, after)] * 2))),
+        ]
+        for label, rate in measured:
+            rates.setdefault(label, []).append(rate)
+    return [(label, statistics.median(measured)) for label, measured in rates.items()]
+
+
 def main() -> None:
     """Print a markdown table of hits per second and ratios to the dictionary baseline."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hits", type=int, default=200_000)
     parser.add_argument("--database-url", help="a PostgreSQL database to count in as well")
-    parser.add_argument("--database-hits", type=int, default=20_000)
+    parser.add_argument("--database-hits", type=int, default=200_000)
+    parser.add_argument("--upsert-hits", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
     hits, url, database_hits = arguments.hits, arguments.database_url, arguments.database_hits
     with tempfile.TemporaryDirectory() as folder:
@@ -87,13 +141,13 @@ def main() -> None:
                     ("host's file table, one process", alone),
                     ("host's file table, two processes at once (sum of both)", together)]
             if url:
-                rows.append(("PostgreSQL `SELECT 1` through the pool (the floor)",
-                             round_trip_rate(url, database_hits)))
-                rows.append(("PostgreSQL table, one process", database_rate(url, database_hits)))
-                rows.append(("PostgreSQL table, two processes at once (sum of both)",
-                             sum(pool.starmap(database_rate, [(url, database_hits)] * 2))))
-    print(f"{hits:,} hits per process over {len(CLIENTS):,} clients "
-          f"({database_hits:,} on PostgreSQL)\n")
+                rows.append(("PostgreSQL `SELECT 1` through the pool (a round trip)",
+                             round_trip_rate(url, arguments.upsert_hits)))
+                rows += database_rows(pool, url, (arguments.upsert_hits, database_hits),
+                                      arguments.rounds)
+    print(f"{hits:,} hits per process over {len(CLIENTS):,} clients ({database_hits:,} on "
+          f"PostgreSQL, {arguments.upsert_hits:,} for one upsert per hit; median of "
+          f"{arguments.rounds} interleaved rounds)\n")
     print("| counter | hits/s | ratio to dictionary | ratio to the file table |")
     print("|---|---:|---:|---:|")
     for label, rate in rows:

@@ -11,19 +11,25 @@ learner account for every ten credentials (opened by the institution, as a bulk 
 credential's document the template's with its own id, learner, hashed identifier, session, dates,
 status entries and batch anchor, held once (in `anchored`, `signed` empty, as anchoring leaves it);
 sealed through the engine's key ring as the column type seals; the Merkle digest computed as
-issuance does; status places claimed through the product's allocator; batches of 1,000. The filler
-is NOT individually signed (its signatures and Merkle paths do not hold): it is there to be read
-and counted, never verified. The load drops the three big tables' secondary indexes and creates
-them again from the schema afterwards, then runs the product's rebuilds of derived tables (stored
-verdicts, maintained aggregates) and ANALYZE, as autovacuum would. The public catalogue grows with
-the bank (one unit per 100 credentials, at least 1,000).
+issuance does; status places claimed through the product's allocator; batches of 1,000. The rows
+are made from each template's text cut at its varying values (`scale_filler.Template`) in worker
+processes (`--processes`, the number of cores by default), tasks of 10,000 credentials each; on
+PostgreSQL every worker writes its own with COPY. The filler is NOT individually signed (its
+signatures and Merkle paths do not hold): it is there to be read and counted, never verified.
+The load drops the three big tables' secondary indexes and creates them again from the schema
+afterwards, then runs the product's rebuilds of derived tables (stored verdicts, maintained
+aggregates) and ANALYZE, as autovacuum would. The public catalogue grows with the bank (one unit
+per 100 credentials, at least 1,000). Before a load the bench refuses when the filler would not
+fit the free disk with 30 % headroom, at the bytes a filler credential took in the run's previous
+(smaller) bank on the same database, or, for the first, an estimate from a sealed sample
+(`ROW_EXTRA`).
 
 Every figure is requested through the Flask app in this process (one thread, the test client),
 signed in as each console's user: p50 and p99 of wall-clock milliseconds; GET /healthz in the same
 run is the trivial baseline. On a shared machine the figures are noisy: compare the ratios.
 
   python bench/bench_scale.py --sizes 10k,100k,1m --databases sqlite,postgresql [--requests 50]
-      [--postgres-url postgresql+psycopg://user@host:port/postgres] [--keep]
+      [--postgres-url postgresql+psycopg://user@host:port/postgres] [--keep] [--processes N]
 
 PostgreSQL is started in a temporary folder (fsync off, WAL minimal: the load's speed, not what
 the rows are) unless --postgres-url names a server where databases may be created.
@@ -35,9 +41,9 @@ import argparse
 import importlib
 import json
 import math
+import multiprocessing
 import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -45,7 +51,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,16 +62,30 @@ import loadkit
 import psycopg
 from bench_issuance import UNITS
 from bench_public import SCOPE, catalogue_rows, programme
-from eth_hash.auto import keccak
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from scale_filler import (
+    BATCH,
+    ISSUER,
+    MARKS,
+    YEAR,
+    YEARS,
+    Filler,
+    Made,
+    Maker,
+    Rows,
+    Task,
+    Template,
+    run_task,
+    start_maker,
+    write_pending,
+)
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from bank.accounts import Accounts
 from bank.staff import add_staff
 from bank.tables import learners
-from credentials.anchoring import without_anchor
-from credentials.canon import jcs
+from infra.cli import Progress
 from infra.sealing import ring_of
 from infra.settings import Settings
 from issuers.anchoring import AnchoringWorker
@@ -72,29 +93,27 @@ from issuers.catalogue import add_units
 from issuers.issuance import BatchPolicy, Issuance, outcomes_from_json
 from issuers.publication import approve_rule_set, publish_rule_set
 from issuers.registry import accredit, issuer_record
-from issuers.status import Placement, allocate
+from issuers.status import allocate
 from issuers.tables import batches, credentials, units
 from ledger.genesis import initialise
 from portal.app import create_app
 from portal.runtime import Runtime
 
-ISSUER = "scale"
 RECORD_LEARNER = "SCALE-RECORD-1000"
 AUDIT_LEARNER = "SCALE-AUDIT-0040"
 RECORD_SIZE = 1_000
 AUDIT_SIZE = 40
 VERIFY_SIZE = 200
-PER_LEARNER = 10
-BATCH = 1_000
 CHUNK = 10_000
 TRANSACTION = 100_000
 UNITS_PER_INSTITUTION = 10_000
-ROW_EXTRA = 3_600
+ROW_EXTRA = 3_300
 """Bytes a credential takes besides its sealed document: its other columns, its index entries,
-its share of a learner account and its stored verdict (10,982 bytes a credential in all at 1M on
-PostgreSQL, 2026-12-06, when the signed document was also kept)."""
-YEARS = 10
-YEAR = 365.25 * 24 * 3600
+its share of a learner account and its stored verdict (5,400 bytes a filler credential in all at
+100k on PostgreSQL, 2026-12-06, its document compressed before it was sealed: 2,170 of them).
+Only the smallest bank of a run is estimated from it; a larger one from what that bank measured."""
+HEADROOM = 1.3
+"""The free disk a load asks for, as a multiple of its estimate."""
 PASSWORD = "bench scale password 1"
 INSTITUTION_USER, OPERATOR_USER = "scale-institution", "scale-operator"
 LOADED_TABLES = (credentials, batches, learners)
@@ -103,10 +122,6 @@ SIZES = {"k": 1_000, "m": 1_000_000}
 SEARCHES = ("text=python", "text=nursing%202", "kind=certificate&level=5",
             "field=Finance&min_credits=3", "min_credits=2&max_credits=3&kind=course",
             "text=zzz-no-such-unit")
-MARKS = ("id", "learner", "identity", "session", "completed", "list", "index", "root", "tx")
-SENTINELS = {name: f"@@{name}@@" for name in MARKS}
-
-
 def parse_size(value: str) -> int:
     """'10k', '1m', '1000' as a number of credentials."""
     value = value.strip().lower()
@@ -127,61 +142,6 @@ def say(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-class Template:
-    """One real anchored credential (its `anchored` text, opened: an anchored credential is
-    stored once, its `signed` column empty) with the parts that vary from credential to credential
-    marked, so a filler row is one `str.format` away; and the JCS form its Merkle digest hashes
-    (the document without its anchor proof), marked alike (JCS orders members by name, never by
-    value, so filling the marks in the canonical text gives the filled credential's canonical
-    text)."""
-
-    def __init__(self, row: dict) -> None:
-        self.unit_code = row["unit_code"]
-        self.unit_version = row["unit_version"]
-        self.credits = row["credits"]
-        self.valid_until = row["valid_until"]
-        self.key_id = row["key_id"]
-        anchored = self._marked(json.loads(row["anchored"]), row)
-        self.canonical = self._format(jcs(without_anchor(anchored)).decode("utf-8"))
-        self.anchored = self._format(json.dumps(anchored, ensure_ascii=False,
-                                                separators=(",", ":")))
-
-    @staticmethod
-    def _marked(document: dict, row: dict) -> dict:
-        """The document with every varying value replaced by its sentinel."""
-        subject = document["credentialSubject"]
-        document["id"] = SENTINELS["id"]
-        subject["id"] = SENTINELS["learner"]
-        subject["identifier"][0]["identityHash"] = SENTINELS["identity"]
-        subject["term"] = SENTINELS["session"]
-        subject["activityEndDate"] = SENTINELS["completed"]
-        document["validFrom"] = f"{SENTINELS['completed']}T00:00:00Z"
-        place = f"/{row['status_list']}/"
-        for entry in document.get("credentialStatus", []):
-            entry["statusListIndex"] = SENTINELS["index"]
-            for name in ("id", "statusListCredential"):
-                entry[name] = (entry[name].replace(place, f"/{SENTINELS['list']}/")
-                               .replace(f"#{row['status_index']}", f"#{SENTINELS['index']}"))
-        proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
-        for proof in proofs:
-            if "merkleRoot" in proof:
-                proof["merkleRoot"], proof["transactionHash"] = SENTINELS["root"], SENTINELS["tx"]
-        return document
-
-    @staticmethod
-    def _format(written: str) -> str:
-        """A text with sentinels as a `str.format` template."""
-        written = written.replace("{", "{{").replace("}", "}}")
-        for name, mark in SENTINELS.items():
-            written = written.replace(mark, "{" + name + "}")
-        return written
-
-    def texts(self, **values: str) -> tuple[str, bytes]:
-        """The anchored text of one credential, and its Merkle digest."""
-        digest = keccak(self.canonical.format(**values).encode("utf-8"))
-        return self.anchored.format(**values), digest
-
-
 @dataclass
 class Bank:
     """A built bank: what the figures need to address it."""
@@ -195,6 +155,7 @@ class Bank:
     record_size: int
     templates: dict[str, Template]
     bytes_per_row: float = 0.0
+    """Bytes a filler credential added on disk (its learner's share, batch, indexes, verdict)."""
     load_seconds: float = 0.0
     build_seconds: float = 0.0
     stored_bytes: int = 0
@@ -253,126 +214,69 @@ def templates_of(runtime: Runtime, verify_ids: list[str]) -> dict[str, Template]
     return found
 
 
-def filler_learner(number: int) -> str:
-    """The national id of filler learner `number`."""
-    return f"SCALE-{number:08d}"
-
-
-def when(round_number: int, learner: int, learners_count: int, start: float) -> float:
-    """When a filler learner's credential of one round (a year) was issued: at the end of the
-    spring or the autumn semester, spread over a few weeks."""
-    season = 0.45 if learner % 3 else 0.95
-    return start + (round_number + season + 0.04 * learner / max(learners_count, 1)) * YEAR
-
-
-class Rows:
-    """Writes rows the fastest way each database takes them: COPY on PostgreSQL, executemany on
-    SQLite; values already in stored form (sealed text sealed)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.raw = connection.connection.driver_connection
-        self.postgres = connection.dialect.name == "postgresql"
-
-    def write(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
-        """Write `rows` (tuples in `columns` order) into `table`."""
-        if not rows:
-            return
-        names = ", ".join(f'"{name}"' for name in columns)
-        if self.postgres:
-            with self.raw.cursor() as cursor, cursor.copy(
-                    f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor = self.raw.cursor()
-            try:
-                cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES "
-                                   f"({', '.join('?' * len(columns))})", rows)
-            finally:
-                cursor.close()
-        rows.clear()
-
-
-CREDENTIAL_COLUMNS = ("id", "issuer_id", "learner_did", "learner_hash", "unit_code",
-                      "unit_version", "session", "key_id", "batch_id", "position", "digest",
-                      "signed", "anchored", "issued_at", "credits", "completed_on",
-                      "valid_until", "status_list", "status_index")
-BATCH_COLUMNS = ("id", "issuer_id", "status", "size", "root", "transaction_hash", "block",
-                 "opened_at", "closed_at", "sent_at", "anchored_at")
-LEARNER_COLUMNS = ("id", "did", "identity_hash", "opened_by", "created_at")
-
-
-def load_filler(runtime: Runtime, templates: dict[str, Template], count: int,
-                block: int) -> list[str]:
+def load_filler(runtime: Runtime, templates: dict[str, Template], count: int, block: int, *,
+                processes: int | None = None) -> list[str]:
     """Bulk-load `count` filler credentials (and their learners and batches), a round of one
-    credential per learner each year; a sample of their ids, spread over the load."""
+    credential per learner each year; a sample of their ids, spread over the load. `processes`
+    worker processes (the number of cores by default) make the rows of tasks of up to `CHUNK`
+    credentials, disjoint runs of the credentials' numbers whose status places this process
+    claims; on PostgreSQL each writes its own with COPY, on SQLite this process writes them
+    all."""
     engine = runtime.engine
+    postgres = engine.dialect.name == "postgresql"
+    filler = Filler(settings=runtime.settings,
+                    templates=tuple(templates[name] for name in sorted(templates)),
+                    count=count, start=time.time() - YEARS * YEAR, block=block, copy=postgres)
+    workers = max(1, min(processes or os.cpu_count() or 1, math.ceil(count / BATCH)))
+    size = max(BATCH, min(CHUNK, math.ceil(count / workers / BATCH) * BATCH))
     master_key = runtime.settings.master_key()
-    accounts = runtime_accounts(runtime)
-    ring = ring_of(engine)
-    learners_count = math.ceil(count / PER_LEARNER)
-    order = sorted(templates)
-    start = time.time() - YEARS * YEAR
     sample: list[str] = []
-    every = max(1, count // 200)
-    pending: dict[str, list[tuple]] = {"credentials": [], "batches": [], "learners": []}
-    started, reported = time.perf_counter(), 0.0
-    with engine.connect() as connection:
+    started = time.perf_counter()
+    with ExitStack() as stack, engine.connect() as connection:
+        progress = stack.enter_context(Progress(count, "  filler", rate=True))
         rows = Rows(connection)
+        if workers > 1:
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(
+                workers, initializer=start_maker, initargs=(filler,)))
+
+            def submit(task: Task) -> Callable[[], Made]:
+                return pool.apply_async(run_task, (task,)).get
+        else:
+            maker = Maker(filler, engine)
+
+            def submit(task: Task) -> Callable[[], Made]:
+                made = maker.run(task)
+                return lambda: made
+        waiting: deque[Callable[[], Made]] = deque()
+        written = 0
         transaction = connection.begin()
-        placements: Iterator[Placement] = iter(())
-        batch_id, root, tx = "", b"", ""
-        for index in range(count):
-            round_number, learner = divmod(index, learners_count)
-            did, identity = accounts.identity(filler_learner(learner))
-            issued_at = when(round_number, learner, learners_count, start)
-            if round_number == 0:
-                pending["learners"].append((str(uuid.uuid4()), did, identity, ISSUER,
-                                            issued_at))
-            if index % BATCH == 0:
-                batch_id, root = str(uuid.uuid4()), secrets.token_bytes(32)
-                tx = "0x" + secrets.token_hex(32)
-                pending["batches"].append((batch_id, ISSUER, "anchored",
-                                           min(BATCH, count - index), root, tx, block,
-                                           issued_at, issued_at, issued_at, issued_at))
-            if index % CHUNK == 0:
-                placements = iter(allocate(connection, master_key, ISSUER,
-                                           min(CHUNK, count - index)))
-            placement = next(placements)
-            template = templates[order[(learner + round_number) % len(order)]]
-            credential_id = f"urn:uuid:{uuid.uuid4()}"
-            day = datetime.fromtimestamp(issued_at, UTC).date()
-            session = f"{day.year}-{round_number}"
-            anchored, digest = template.texts(
-                id=credential_id, learner=did, identity=identity, session=session,
-                completed=day.isoformat(), list=str(placement.list), index=str(placement.index),
-                root="0x" + root.hex(), tx=tx)
-            pending["credentials"].append((
-                credential_id, ISSUER, did, identity, template.unit_code,
-                template.unit_version, session, template.key_id, batch_id, index % BATCH,
-                digest,
-                None,
-                ring.seal(anchored, "credentials.anchored"),
-                issued_at, template.credits, day.isoformat(), template.valid_until,
-                placement.list, placement.index))
-            if index % every == 0:
-                sample.append(credential_id)
-            written = index + 1
-            if len(pending["credentials"]) >= CHUNK or written == count:
-                rows.write(learners, LEARNER_COLUMNS, pending["learners"])
-                rows.write(batches, BATCH_COLUMNS, pending["batches"])
-                rows.write(credentials, CREDENTIAL_COLUMNS, pending["credentials"])
-                if written % TRANSACTION == 0:
-                    transaction.commit()
-                    transaction = connection.begin()
-                elapsed = time.perf_counter() - started
-                if elapsed - reported > 10 or written == count:
-                    reported = elapsed
-                    rate = written / elapsed
-                    say(f"  filler {written:,} / {count:,} credentials ({written / count:.0%}), "
-                        f"{rate:,.0f} rows/s, {(count - written) / rate:,.0f} s to go")
+
+        def finish() -> None:
+            nonlocal written, transaction
+            made, ids, pending = waiting.popleft()()
+            if pending is not None:
+                write_pending(rows, pending)
+            sample.extend(ids)
+            before, written = written, written + made
+            if written // TRANSACTION > before // TRANSACTION or written == count:
+                transaction.commit()
+                transaction = connection.begin()
+            progress.update(made)
+
+        for first in range(0, count, size):
+            places = allocate(connection, master_key, ISSUER, min(size, count - first))
+            waiting.append(submit((first, [(place.list, place.index) for place in places])))
+            if len(waiting) > 2 * workers:
+                finish()
+        while waiting:
+            finish()
         transaction.commit()
+        if workers > 1:
+            pool.close()
+            pool.join()
+    elapsed = time.perf_counter() - started
+    say(f"  filler: {count:,} credentials in {elapsed:,.0f} s, {count / max(elapsed, 1e-9):,.0f}"
+        f" rows/s, {workers} process{'es' if workers > 1 else ''} making rows")
     return sample
 
 
@@ -393,24 +297,25 @@ def without_indexes(engine: Engine) -> Iterator[None]:
     say(f"  indexes created in {time.perf_counter() - started:.0f} s")
 
 
-class Progress:
-    """A rebuild's progress, said at most every ten seconds."""
+class Running:
+    """A progress bar moved by a running count (what the rebuilds report)."""
 
-    def __init__(self, what: str) -> None:
-        self.what, self.count, self.said = what, 0, time.monotonic()
+    def __init__(self, bar: Progress) -> None:
+        self.bar, self.count = bar, 0
 
     def __call__(self, count: int) -> None:
+        self.bar.update(count - self.count)
         self.count = count
-        if time.monotonic() - self.said > 10:
-            self.said = time.monotonic()
-            say(f"  {self.what}: {count:,}")
 
 
 def rebuild_derived(engine: Engine) -> list[str]:
     """Rebuild the tables the product derives from credentials, through its own functions:
-    stored verdicts (`bank.verdicts.rebuild_verdicts`) and maintained aggregates
-    (`bank.aggregates.rebuild_aggregates`); the ones this checkout lacks are named."""
+    stored verdicts (`bank.verdicts.rebuild_verdicts`, a progress bar over the credentials) and
+    maintained aggregates (`bank.aggregates.rebuild_aggregates`, a few grouped scans); the ones
+    this checkout lacks are named."""
     missing = []
+    with engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(credentials)).scalar_one()
     for module_name, function_name in (("bank.verdicts", "rebuild_verdicts"),
                                        ("bank.aggregates", "rebuild_aggregates")):
         try:
@@ -420,7 +325,11 @@ def rebuild_derived(engine: Engine) -> list[str]:
             say(f"  {module_name}.{function_name} is not in this checkout: not rebuilt")
             continue
         started = time.perf_counter()
-        getattr(module, function_name)(engine, progress=Progress(function_name))
+        if function_name == "rebuild_verdicts":
+            with Progress(total, f"  {function_name}", rate=True) as bar:
+                getattr(module, function_name)(engine, progress=Running(bar))
+        else:
+            getattr(module, function_name)(engine)
         say(f"  {module_name}.{function_name} in {time.perf_counter() - started:.0f} s")
     return missing
 
@@ -460,9 +369,13 @@ def programme_for_audit(runtime: Runtime) -> str:
     return rule_set_id
 
 
-def build(runtime: Runtime, size: int, record_size: int = RECORD_SIZE) -> Bank:
+def build(runtime: Runtime, size: int, record_size: int = RECORD_SIZE, *,
+          measured: float | None = None, processes: int | None = None) -> Bank:
     """Everything a size's figures read: the real part through the product (the record page's
-    learner holding `record_size` credentials), then the filler."""
+    learner holding `record_size` credentials), then the filler (made in `processes` worker
+    processes). Refused before the filler when it would not fit the free disk with headroom,
+    at `measured` bytes a credential (what a smaller bank of the same run took) or else an
+    estimate from a sealed sample."""
     started = time.perf_counter()
     accredit(runtime.engine, runtime.chain, settings=runtime.settings, name="Scale University",
              slug=ISSUER, actor="cli:bench", scope=SCOPE)
@@ -476,19 +389,23 @@ def build(runtime: Runtime, size: int, record_size: int = RECORD_SIZE) -> Bank:
         verify_documents = [json.loads(document) for document in connection.execute(
             select(credentials.c.anchored).where(credentials.c.id.in_(verify_ids))).scalars()]
     filler = max(0, size - len(real_ids))
-    sample = next(iter(templates.values()))
-    ring = ring_of(runtime.engine)
-    per_row = len(ring.seal(sample.texts(**dict.fromkeys(MARKS, "x" * 36))[0],
-                            "credentials.anchored")) + ROW_EXTRA
-    say(f"  filler: {filler:,} credentials, ~{per_row:,} bytes a row stored with its indexes, "
+    if measured:
+        per_row, basis = measured, "as measured on the smaller bank of this run"
+    else:
+        sample = next(iter(templates.values()))
+        per_row = len(ring_of(runtime.engine).seal(
+            sample.texts(**dict.fromkeys(MARKS, "x" * 36))[0], "credentials.anchored")) + ROW_EXTRA
+        basis = "estimated from a sealed sample"
+    say(f"  filler: {filler:,} credentials, ~{per_row:,.0f} bytes a credential ({basis}), "
         f"~{per_row * filler / 1e9:.1f} GB")
     free = shutil.disk_usage(runtime.settings.data_dir).free
-    if per_row * filler * 1.3 > free:
-        raise SystemExit(f"{filler:,} filler rows need ~{per_row * filler * 1.3 / 1e9:.0f} GB "
-                         f"with headroom; {free / 1e9:.0f} GB are free")
+    if per_row * filler * HEADROOM > free:
+        raise SystemExit(f"{filler:,} filler rows need ~{per_row * filler * HEADROOM / 1e9:.0f} "
+                         f"GB with headroom; {free / 1e9:.0f} GB are free")
+    before = stored_bytes(runtime)
     loaded = time.perf_counter()
     with without_indexes(runtime.engine):
-        filler_ids = load_filler(runtime, templates, filler, block)
+        filler_ids = load_filler(runtime, templates, filler, block, processes=processes)
     catalogue(runtime, size)
     missing = rebuild_derived(runtime.engine)
     with runtime.engine.begin() as connection:
@@ -497,11 +414,11 @@ def build(runtime: Runtime, size: int, record_size: int = RECORD_SIZE) -> Bank:
     bank = Bank(size=size, database=runtime.engine.dialect.name,
                 verify_documents=verify_documents, credential_ids=real_ids,
                 filler_ids=filler_ids, record_did=record_did, record_size=record_size,
-                templates=templates,
-                bytes_per_row=per_row, load_seconds=load_seconds,
+                templates=templates, load_seconds=load_seconds,
                 build_seconds=time.perf_counter() - started)
     bank.not_rebuilt = missing
     bank.stored_bytes = stored_bytes(runtime)
+    bank.bytes_per_row = (bank.stored_bytes - before) / filler if filler else 0.0
     return bank
 
 
@@ -715,16 +632,16 @@ def database(kind: str, admin_url: str | None, data_dir: Path, keep: bool) -> It
                 connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def run(kind: str, size: int, admin_url: str | None, requests: int,
-        keep: bool) -> tuple[Bank, list[Figure]]:
-    """Build a bank of `size` credentials on `kind` and measure it."""
+def run(kind: str, size: int, admin_url: str | None, requests: int, keep: bool, *,
+        measured: float | None = None, processes: int | None = None) -> tuple[Bank, list[Figure]]:
+    """Build a bank of `size` credentials on `kind` (see `build`) and measure it."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{kind}-{size_label(size)}-"))
     try:
         initialise(data_dir)
         with database(kind, admin_url, data_dir, keep) as url, Runtime(Settings(
                 data_dir=data_dir, database_url=url, block_period=0.05)) as runtime:
             say(f"{kind}, {size:,} credentials: building in {data_dir}")
-            bank = build(runtime, size)
+            bank = build(runtime, size, measured=measured, processes=processes)
             rule_set_id = programme_for_audit(runtime)
             say(f"  built in {bank.build_seconds:.0f} s (filler load, indexes, rebuilds "
                 f"{bank.load_seconds:.0f} s), {bank.stored_bytes / 1e9:.2f} GB; measuring")
@@ -747,7 +664,8 @@ def report(results: dict[str, list[tuple[Bank, list[Figure]]]]) -> str:
             lines.append(f"- {size_label(bank.size)}: built in {bank.build_seconds:,.0f} s "
                          f"(filler load with indexes and rebuilds {bank.load_seconds:,.0f} s), "
                          f"{bank.stored_bytes / 1e9:.2f} GB on disk, "
-                         f"{bank.stored_bytes / max(bank.size, 1):,.0f} bytes a credential")
+                         f"{bank.stored_bytes / max(bank.size, 1):,.0f} bytes a credential "
+                         f"({bank.bytes_per_row:,.0f} a filler credential)")
         missing = sorted({name for bank, _ in runs for name in bank.not_rebuilt})
         if missing:
             lines.append(f"- not rebuilt (absent from this checkout): {', '.join(missing)}")
@@ -773,6 +691,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the databases and folders")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes making filler rows (default: the number of cores)")
     args = parser.parse_args()
     sizes = sorted(parse_size(value) for value in args.sizes.split(","))
     kinds = [value.strip() for value in args.databases.split(",")]
@@ -782,9 +702,12 @@ def main() -> None:
         if "postgresql" in kinds and admin_url is None:
             admin_url = stack.enter_context(PostgresServer())
         for kind in kinds:
+            measured = None
             for size in sizes:
-                results.setdefault(kind, []).append(
-                    run(kind, size, admin_url, args.requests, args.keep))
+                bank, figures = run(kind, size, admin_url, args.requests, args.keep,
+                                    measured=measured, processes=args.processes)
+                results.setdefault(kind, []).append((bank, figures))
+                measured = bank.bytes_per_row or measured
     print(f"bench_scale, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {loadkit.machine()}; "
           f"{args.requests} requests a figure (a fifth of that, at least 3, for the record page, "
           f"the statistics and the audit)")

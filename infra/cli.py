@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from infra.audit import cli_actor, record
 from infra.backup import backup, restore
 from infra.database import open_database, open_engine
+from infra.keyring import REFRESH_SECONDS
 from infra.schema import alembic_config, current, head, upgrade
-from infra.sealing import BATCH, REFRESH_SECONDS, rotate
+from infra.sealing import BATCH, rotate
 from infra.secrets import known_master_key, private_dir
 from infra.settings import Settings
 

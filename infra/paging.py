@@ -22,10 +22,12 @@ MAX_CURSOR = 1_000
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows, and the cursor of the next page (None on the last)."""
+    """One page of rows, the cursor of the next page (None on the last) and of the previous
+    page (pass it as `before`; None on the first, as far as the page knows)."""
 
     rows: list[RowMapping]
     after: str | None
+    before: str | None = None
 
 
 def write_cursor(values: Sequence[object]) -> str:
@@ -53,17 +55,39 @@ def read_cursor(cursor: str, keys: Sequence[Column], field: str) -> tuple:
 
 def keyset_page(connection: Connection, query: Select, keys: Sequence[Column], *,
                 after: str | None, limit: int, descending: bool = False,
-                field: str = "after") -> Page:
-    """The `limit` rows of `query` after the cursor `after`, ordered by `keys` (all ascending or
-    all descending; the last key unique), and the next page's cursor. Serve it with an index on
-    the query's equality filters followed by `keys`."""
+                field: str = "after", before: str | None = None) -> Page:
+    """The `limit` rows of `query` after the cursor `after` (or the `limit` rows before the
+    cursor `before`), ordered by `keys` (all ascending or all descending; the last key unique),
+    and the cursors of the next and previous pages. Serve it with an index on the query's
+    equality filters followed by `keys`."""
+    if before is not None:
+        if after is not None:
+            raise InvalidInput("give after or before, not both",
+                               {"before": ["not with after"]})
+        return _page_before(connection, query, keys, before, limit, descending)
     order = [key.desc() if descending else key.asc() for key in keys]
     if after is not None:
         query = query.where(_beyond(keys, read_cursor(after, keys, field), descending))
     rows = connection.execute(query.order_by(*order).limit(limit + 1)).mappings().all()
     shown = list(rows[:limit])
     more = len(rows) > limit and bool(shown)
-    return Page(shown, write_cursor([shown[-1][key.name] for key in keys]) if more else None)
+    return Page(shown, _cursor_of(shown[-1], keys) if more else None,
+                _cursor_of(shown[0], keys) if after is not None and shown else None)
+
+
+def _page_before(connection: Connection, query: Select, keys: Sequence[Column], before: str,
+                 limit: int, descending: bool) -> Page:
+    """The `limit` rows just before the cursor `before`, read backwards on the same index."""
+    order = [key.asc() if descending else key.desc() for key in keys]
+    query = query.where(_beyond(keys, read_cursor(before, keys, "before"), not descending))
+    rows = connection.execute(query.order_by(*order).limit(limit + 1)).mappings().all()
+    shown = list(rows[:limit])[::-1]
+    return Page(shown, _cursor_of(shown[-1], keys) if shown else None,
+                _cursor_of(shown[0], keys) if len(rows) > limit else None)
+
+
+def _cursor_of(row: RowMapping, keys: Sequence[Column]) -> str:
+    return write_cursor([row[key.name] for key in keys])
 
 
 def _beyond(keys: Sequence[Column], values: tuple, descending: bool) -> ColumnElement[bool]:

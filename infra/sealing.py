@@ -7,23 +7,31 @@ carries its own key ring (`attach`), found through the engine's dialect when a r
 read; an engine without one refuses to touch a sealed column. The current generation is the
 newest in `column_keys`: an engine re-reads it when it hands out a pooled connection, at most
 every `REFRESH_SECONDS`, so running processes follow a rotation without a restart.
+
+A text of `COMPRESS_FROM` UTF-8 bytes or more (a credential document, a report) is compressed
+before it is sealed (raw DEFLATE at zlib level `COMPRESS_LEVEL` with the preset `DICTIONARY` of
+the credential documents' vocabulary) when that makes it smaller, and stored as
+`sealed:<generation>:z1:<base64>`, sealed with the column's name and the flag as associated
+data: adding or removing the flag makes the value fail to open. A reader from before
+compression sees the generation, fails to open the value and says so (`SealingFailed`): it never
+takes it for plain text. Small personal fields (a birth date, a name) are sealed as they are.
+
+Compressing before encrypting makes a value's length depend on its content (CRIME, BREACH); that
+leaks a secret only where an attacker puts text of their choosing beside it in one compressed
+value and observes the sealed size, many times over. Not here: each value is compressed alone
+(the preset dictionary is a constant, never other values), written by the bank from one
+learner's or issuer's data, and its stored size is seen only by whoever reads the database
+files, never in an answer, so no one has both the chosen text and a size oracle.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
-import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
     Column,
     ColumnClause,
@@ -47,15 +55,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from infra.errors import MasterKeyError, SealingFailed
+from infra.errors import MasterKeyError
+from infra.keyring import PREFIX, KeyRing, generation_of
 from infra.metadata import metadata
-from infra.secrets import MASTER_KEY_ENV, derive_secret
+from infra.secrets import MASTER_KEY_ENV
 
-PREFIX = "sealed:"
-NONCE_BYTES = 12
-REFRESH_SECONDS = 30.0
-"""How stale an engine's idea of the current generation may be (a rotation's new generation is
-used by every process within this time)."""
 BATCH = 500
 """Rows re-sealed per transaction by a migration or a rotation."""
 OIDC_SUBJECT_TAG = "oidc subject"
@@ -71,92 +75,10 @@ column_keys = Table(
 a rotation has not re-sealed yet (`retired_at` is set once nothing sealed under it is left)."""
 
 
-class KeyRing:
-    """The column keys of one master key: every generation opens, the current one seals."""
-
-    def __init__(self, master_key: bytes, generation: int = 1, *,
-                 refresh_seconds: float = REFRESH_SECONDS) -> None:
-        self._master_key = master_key
-        self._keys: dict[int, AESGCM] = {}
-        self._tags: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-        self.generation = generation
-        self.refresh_seconds = refresh_seconds
-        self._next_refresh = 0.0
-
-    def key(self, generation: int) -> AESGCM:
-        """The AEAD of one generation's column key (derived once, then kept)."""
-        with self._lock:
-            found = self._keys.get(generation)
-            if found is None:
-                secret = derive_secret(self._master_key, b"creditbank column key %d" % generation)
-                found = self._keys[generation] = AESGCM(secret)
-            return found
-
-    def seal(self, text: str, column: str, *, generation: int | None = None) -> str:
-        """`text` sealed for `column` under the current (or the given) generation."""
-        use = self.generation if generation is None else generation
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self.key(use).encrypt(nonce, text.encode("utf-8"), column.encode("utf-8"))
-        return f"{PREFIX}{use}:{base64.b64encode(nonce + sealed).decode('ascii')}"
-
-    def tag(self, purpose: str, text: str) -> str:
-        """A keyed hash (HMAC-SHA256, hex) of `text` for one purpose: it finds equal values
-        without storing them."""
-        with self._lock:
-            secret = self._tags.get(purpose)
-            if secret is None:
-                secret = self._tags[purpose] = derive_secret(
-                    self._master_key, b"creditbank tag " + purpose.encode("utf-8"))
-        return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-    def open(self, stored: str, column: str) -> str:
-        """The text a sealed value of `column` holds; `SealingFailed` if it does not open."""
-        generation = generation_of(stored)
-        if generation is None:
-            raise SealingFailed(f"{column} holds a value that is not sealed")
-        try:
-            data = base64.b64decode(stored.rsplit(":", 1)[1], validate=True)
-            opened = self.key(generation).decrypt(
-                data[:NONCE_BYTES], data[NONCE_BYTES:], column.encode("utf-8"))
-        except (InvalidTag, ValueError):
-            raise SealingFailed(f"a sealed value of {column} does not open with this master "
-                                "key") from None
-        return opened.decode("utf-8")
-
-    def follow(self, dbapi_connection: Any, errors: type[Exception]) -> None:
-        """Adopt the newest generation in `column_keys`, read through a pooled DBAPI connection
-        when the last reading is older than `refresh_seconds` (none before the table exists)."""
-        now = time.monotonic()
-        with self._lock:
-            if now < self._next_refresh:
-                return
-            self._next_refresh = now + self.refresh_seconds
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT MAX(generation) FROM column_keys")
-            newest = cursor.fetchone()[0]
-        except errors:
-            newest = None
-        finally:
-            cursor.close()
-            dbapi_connection.rollback()
-        if newest is not None:
-            self.generation = max(int(newest), 1)
-
-
 def oidc_subject_hash(ring: KeyRing, issuer: str, subject: str) -> str:
     """How a city identity's subject is kept: a keyed hash of issuer and subject, never the
     subject itself."""
     return ring.tag(OIDC_SUBJECT_TAG, f"{issuer}\n{subject}")
-
-
-def generation_of(stored: str) -> int | None:
-    """The key generation a stored value was sealed under; None when it is not sealed."""
-    if not stored.startswith(PREFIX):
-        return None
-    number = stored[len(PREFIX):].split(":", 1)[0]
-    return int(number) if number.isdigit() else None
 
 
 _rings: weakref.WeakKeyDictionary[Dialect, KeyRing] = weakref.WeakKeyDictionary()

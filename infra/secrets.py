@@ -66,8 +66,9 @@ def open_private(path: Path) -> BinaryIO:
     the umask, also when it existed with a wider mode; its folder is created mode 0700."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    if os.fstat(descriptor).st_uid == os.geteuid():
-        os.fchmod(descriptor, 0o600)
+    found = os.fstat(descriptor)
+    if found.st_uid == os.geteuid() and stat.S_IMODE(found.st_mode) != 0o600:
+        os.fchmod(descriptor, 0o600)  # only when it differs: a change of mode is a costly write
     return os.fdopen(descriptor, "wb")
 
 

@@ -11,22 +11,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Connection, Engine, RowMapping, bindparam, column, select, update, values
 from sqlalchemy.exc import IntegrityError
 
-from credentials.anchoring import attach_anchor_text
 from credentials.merkle import MerkleTree
 from infra.coordination import AccountBusy, Leadership, account_sender, leader
+from infra.sealing import ring_of
 from infra.settings import Settings
 from issuers.aggregates import count_anchored
+from issuers.chain_changes import (
+    KEY_RETIRED,
+    LEAF_REVOKED,
+    ROOT_REVOKED,
+    ChainChange,
+    changed,
+)
 from issuers.errors import AnchoringFailed
 from issuers.issuance import BatchPolicy
 from issuers.registry import issuer_account
+from issuers.signing import Anchored, Sealing, Stored, anchor_sealed, anchor_stored
 from issuers.status import PUBLISH_PERIOD, StatusLists
 from issuers.tables import (
     batches,
@@ -34,6 +45,7 @@ from issuers.tables import (
     issuer_keys,
     issuers,
     revocations,
+    stored_credentials,
 )
 from ledger.client import Ledger
 from ledger.errors import LedgerError, LedgerUnavailable, TransactionReverted
@@ -49,6 +61,8 @@ CLAIM_LIMIT = 50
 SENDER_WAIT = 5.0
 """Seconds a worker waits for an account another worker is sending for, before moving on."""
 QUIET_WAIT = 10.0
+FINISH_CHUNK = 250
+"""Credentials of a batch a signing process anchors in one task (see `pool`)."""
 """Seconds the account's sender waits for the account's pending transactions to be mined."""
 PUBLISHER = "status-list-publisher"
 
@@ -68,6 +82,11 @@ class AnchoringWorker:
     first waits until none of the account's transactions is pending and checks the chain, and
     the status lists are published by the elected leader only.
 
+    `pool` (signing processes, `issuers.signing.signing_pool`) takes the opening, splicing and
+    sealing of a finished batch's credentials off this process; `deliver_to` is a folder each
+    credential of a batch this worker finishes is also written to (`delivered` names those
+    batches).
+
     `on_step` is called with "before-send" once a batch's root is recorded and with
     "after-send" once its transaction is sent, before the hash is recorded (crash tests stop
     the worker there)."""
@@ -81,6 +100,8 @@ class AnchoringWorker:
         policy: BatchPolicy | None = None,
         resend_after: float = RESEND_AFTER,
         on_step: Step = no_step,
+        pool: Pool | None = None,
+        deliver_to: Path | None = None,
     ) -> None:
         self.engine = engine
         self.ledger = ledger
@@ -97,6 +118,11 @@ class AnchoringWorker:
         self._published_at = 0.0
         self._publisher: Leadership | None = None
         self._sent_through: dict[str, int] = {}
+        self.pool = pool
+        self.deliver_to = deliver_to
+        self.delivered: set[str] = set()
+        self._finishing: deque[tuple[str, str, int, AsyncResult[list[list[tuple[str, str]]]]]] = (
+            deque())
 
     def run_once(self, *, close_all: bool = False) -> int:
         """One pass over every step (`close_all`: close open batches now); returns what moved."""
@@ -106,6 +132,7 @@ class AnchoringWorker:
         moved += self.revoke_pending()
         moved += self.retire_keys()
         moved += self.publish_status_lists()
+        self.finish_pending()
         return moved
 
     def run(self, stop: threading.Event) -> None:
@@ -330,43 +357,70 @@ class AnchoringWorker:
     def _finish(self, batch_id: str, tx_hash: str, block: int) -> None:
         """Store every credential of the batch with its anchor proof in place of its signed text
         (a document is held once), and mark the batch anchored. A credential already anchored by
-        an earlier finish, or erased, keeps what it holds."""
+        an earlier finish, or erased, keeps what it holds. The texts are opened, spliced and
+        sealed as stored; with a pool, in its processes while this one records the batch before
+        (`finish_pending` records the last)."""
+        table = stored_credentials
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(credentials.c.id, credentials.c.signed, credentials.c.digest)
-                .where(credentials.c.batch_id == batch_id)
-                .order_by(credentials.c.position)
+                select(table.c.id, table.c.signed, table.c.anchored, table.c.digest)
+                .where(table.c.batch_id == batch_id)
+                .order_by(table.c.position)
             ).all()
         tree = MerkleTree([bytes(row.digest) for row in rows])
-        chain_id = self.ledger.chain_id
-        contract = self.view.deployment.credential_anchor
-        anchored = [
-            (row.id, attach_anchor_text(row.signed, chain_id=chain_id, contract=contract,
-                                        transaction_hash=tx_hash, root=tree.root,
-                                        path=tree.proof(index)))
-            for index, row in enumerate(rows) if row.signed is not None
+        where = Anchored(self.ledger.chain_id, self.view.deployment.credential_anchor, tx_hash,
+                         tree.root, self.deliver_to)
+        stored: list[Stored] = [
+            (row.id, row.signed, row.anchored, tuple(tree.proof(index)))
+            for index, row in enumerate(rows)
+            if row.signed is not None or self.deliver_to is not None
         ]
         del rows
+        parts = [stored[start:start + FINISH_CHUNK]
+                 for start in range(0, len(stored), FINISH_CHUNK)]
+        if self.pool is None:
+            ring = ring_of(self.engine)
+            self._record(batch_id, tx_hash, block,
+                         [item for part in parts for item in anchor_stored(ring, where, part)])
+            return
+        sealing = Sealing(self.master_key, ring_of(self.engine).generation)
+        self._finishing.append((batch_id, tx_hash, block, self.pool.starmap_async(
+            anchor_sealed, [(sealing, where, part) for part in parts])))
+        while len(self._finishing) > 1:
+            self._record_finished()
+
+    def finish_pending(self) -> None:
+        """Record every batch whose credentials the pool is still anchoring."""
+        while self._finishing:
+            self._record_finished()
+
+    def _record_finished(self) -> None:
+        batch_id, tx_hash, block, done = self._finishing.popleft()
+        self._record(batch_id, tx_hash, block, [item for part in done.get() for item in part])
+
+    def _record(self, batch_id: str, tx_hash: str, block: int,
+                anchored: list[tuple[str, str]]) -> None:
+        """Store the batch's anchored texts (sealed) in place of its signed ones, and mark it
+        anchored."""
+        table = stored_credentials
         with self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # One statement per thousand credentials (a join on a VALUES list), not one each.
                 for start in range(0, len(anchored), 1_000):
                     incoming = values(
-                        column("id", credentials.c.id.type),
-                        column("anchored", credentials.c.anchored.type),
+                        column("id", table.c.id.type),
+                        column("anchored", table.c.anchored.type),
                         name="incoming",
                     ).data(anchored[start:start + 1_000])
                     connection.execute(
-                        update(credentials)
-                        .where(credentials.c.id == incoming.c.id,
-                               credentials.c.signed.is_not(None))
+                        update(table)
+                        .where(table.c.id == incoming.c.id, table.c.signed.is_not(None))
                         .values(anchored=incoming.c.anchored, signed=None)
                     )
             elif anchored:
                 connection.execute(
-                    update(credentials)
-                    .where(credentials.c.id == bindparam("credential_id"),
-                           credentials.c.signed.is_not(None))
+                    update(table)
+                    .where(table.c.id == bindparam("credential_id"), table.c.signed.is_not(None))
                     .values(anchored=bindparam("anchored_json"), signed=None),
                     [{"credential_id": credential_id, "anchored_json": text}
                      for credential_id, text in anchored],
@@ -386,6 +440,8 @@ class AnchoringWorker:
             ).scalar_one_or_none()
             if issuer_id is not None:
                 count_anchored(connection, issuer_id, anchored_at)
+        if self.deliver_to is not None:
+            self.delivered.add(batch_id)
 
     def _revert_reason(self, tx_hash: str) -> str:
         """Why a mined anchoring transaction reverted."""
@@ -477,7 +533,14 @@ class AnchoringWorker:
                 if not block:
                     self._update_revocation(row["id"], status="failed", error=error.message)
                     return 1
-        self._update_revocation(row["id"], status="done", block=block, done_at=time.time())
+        with self.engine.begin() as connection:
+            connection.execute(update(revocations).where(revocations.c.id == row["id"]).values(
+                status="done", block=block, done_at=time.time()))
+            chain_id = connection.execute(select(issuers.c.chain_id).where(
+                issuers.c.id == row["issuer_id"])).scalar_one()
+            changed(connection, ChainChange(
+                LEAF_REVOKED if digest else ROOT_REVOKED, bytes(chain_id), block, root=root,
+                digest=digest, reason=row["reason"]))
         return 1
 
     def _revoked_block(self, root: bytes, digest: bytes | None) -> int:
@@ -561,6 +624,8 @@ class AnchoringWorker:
                 .where(issuer_keys.c.id == key["id"])
                 .values(state="retired", retired_block=retired)
             )
+            changed(connection, ChainChange(KEY_RETIRED, bytes(key["chain_id"]), retired,
+                                            public_key=public_key, retired_block=retired))
         return 1
 
     def _account(self, issuer_id: str) -> LocalAccount:

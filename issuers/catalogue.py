@@ -11,7 +11,7 @@ from decimal import Decimal
 from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
 
-from credentials.model import KINDS, Achievement, Level
+from credentials.model import KINDS
 from infra.errors import FieldErrors, InvalidInput, NotFound
 from issuers.schemas import UnitSchema
 from issuers.tables import issuers, units
@@ -226,25 +226,6 @@ def planned_outcome(unit: dict, *, learner: str, end_date: date) -> Outcome:
         else (eqf_level(framework, level) if framework and level else None),
         hours=Decimal(str(unit["hours"])) if unit["hours"] is not None else None,
         planned=True,
-    )
-
-
-def achievement_of(unit: dict) -> Achievement:
-    """The OB3 achievement a unit row describes."""
-    level = None
-    if unit["framework"] is not None:
-        level = Level(framework=unit["framework"], level=unit["level"], eqf_level=unit["eqf_level"])
-    return Achievement(
-        unit_code=unit["code"],
-        title=unit["title"],
-        description=unit["description"],
-        kind=unit["kind"],
-        credit_value=unit["credit_value"],
-        credit_scheme=unit["credit_scheme"],
-        level=level,
-        hours=unit["hours"],
-        field_of_study=unit["category"],
-        learning_outcomes=tuple(json.loads(unit["learning_outcomes"])),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -26,12 +26,12 @@ from issuers.publication import approve_rule_set
 from issuers.records import batch_record
 from issuers.revocation import request_revocation
 from issuers.schemas import REASONS, reason_code
+from issuers.signing import signing_pool
 from issuers.tables import batches, credentials, revocations
 from ledger.chain import Chain
 from ledger.records import RevocationReason
 
 PARALLEL_FROM = 2_000
-WRITERS = 8
 
 
 # -- issuers (operator) --------------------------------------------------------------------------
@@ -229,23 +229,29 @@ def issue_command(
     estimate = outcomes.estimate()
     if processes is None:
         processes = (os.cpu_count() or 1) if estimate >= PARALLEL_FROM else 1
-    with database(settings) as engine, Chain(settings) as chain:
+    if out_dir is not None:
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pooled = signing_pool(processes) if processes > 1 else nullcontext(None)
+    with database(settings) as engine, Chain(settings) as chain, pooled as pool:
         issuer = registry.issuer_record(engine, issuer_id)
         issuance = Issuance.of(engine, settings=settings)
         with Progress(estimate, "signing") as progress, engine.begin() as connection:
             issued = issuance.issue(
                 connection, issuer, outcomes, cryptosuite=cryptosuite, processes=processes,
-                progress=progress.update,
+                pool=pool, progress=progress.update,
             )
         count = len(issued.credentials)
         batch_ids = list(dict.fromkeys(batch for _, _, batch in issued.credentials))
         del issued
         signed_at = time.perf_counter()
         click.echo(f"anchoring {len(batch_ids)} batch(es) …", err=True)
-        AnchoringWorker(engine, chain.ledger, settings=settings).drain(set(batch_ids))
+        worker = AnchoringWorker(engine, chain.ledger, settings=settings, pool=pool,
+                                 deliver_to=out_dir)
+        worker.drain(set(batch_ids))
         anchored_at = time.perf_counter()
         if out_dir is not None:
-            _write_credentials(engine, batch_ids, out_dir)
+            _write_credentials(engine, [each for each in batch_ids
+                                        if each not in worker.delivered], out_dir)
         records = [
             batch_record(engine, issuer_id, batch_id, chain.deployment)
             for batch_id in batch_ids
@@ -361,20 +367,15 @@ COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_gro
 
 
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
-    """Write each credential to its own file, owner-only: it names a learner and their grade.
-    A batch's files are written by WRITERS threads at once (creating a file mostly waits on the
-    file system)."""
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with engine.connect() as connection, ThreadPoolExecutor(WRITERS) as writers:
+    """Write each credential of batches another worker finished to its own file, owner-only: it
+    names a learner and their grade (the command's own worker writes those it finishes)."""
+    with engine.connect() as connection:
         for batch_id in batch_ids:
             rows = connection.execute(
                 select(credentials.c.id, credentials.c.anchored).where(
-                    credentials.c.batch_id == batch_id
+                    credentials.c.batch_id == batch_id, credentials.c.anchored.is_not(None)
                 )
-            ).all()
-            list(writers.map(
-                lambda row: write_private(
-                    out_dir / (row.id.removeprefix("urn:uuid:") + ".json"), row.anchored
-                ),
-                rows,
-            ))
+            )
+            for row in rows:
+                write_private(out_dir / (row.id.removeprefix("urn:uuid:") + ".json"),
+                              row.anchored)

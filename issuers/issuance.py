@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
-from multiprocessing.pool import AsyncResult
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
 from credentials.dids import verification_method_id
 from credentials.model import Achievement, IssuerProfile
 from infra.errors import Conflict, Forbidden, InvalidInput
+from infra.sealing import ring_of
 from infra.settings import Settings
 from infra.times import iso_utc
 from issuers.aggregates import count_credentials
@@ -32,10 +33,12 @@ from issuers.learners import learner_pepper
 from issuers.registry import signing_key
 from issuers.signing import (
     OUTCOME,
+    SIGNED_COLUMN,
     Checked,
     Checking,
     Chunk,
     Draft,
+    Sealing,
     Signed,
     Signer,
     SignerOptions,
@@ -44,8 +47,8 @@ from issuers.signing import (
     signing_pool,
     with_entries,
 )
-from issuers.status import allocate, entries
-from issuers.tables import batches, credentials
+from issuers.status import Placement, allocate, entries
+from issuers.tables import batches, credentials, stored_credentials
 
 __all__ = ["Draft", "Signed", "Signer"]
 
@@ -262,6 +265,7 @@ class Issuance:
         *,
         cryptosuite: str,
         processes: int = 1,
+        pool: Pool | None = None,
         progress: Callable[[int], None] | None = None,
         issued_at: float | None = None,
         status_apart: bool = False,
@@ -272,9 +276,10 @@ class Issuance:
         transaction: with `processes` > 1, a pool of signing processes checks and signs the
         next chunks while this process stores the last ones. A bad outcome raises InvalidInput
         naming every bad one once all are checked (signing stops a few chunks after the first),
-        and the caller's transaction must then not commit. `progress` is told of each chunk
-        stored; `issued_at` (unix seconds, default now) backdates their issuance, as the city
-        demo's seasons do. `status_apart`: claim the first chunk's status places in a
+        and the caller's transaction must then not commit. `pool`: the `processes` signing
+        processes to use (from `signing_pool`) instead of making them. `progress` is told of
+        each chunk stored; `issued_at` (unix seconds, default now) backdates their issuance, as
+        the city demo's seasons do. `status_apart`: claim the first chunk's status places in a
         transaction of their own, committed at once, so that a request of up to CHUNK outcomes
         holds no lock while it is signed and concurrent requests of one issuer sign side by side
         (only when the caller's transaction has written nothing yet; a refused request then
@@ -282,24 +287,25 @@ class Issuance:
         """
         check_may_issue(issuer)
         key_id, signer = self.signer(issuer, cryptosuite)
-        issuing = _Issuing(self, connection, issuer, key_id, signer.options, issued_at, progress,
+        issuing = _Issuing(self, connection, issuer, key_id,
+                           replace(signer.options, sealing=self.sealing()), issued_at, progress,
                            status_apart=status_apart)
         chunks = _chunks(outcomes.labelled(), CHUNK)
-        if processes <= 1:
+        if pool is not None:
+            _sign_in(pool, processes, issuing, chunks)
+        elif processes > 1:
+            with signing_pool(processes) as own:
+                _sign_in(own, processes, issuing, chunks)
+        else:
             for labels, rows in chunks:
                 options = issuing.signing()
                 issuing.take(check_and_sign(issuing.checking, options, issuing.chunk(labels, rows)))
-        else:
-            with signing_pool(processes) as pool:
-                pending: deque[AsyncResult[list[Checked]]] = deque()
-                for labels, rows in chunks:
-                    task = (issuing.checking, issuing.signing(), issuing.chunk(labels, rows))
-                    pending.append(pool.apply_async(check_and_sign, task))
-                    if len(pending) > 2 * processes:
-                        issuing.take(pending.popleft().get())
-                while pending:
-                    issuing.take(pending.popleft().get())
         return issuing.result(outcomes.where)
+
+    def sealing(self) -> Sealing:
+        """How a signing process seals what it returns for storing: this master key, under the
+        generation the database seals with now."""
+        return Sealing(self.master_key, ring_of(self.engine).generation)
 
     def signer(self, issuer: dict, cryptosuite: str) -> tuple[int, Signer]:
         """The id of the issuer's active key, and a signer with it whose proofs are created now."""
@@ -376,10 +382,12 @@ class Issuance:
     ) -> Issued:
         """Store the credentials in the issuer's open batch(es), closing each one that fills up.
 
-        `signed` holds one credential per draft, in order; it is read as it is inserted.
-        `issued_at` (unix seconds) backdates their issuance; the batches keep the real time.
+        `signed` holds one credential per draft, in order; it is read as it is inserted (and
+        sealed here unless a signing process sealed it). `issued_at` (unix seconds) backdates
+        their issuance; the batches keep the real time.
         """
         now = time.time() if issued_at is None else issued_at
+        ring = ring_of(connection.engine)
         issued: list[tuple[str, str, str]] = []
         items = iter(signed)
         start = 0
@@ -389,7 +397,7 @@ class Issuance:
                 for first in range(start, start + room, _INSERT_CHUNK):
                     chunk = drafts[first : min(first + _INSERT_CHUNK, start + room)]
                     connection.execute(
-                        insert(credentials),
+                        insert(stored_credentials),
                         [
                             {
                                 "id": draft.credential_id,
@@ -403,7 +411,8 @@ class Issuance:
                                 "batch_id": batch_id,
                                 "position": position + first - start + offset,
                                 "digest": item.digest,
-                                "signed": item.text,
+                                "signed": item.text if item.sealed
+                                else ring.seal(item.text, SIGNED_COLUMN),
                                 "valid_until": draft.valid_until,
                                 "issued_at": now,
                                 "credits": draft.credits,
@@ -561,14 +570,14 @@ class _Issuing:
                 placements = allocate(own, self.issuance.master_key, self.issuer_id, len(rows))
         self.reserved = True
         named = {row.get("unit") for row in rows if isinstance(row, dict)}
+        public_url = self.issuance.public_url
         return Chunk(
             labels=labels,
             rows=rows,
-            placements=tuple(
-                (placement.list, placement.index,
-                 entries(self.issuance.public_url, self.issuer_id, placement))
-                for placement in placements
-            ),
+            placements=tuple((placement.list, placement.index) for placement in placements),
+            lists={number: tuple((entry.purpose, entry.list_url) for entry in entries(
+                       public_url, self.issuer_id, Placement(number, 0)))
+                   for number in {placement.list for placement in placements}},
             units={code: self.catalogue[code] for code in named
                    if isinstance(code, str) and code in self.catalogue},
         )
@@ -599,6 +608,20 @@ class _Issuing:
         """What was issued, or InvalidInput naming every bad outcome."""
         self.verdicts.refuse(where)
         return Issued(credentials=tuple(self.issued))
+
+
+def _sign_in(pool: Pool, processes: int, issuing: _Issuing,
+             chunks: Iterator[tuple[tuple[str, ...], tuple[object, ...]]]) -> None:
+    """Check and sign the chunks in the pool's processes, storing each as it comes back (up to
+    two chunks a process signed ahead)."""
+    pending: deque[AsyncResult[list[Checked]]] = deque()
+    for labels, rows in chunks:
+        task = (issuing.checking, issuing.signing(), issuing.chunk(labels, rows))
+        pending.append(pool.apply_async(check_and_sign, task))
+        if len(pending) > 2 * processes:
+            issuing.take(pending.popleft().get())
+    while pending:
+        issuing.take(pending.popleft().get())
 
 
 def _chunks(

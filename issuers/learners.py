@@ -1,49 +1,18 @@
-"""Learner identity: a national id becomes a peppered DID and a hashed identifier."""
+"""Learner identity: a national id becomes a peppered DID and a hashed identifier (in
+`issuers.outcomes`, which signing processes import without a database; the names stay importable
+from here), and what the bank holds issued to a learner."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
 from collections.abc import Collection
 
 from sqlalchemy import Connection, Engine, select, tuple_
 
-from credentials.dids import did_web
-from credentials.model import LearnerRef, hashed_identifier
-from infra.errors import InvalidInput
-from infra.secrets import derive_secret
+from issuers.outcomes import learner_pepper, learner_ref, normalise_national_id
 from issuers.tables import credentials, issuers, units
 
-PEPPER_PURPOSE = b"creditbank learner pepper"
-_NATIONAL_ID = re.compile(r"^[0-9A-Z-]{4,64}$")
-
-
-def learner_pepper(master_key: bytes) -> bytes:
-    """The bank's pepper for learner identifiers, derived from the master key."""
-    return derive_secret(master_key, PEPPER_PURPOSE)
-
-
-def normalise_national_id(value: str) -> str:
-    """A national id without spaces, in upper case; refuses anything but digits, letters and '-'."""
-    text = "".join(str(value).split()).upper()
-    if not _NATIONAL_ID.match(text):
-        raise InvalidInput(
-            "national_id must be 4–64 letters, digits or '-'",
-            {"national_id": ["must be 4–64 letters, digits or '-'"]},
-        )
-    return text
-
-
-def learner_ref(national_id: str, pepper: bytes, did_host: str) -> LearnerRef:
-    """The learner's DID under the bank and their hashed identifier, from a national id."""
-    normalised = normalise_national_id(national_id)
-    tag = hmac.new(pepper, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
-    return LearnerRef(
-        did=did_web(did_host, "learners", tag),
-        identifiers=(hashed_identifier(normalised, salt=pepper.hex()),),
-    )
+__all__ = ["learner_pepper", "learner_ref", "normalise_national_id"]
 
 
 def credentials_of_learner(

@@ -121,27 +121,27 @@ def batch_json(row: Mapping, revocation: dict | None, deployment: Deployment) ->
     }
 
 
-def batch_credentials(engine: Engine, issuer_id: str, batch_id: str) -> list[dict]:
-    """The credentials of one of the issuer's batches, in leaf order, with revocation status."""
+def batch_credentials(engine: Engine, issuer_id: str, batch_id: str, *,
+                      after: str | None = None, before: str | None = None,
+                      limit: int = PAGE_SIZE) -> tuple[list[dict], str | None, str | None]:
+    """A page of the credentials of one of the issuer's batches, in leaf order, after the cursor
+    `after` or before `before`, with their revocations; and the cursors of the next and previous
+    pages. The index on (batch, position) serves it, the revocations' (batch, credential) the
+    rest."""
+    query = select(credentials.c.id, credentials.c.learner_did, credentials.c.unit_code,
+                   credentials.c.unit_version, credentials.c.session, credentials.c.position
+                   ).where(credentials.c.batch_id == batch_id,
+                           credentials.c.issuer_id == issuer_id)
     with engine.connect() as connection:
-        rows = (
-            connection.execute(
-                select(
-                    credentials.c.id,
-                    credentials.c.learner_did,
-                    credentials.c.unit_code,
-                    credentials.c.unit_version,
-                    credentials.c.session,
-                    credentials.c.position,
-                )
-                .where(credentials.c.batch_id == batch_id, credentials.c.issuer_id == issuer_id)
-                .order_by(credentials.c.position)
-            )
-            .mappings()
-            .all()
-        )
-    revoked = revocations_of(engine, batch_id)
-    return [{**dict(row), "revocation": revoked.get(row["id"])} for row in rows]
+        page = keyset_page(connection, query, (credentials.c.position,), after=after,
+                           before=before, limit=limit)
+        ids = [row["id"] for row in page.rows]
+        revoked = {row["credential_id"]: revocation_json(dict(row))
+                   for row in connection.execute(select(revocations).where(
+                       revocations.c.batch_id == batch_id,
+                       revocations.c.credential_id.in_(ids))).mappings()} if ids else {}
+    return ([{**dict(row), "revocation": revoked.get(row["id"])} for row in page.rows],
+            page.after, page.before)
 
 
 def rule_set_list(engine: Engine, issuer_id: str | None = None) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Marshmallow schemas of the issuer API: units, outcomes, issue results, batches, revocations."""
+"""Marshmallow schemas of the issuer API: units, issue requests and results, batches,
+revocations (an outcome's own schema is in `issuers.outcomes`, light for signing processes)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from credentials.model import KINDS, RESULT_STATUSES, RESULT_TYPES
+from credentials.model import KINDS
 from credentials.proofs import CRYPTOSUITES
+from issuers.outcomes import CODE
 from ledger.records import RevocationReason
 
 UNIT_KINDS = tuple(kind for kind in KINDS if kind != "transcript")
-CODE = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", error="1–64 letters, digits, '.', '_' or '-'"
-)
 REASONS = tuple(reason.name.lower().replace("_", "-") for reason in RevocationReason)
 
 
@@ -62,24 +61,6 @@ class UnitListSchema(Schema):
     """The issuer's catalogue."""
 
     units = fields.List(fields.Nested(UnitSchema), required=True)
-
-
-class OutcomeSchema(Schema):
-    """One learner's outcome on one unit, as a JSON object or a CSV row."""
-
-    national_id = fields.String(required=True, validate=validate.Length(1, 64))
-    unit = fields.String(required=True, validate=CODE)
-    unit_version = fields.Integer(load_default=None, validate=validate.Range(1))
-    session = fields.String(required=True, validate=validate.Length(1, 64))
-    grade = fields.String(required=True, validate=validate.Length(1, 32))
-    scale = fields.String(load_default="letter", validate=validate.OneOf(tuple(RESULT_TYPES)))
-    result_status = fields.String(
-        load_default="Completed", validate=validate.OneOf(RESULT_STATUSES)
-    )
-    credits = fields.Float(load_default=None)
-    started_on = fields.Date(load_default=None)
-    completed_on = fields.Date(required=True)
-    valid_until = fields.Date(load_default=None)
 
 
 class IssueSchema(Schema):

@@ -9,28 +9,35 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import partial
+from importlib.machinery import ModuleSpec
 from multiprocessing.pool import Pool
+from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
 
+from credentials.anchoring import attach_anchor_text
 from credentials.keys import SigningKey
 from credentials.merkle import credential_digest
 from credentials.model import Achievement, IssuerProfile, Result, achievement_credential
 from credentials.proofs import sign
 from credentials.status import StatusEntry, with_status
 from infra.errors import InvalidInput
-from issuers.catalogue import achievement_of
-from issuers.learners import learner_ref
-from issuers.schemas import OutcomeSchema
+from infra.keyring import KeyRing
+from infra.secrets import write_private
+from issuers.outcomes import OutcomeSchema, achievement_of, learner_ref
 
 OUTCOME = OutcomeSchema()
+SIGNED_COLUMN = "credentials.signed"
+ANCHORED_COLUMN = "credentials.anchored"
 Catalogue = Mapping[str, Mapping[int, dict]]
 """An issuer's units: code → version → unit row."""
 
@@ -62,10 +69,27 @@ class Draft:
 
 @dataclass(frozen=True)
 class Signed:
-    """A signed credential as stored: compact JSON text and its Merkle digest."""
+    """A signed credential as stored: compact JSON text (`sealed`: that text sealed for the
+    `credentials.signed` column, as a signing process returns it) and its Merkle digest."""
 
     text: str
     digest: bytes
+    sealed: bool = False
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """The master key and the key generation a signing process seals stored texts with."""
+
+    master_key: bytes
+    generation: int
+
+    def ring(self) -> KeyRing:
+        """The key ring of this master key sealing under this generation, made once per
+        process."""
+        if self not in _RINGS:
+            _RINGS[self] = KeyRing(self.master_key, self.generation)
+        return _RINGS[self]
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,7 @@ class SignerOptions:
     verification_method: str
     cryptosuite: str
     created: str
+    sealing: Sealing | None = None
 
 
 class Signer:
@@ -127,11 +152,13 @@ class Checking:
 @dataclass(frozen=True)
 class Chunk:
     """Consecutive outcomes to check and sign in one task, each with its status placement
-    (list number, index and entries), and the units of the catalogue they name."""
+    (list number and index), the (purpose, URL) of each of those lists' entries by list number,
+    and the units of the catalogue they name."""
 
     labels: tuple[str, ...]
     rows: tuple[object, ...]
-    placements: tuple[tuple[int, int, tuple[StatusEntry, ...]], ...]
+    placements: tuple[tuple[int, int], ...]
+    lists: Mapping[int, tuple[tuple[str, str], ...]]
     units: Catalogue
 
 
@@ -171,32 +198,63 @@ def check_and_sign(
     checking: Checking, options: SignerOptions | None, chunk: Chunk
 ) -> list[Checked]:
     """Check every outcome of a chunk; sign them all with `options` when every one is valid
-    (and `options` is given)."""
+    (and `options` is given), sealed for storing when the options say how."""
     achievements: dict[tuple[str, int], Achievement] = {}
     checked: list[tuple[str, Any, Draft | None]] = []
-    for label, row, (number, index, entries) in zip(
+    for label, row, (number, index) in zip(
         chunk.labels, chunk.rows, chunk.placements, strict=True
     ):
         problems, draft = check_outcome(checking, chunk.units, row, achievements)
         if draft is not None:
+            entries = tuple(StatusEntry(purpose, url, index)
+                            for purpose, url in chunk.lists[number])
             draft = replace(draft, unsigned=partial(with_entries, draft.unsigned, entries),
                             status_list=number, status_index=index)
         checked.append((label, problems, draft))
     if options is None or any(draft is None for _, _, draft in checked):
         return [(label, problems, _stored(draft), None) for label, problems, draft in checked]
     signer = _signer(options)
-    return [(label, None, _stored(draft), signer(draft.unsigned))
+    ring = None if options.sealing is None else options.sealing.ring()
+    return [(label, None, _stored(draft), _sealed(signer(draft.unsigned), ring))
             for label, _, draft in checked if draft is not None]
 
 
 @contextmanager
 def signing_pool(processes: int) -> Iterator[Pool]:
-    """A pool of `processes` signing processes (spawned: they share nothing with this one)."""
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+    """A pool of `processes` signing processes (spawned: they share nothing with this one, and
+    import only what their tasks need: this module's imports)."""
+    with _main_not_rerun():
+        pool = multiprocessing.get_context("spawn").Pool(processes, initializer=_leave_interrupts)
+    with pool:
         yield pool
 
 
+def _leave_interrupts() -> None:
+    """A signing process leaves Ctrl-C to the process that started it, which ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _main_not_rerun() -> Iterator[None]:
+    """While processes are spawned, the main module passes for a package's `__main__`, which
+    `multiprocessing` does not re-run in them: a signing process needs nothing of the parent's
+    main script (the `creditbank` command imports every room: seconds of CPU a process)."""
+    main = sys.modules["__main__"]
+    spec = getattr(main, "__spec__", None)
+    main.__spec__ = ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+
+
 _SIGNERS: dict[SignerOptions, Signer] = {}
+_RINGS: dict[Sealing, KeyRing] = {}
+
+
+def sign_with(options: SignerOptions, unsigned: dict | Callable[[], dict]) -> Signed:
+    """One credential signed by the signer of `options` (a task of a signing pool)."""
+    return _signer(options)(unsigned)
 
 
 def _signer(options: SignerOptions) -> Signer:
@@ -205,6 +263,58 @@ def _signer(options: SignerOptions) -> Signer:
         _SIGNERS.clear()
         _SIGNERS[options] = Signer.of(options)
     return _SIGNERS[options]
+
+
+def _sealed(signed: Signed, ring: KeyRing | None) -> Signed:
+    """The signed credential with its text sealed for storing (as it is without a ring)."""
+    if ring is None:
+        return signed
+    return Signed(ring.seal(signed.text, SIGNED_COLUMN), signed.digest, sealed=True)
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """Where a batch's root is anchored, and a folder its credentials are also written to."""
+
+    chain_id: int
+    contract: str
+    transaction_hash: str
+    root: bytes
+    deliver_to: Path | None = None
+
+
+Stored = tuple[str, str | None, str | None, tuple[bytes, ...]]
+"""A credential of a batch as stored: its id, sealed signed and anchored texts and its path in
+the batch's Merkle tree."""
+
+
+def anchor_sealed(
+    sealing: Sealing, anchored: Anchored, rows: list[Stored]
+) -> list[tuple[str, str]]:
+    """`anchor_stored` in a signing process, with the keys `sealing` names."""
+    return anchor_stored(sealing.ring(), anchored, rows)
+
+
+def anchor_stored(ring: KeyRing, anchored: Anchored, rows: list[Stored]) -> list[tuple[str, str]]:
+    """(id, anchored text sealed for storing) of each credential still holding its signed text,
+    that text with its anchor proof spliced in; every credential (anchored earlier ones too) is
+    written to `deliver_to` when it is given."""
+    done = []
+    for credential_id, signed, stored_anchored, path in rows:
+        if signed is not None:
+            text = attach_anchor_text(
+                ring.open(signed, SIGNED_COLUMN), chain_id=anchored.chain_id,
+                contract=anchored.contract, transaction_hash=anchored.transaction_hash,
+                root=anchored.root, path=path)
+            done.append((credential_id, ring.seal(text, ANCHORED_COLUMN)))
+        elif stored_anchored is not None and anchored.deliver_to is not None:
+            text = ring.open(stored_anchored, ANCHORED_COLUMN)
+        else:
+            continue
+        if anchored.deliver_to is not None:
+            write_private(anchored.deliver_to / f"{credential_id.removeprefix('urn:uuid:')}.json",
+                          text)
+    return done
 
 
 def _stored(draft: Draft | None) -> Draft | None:

@@ -15,6 +15,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
+    table,
 )
 
 from infra.metadata import metadata
@@ -145,6 +147,14 @@ credentials = Table(
     Index("ix_credentials_batch", "batch_id", "position"),
     Index("ix_credentials_learner_issued", "learner_did", "issued_at", "id"),
 )
+
+stored_credentials = table(
+    "credentials",
+    *(column(each.name, each.type.impl if isinstance(each.type, Sealed) else each.type)
+      for each in credentials.columns),
+)
+"""The credentials table with its sealed columns read and written as stored (sealed already by a
+signing process, opened there): issuance's bulk insert and anchoring's update."""
 
 status_lists = Table(
     "status_lists",

@@ -110,19 +110,32 @@ class Ledger:
             return self._contract(name).functions[function](*args).call(block_identifier=block)
 
     def send(
-        self, account: LocalAccount, name: str, function: str, *args: Any, gas: int | None = None
+        self,
+        account: LocalAccount,
+        name: str,
+        function: str,
+        *args: Any,
+        gas: int | None = None,
+        at: str | None = None,
     ) -> str:
-        """Sign and send a call to one of our contracts; returns its hash without waiting."""
-        contract = self._contract(name)
+        """Sign and send a call to one of our contracts (at its deployed address unless `at` gives
+        another, as while deploying); returns its hash without waiting."""
+        contract = self._contract(name, at)
         with translated():
             data = contract.encode_abi(function, args=args)
         return self.send_raw(account, to=contract.address, data=data, gas=gas)
 
     def transact(
-        self, account: LocalAccount, name: str, function: str, *args: Any, gas: int | None = None
+        self,
+        account: LocalAccount,
+        name: str,
+        function: str,
+        *args: Any,
+        gas: int | None = None,
+        at: str | None = None,
     ) -> TxReceipt:
         """Send a call to one of our contracts and wait for its successful receipt."""
-        return self.wait(self.send(account, name, function, *args, gas=gas))
+        return self.wait(self.send(account, name, function, *args, gas=gas, at=at))
 
     def transfer(self, account: LocalAccount, to: str, value: int) -> TxReceipt:
         """Send value from an account and wait for the receipt."""

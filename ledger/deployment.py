@@ -71,10 +71,7 @@ def deploy_contracts(ledger: Ledger, operator: LocalAccount) -> Deployment:
     first_block = ledger.block_number() + 1
     registry = ledger.deploy("IssuerRegistry", operator)
     anchor = ledger.deploy("CredentialAnchor", operator, registry)
-    contract = ledger._contract("IssuerRegistry", registry)
-    ledger.transact_raw(
-        operator, to=contract.address, data=contract.encode_abi("bindAnchor", args=[anchor])
-    )
+    ledger.transact(operator, "IssuerRegistry", "bindAnchor", anchor, at=registry)
     rules = ledger.deploy("RuleRegistry", operator, registry)
     deployment = Deployment(
         chain_id=ledger.chain_id,

@@ -1,12 +1,16 @@
-"""Follows the anchor contract's revocation events into SQL tables, so that the bank's
-revocation watch never scans the chain."""
+"""Follows the anchor contract's revocation events and the registry's suspensions,
+reinstatements and key retirements into SQL tables, so that the bank's revocation watch never
+scans the chain; registry events from before the indexer followed them (migration 0016) are
+backfilled once, a bounded range at a time."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from eth_typing import ChecksumAddress
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -59,6 +63,12 @@ issuer_events = Table(
 """The registry's events that change what a verifier concludes of credentials already anchored
 (an issuer suspended or reinstated, a key retired from a block on), in chain order."""
 EMPTY_DIGEST = bytes(32)
+REGISTRY_EVENTS = ".issuer-events"
+"""Suffix of the cursor up to which the registry's events are indexed: the indexer's own in
+step, behind it only in a bank upgraded from before migration 0016 (when the indexer followed
+revocations alone) until the backfill catches up."""
+BACKFILL_STEP = 5_000
+BACKFILL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Indexer:
         self.name = name
         self._addresses = [Web3.to_checksum_address(ledger.deployment.address(name))
                            for name in (CONTRACT, REGISTRY)]
+        self._registry = self._addresses[1]
         self._handlers: dict[str, Callable[[Connection, Event], None]] = {
             "RootRevoked": self._root_revoked,
             "LeafRevoked": self._leaf_revoked,
@@ -100,27 +111,63 @@ class Indexer:
         assert self.ledger.deployment is not None
         return block if block is not None else self.ledger.deployment.block - 1
 
+    def registry_block(self) -> int:
+        """The last block whose registry events are in the tables (one before the deployment
+        if none: a bank that never indexed them)."""
+        with self.engine.connect() as connection:
+            block = connection.scalar(select(cursor.c.block).where(
+                cursor.c.name == self.name + REGISTRY_EVENTS))
+        assert self.ledger.deployment is not None
+        return block if block is not None else self.ledger.deployment.block - 1
+
     def sync(self, *, to_block: int | None = None, step: int = 2000) -> int:
-        """Index every event up to `to_block` (default: the head); returns how many were indexed."""
+        """Index every event up to `to_block` (default: the head), then backfill for a bounded
+        while the registry events a bank upgraded from before migration 0016 never indexed
+        (`backfill`); returns how many were indexed."""
         head = self.ledger.block_number() if to_block is None else to_block
         count = 0
         start = self.indexed_block() + 1
+        registry = self.registry_block()
         while start <= head:
             end = min(start + step - 1, head)
-            events = self._events(start, end)
+            events = self._events(start, end, self._addresses)
             with self.engine.begin() as connection:
                 for event in events:
                     self._handlers[event.name](connection, event)
-                self._save_cursor(connection, end)
+                self._save_cursor(connection, self.name, end)
+                if registry == start - 1:
+                    self._save_cursor(connection, self.name + REGISTRY_EVENTS, end)
+                    registry = end
             count += len(events)
             start = end + 1
+        return count + self.backfill()
+
+    def backfill(self, *, step: int = BACKFILL_STEP, seconds: float = BACKFILL_SECONDS) -> int:
+        """Index the registry's events from its cursor up to the indexer's, in ranges of `step`
+        blocks each committed with its cursor (an interrupted backfill resumes), one range and
+        then more for about `seconds` a call at most (normal indexing waits no longer); how many
+        were indexed."""
+        deadline = time.monotonic() + seconds
+        registry, indexed = self.registry_block(), self.indexed_block()
+        count = 0
+        while registry < indexed:
+            end = min(registry + step, indexed)
+            events = self._events(registry + 1, end, [self._registry])
+            with self.engine.begin() as connection:
+                for event in events:
+                    self._handlers[event.name](connection, event)
+                self._save_cursor(connection, self.name + REGISTRY_EVENTS, end)
+            count += len(events)
+            registry = end
+            if time.monotonic() >= deadline:
+                break
         return count
 
-    def _events(self, start: int, end: int) -> list[Event]:
-        """Decoded events we index in a block range, in chain order."""
+    def _events(self, start: int, end: int, addresses: list[ChecksumAddress]) -> list[Event]:
+        """Decoded events we index in a block range of these contracts, in chain order."""
         with translated():
             logs = self.ledger.w3.eth.get_logs(
-                {"fromBlock": start, "toBlock": end, "address": self._addresses}
+                {"fromBlock": start, "toBlock": end, "address": addresses}
             )
         return [event for event in (self._decode(log) for log in logs) if event is not None]
 
@@ -153,12 +200,12 @@ class Indexer:
                     decoders[bytes.fromhex(topic)] = (contract, name)
         return decoders
 
-    def _save_cursor(self, connection: Connection, block: int) -> None:
+    def _save_cursor(self, connection: Connection, name: str, block: int) -> None:
         updated = connection.execute(
-            cursor.update().where(cursor.c.name == self.name).values(block=block)
+            cursor.update().where(cursor.c.name == name).values(block=block)
         )
         if updated.rowcount == 0:
-            connection.execute(cursor.insert().values(name=self.name, block=block))
+            connection.execute(cursor.insert().values(name=name, block=block))
 
     def _root_revoked(self, connection: Connection, event: Event) -> None:
         self._revoked(connection, event, EMPTY_DIGEST)

@@ -7,20 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.settings import Settings
-from ledger.genesis import initialise
 from portal.app import create_app
 from portal.runtime import Runtime
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
 from tests.support.chains import TestChain, anvil_chain, embedded_chain
 from tests.support.databases import PostgresServer, postgres_bin
 from tests.support.nodes import AnvilNode, anvil_installed
-
-TEST_CALL_SECONDS = 10.0
-"""The runtime's time limit for one eth_call or gas estimate: tests run the portal, its workers
-and PostgreSQL on two shared cores, where a one-second wall-clock limit (the production default)
-is sometimes reached by an ordinary estimate; tests/ledger/test_execution.py tests the limit
-itself with limits of its own."""
+from tests.support.runtimes import new_database, opened_runtime
 
 
 @pytest.fixture(scope="session")
@@ -70,30 +63,19 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """An empty database: SQLite in the test's folder, and again on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'creditbank.sqlite'}"
-    return request.getfixturevalue("postgres").new_database()
+    return new_database(request, tmp_path, request.param)
 
 
 @pytest.fixture
 def runtime(tmp_path, monkeypatch, database_url: str) -> Iterator[Runtime]:
     """A real data dir (`creditbank init`) opened as the portal opens it, on each database."""
-    monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-    data_dir = tmp_path / "data"
-    initialise(data_dir)
-    settings = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05,
-                        call_seconds=TEST_CALL_SECONDS)
-    with Runtime(settings) as opened:
+    with opened_runtime(tmp_path / "data", database_url, monkeypatch) as opened:
         yield opened
 
 
 @pytest.fixture
 def browser_page(runtime: Runtime) -> Iterator[ServedPortal]:
     """The portal over `runtime`, served on 127.0.0.1 for browser journeys (Chromium in CI)."""
-    reason = missing_browser()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     with ServedPortal(create_app(runtime)) as portal:
         yield portal

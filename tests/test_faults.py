@@ -23,15 +23,13 @@ from sqlalchemy import select
 from bench.loadkit import Child
 from infra.database import open_engine
 from infra.secrets import master_key
-from infra.settings import Settings
 from issuers.tables import batches, credentials
-from ledger.genesis import initialise
 from ledger.views import ChainView
 from portal.app import create_app
-from portal.runtime import Runtime
 from tests.support.databases import PostgresServer, postgres_bin
 from tests.support.issuer import accredited, outcome
 from tests.support.nodes import eventually, free_port, rpc
+from tests.support.runtimes import opened_runtime
 from verify import Context, Status, verify_many
 
 pytestmark = pytest.mark.slow
@@ -102,12 +100,8 @@ def database() -> Iterator[PostgresServer]:
 def test_acknowledged_credentials_survive_killed_node_worker_and_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: PostgresServer
 ) -> None:
-    monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-    data_dir = tmp_path / "data"
-    initialise(data_dir)
-    url_of_database = database.new_database()
-    with Runtime(Settings(data_dir=data_dir, database_url=url_of_database,
-                          block_period=0.05)) as runtime:
+    data_dir, url_of_database = tmp_path / "data", database.new_database()
+    with opened_runtime(data_dir, url_of_database, monkeypatch) as runtime:
         token = accredited(runtime).token
         create_app(runtime)  # every table, before the workers race to create them
     node_port, web_port = free_port(), free_port()

@@ -157,7 +157,9 @@ class RecordSchema(Schema):
     next = fields.String(allow_none=True, required=True,
                          metadata={"description": "Pass as `after` for the next page; null on "
                                                   "the last."})
-    deposits = fields.List(fields.Dict(), required=True)
+    deposits = fields.List(fields.Dict(), required=True, metadata={
+        "description": "The newest page of your deposits; page through them all at "
+                       "`/learners/me/deposits`."})
     target = fields.Nested(TargetSchema, allow_none=True)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from bank.consents import PURPOSES, consents_of, texts_json, withdraw
 from portal.api import Blueprint
 from portal.api.auth import BEARER, LEARNER, Principal, requires
+from portal.api.bank_schemas import ListPageArgsSchema
 from portal.runtime import runtime
 
 blp = Blueprint("consents_api", __name__, url_prefix="/api/v1",
@@ -40,10 +41,23 @@ class WithdrawnSchema(ConsentSchema):
 
 
 class ConsentListSchema(Schema):
-    """The learner's consents, newest first, and the words in force for each purpose."""
+    """A page of the learner's consents, newest first, and the words in force for each
+    purpose."""
 
     consents = fields.List(fields.Nested(ConsentSchema), required=True)
     texts = fields.Dict(required=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the next page (pass it as `after`); null on the last."})
+    previous = fields.String(allow_none=True, metadata={
+        "description": "The cursor of the previous page (pass it as `before`); null on the "
+                       "first."})
+
+
+class ConsentPageArgsSchema(ListPageArgsSchema):
+    """Which page of the consents: after the `next` cursor or before the `previous` one."""
+
+    before = fields.String(load_default=None, validate=validate.Length(max=400),
+                           metadata={"description": "The `previous` cursor of the next page."})
 
 
 def register(api: Api) -> None:
@@ -57,12 +71,16 @@ class Consents(MethodView):
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])
+    @blp.arguments(ConsentPageArgsSchema, location="query")
     @blp.response(200, ConsentListSchema)
-    def get(self, principal: Principal) -> dict:
-        """Your consents, withdrawn ones too, with the words and version you agreed to; and the
-        words in force: opening the account gives "account", applying gives "application" for
-        that application, setting an e-mail address for notices gives "email-notices"."""
-        return {"consents": consents_of(runtime().engine, principal.id), "texts": texts_json()}
+    def get(self, query: dict, principal: Principal) -> dict:
+        """A page of your consents, newest first, withdrawn ones too, with the words and version
+        you agreed to; and the words in force: opening the account gives "account", applying
+        gives "application" for that application, setting an e-mail address for notices gives
+        "email-notices"."""
+        page = consents_of(runtime().engine, principal.id, **query)
+        return {"consents": page.consents, "texts": texts_json(), "next": page.next,
+                "previous": page.previous}
 
 
 @blp.route("/learners/me/consents/<consent_id>/withdrawal")

@@ -13,9 +13,9 @@ from bank.corrections import (
     ANSWERS,
     MAX_TEXT,
     QUEUE_PAGE,
+    account_object,
     answer,
     corrections_of,
-    objects_of,
     open_request,
     queue,
     request_correction,
@@ -75,7 +75,9 @@ class LearnerCorrectionsSchema(Schema):
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
     next = fields.String(allow_none=True, metadata={
         "description": "The cursor of the next page (pass it as `after`); null on the last."})
-    objects = fields.List(fields.Dict(), required=True)
+    objects = fields.List(fields.Dict(), required=True, metadata={
+        "description": "Your account, to ask about its details. Credentials, deposits and "
+                       "decisions are asked about by their ids, from their own paged lists."})
 
 
 class QueuedSchema(Schema):
@@ -119,11 +121,10 @@ class LearnerCorrections(MethodView):
     @blp.arguments(ListPageArgsSchema, location="query")
     @blp.response(200, LearnerCorrectionsSchema)
     def get(self, query: dict, principal: Principal) -> dict:
-        """A page of your requests with their answers, and the objects you may ask about."""
-        engine = runtime().engine
-        listed, later = corrections_of(engine, principal.id, **query)
+        """A page of your requests with their answers, and your account to ask about."""
+        listed, later = corrections_of(runtime().engine, principal.id, **query)
         return {"corrections": listed, "next": later,
-                "objects": objects_of(engine, principal.record)}
+                "objects": [account_object(principal.record)]}
 
     @requires(LEARNER)
     @blp.doc(security=[BEARER])

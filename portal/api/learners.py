@@ -25,7 +25,6 @@ from bank.deposits import (
     deposit,
     deposit_json,
     deposit_row,
-    deposits_of,
     learner_deposits,
     review_deposit,
 )
@@ -181,8 +180,9 @@ class Me(MethodView):
     @blp.response(200, RecordSchema)
     def get(self, args: dict, principal: Principal) -> dict:
         """Your account, what you proved of who you are, a page of your record (oldest first),
-        your deposits and programme. Until you prove who you are, the record lists only what you
-        deposited and what the institutions whose activation codes you entered issued."""
+        the newest page of your deposits, and your programme. Until you prove who you are, the
+        record lists only what you deposited and what the institutions whose activation codes
+        you entered issued."""
         learner = principal.record
         with runtime().engine.connect() as connection:
             try:
@@ -195,7 +195,7 @@ class Me(MethodView):
                 "identity": identity_json(connection, learner["id"]),
                 "credentials": page.credentials,
                 "next": page.next,
-                "deposits": deposits_of(connection, learner_id=learner["id"]),
+                "deposits": learner_deposits(connection, learner["id"])[0],
                 "target": target,
             }
 

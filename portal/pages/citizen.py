@@ -52,6 +52,7 @@ from bank.minors import guardianship, today
 from bank.pdf import Sheet, cjk_font, credential_pdf
 from bank.planner import Plan, add_to_plan, remove_from_plan
 from bank.records import (
+    CheckedPage,
     Held,
     checked_page,
     credential_summary,
@@ -85,7 +86,7 @@ from portal.explain import (
 from portal.i18n import current_language
 from portal.oid4vci import offer_links
 from portal.pages.badges import badge_file
-from portal.pages.console import page_cursor, page_url, paged
+from portal.pages.console import page_cursor, page_url, paged, pager_urls
 from portal.pages.planner import planner_view
 from portal.pages.report import shorten
 from portal.pages.views import DAY, public_link, qr_svg
@@ -229,16 +230,28 @@ def dashboard() -> str:
     """The lifelong learning record: by institution, kind, level, credits and year, and a page
     of its credentials (`after` / `before` cursors) with their stored verdicts as of now."""
     learner = signed_in_account()
+    with runtime().engine.connect() as connection:
+        checked, rows, names = record_rows(connection, learner)
+        identity = _identity_values(learner, connection)
+    return render_template("learner/dashboard.html", learner=learner, rows=rows,
+                           overview=checked.overview, names=names, KINDS=KINDS,
+                           set_aside=checked.set_aside, next=checked.page.next,
+                           previous=checked.page.previous, **identity)
+
+
+def record_rows(connection: Connection, learner: dict
+                ) -> tuple[CheckedPage, list[dict], dict[str, str | None]]:
+    """The page of a learner's record the request's `after` / `before` cursors ask for (400
+    for a cursor it did not give out), with stored verdicts as of now: the checked page, its
+    rows as the record pages show them, and the issuers' names in the page's language."""
     after, before = request.args.get("after"), request.args.get("before")
     if after is not None and before is not None:
         abort(400)
-    with runtime().engine.connect() as connection:
-        try:
-            checked = checked_page(connection, learner, record_context, runtime().chain_facts,
-                                   after=after, before=before)
-        except InvalidInput:
-            abort(400)
-        identity = _identity_values(learner, connection)
+    try:
+        checked = checked_page(connection, learner, record_context, runtime().chain_facts,
+                               after=after, before=before)
+    except InvalidInput:
+        abort(400)
     names = {did: _issuer_names(known) for did, known in checked.issuer_names.items()}
     rows = [{**entry.summary, "ref": credential_ref(entry.summary["id"]),
              "status": shown.status, "code": shown.code,
@@ -246,10 +259,7 @@ def dashboard() -> str:
              "issuer_name": names.get(entry.summary["issuer"])
              or (entry.document and _issuer_name(entry.document))}
             for entry, shown in zip(checked.page.entries, checked.shown, strict=True)]
-    return render_template("learner/dashboard.html", learner=learner, rows=rows,
-                           overview=checked.overview, names=names, KINDS=KINDS,
-                           set_aside=checked.set_aside, next=checked.page.next,
-                           previous=checked.page.previous, **identity)
+    return checked, rows, names
 
 
 @bp.post("/me/activation-code")
@@ -565,9 +575,11 @@ def transcripts() -> BaseResponse | tuple[str, int] | str:
                               "be empty."), refusal.status
         else:
             return redirect(url_for("citizen.transcripts"), 303)
-    listed = transcripts_of(opened.engine, learner)
+    listed, later, earlier = paged(lambda: transcripts_of(
+        opened.engine, learner, after=page_cursor(), before=request.args.get("before") or None))
     page = render_template("learner/transcripts.html", transcripts=listed, error=error,
-                           days=SHARE_DAYS)
+                           days=SHARE_DAYS, pages=pager_urls(later, earlier,
+                                                             endpoint="citizen.transcripts"))
     return page, status
 
 

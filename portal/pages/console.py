@@ -106,12 +106,32 @@ def page_url(name: str, cursor: str | None) -> str | None:
     return url_for(str(request.endpoint), **values)
 
 
+def pager_urls(next_cursor: str | None, previous_cursor: str | None, *, after: str = "after",
+               before: str = "before", endpoint: str | None = None,
+               dropped: tuple[str, ...] = ()) -> dict[str, str | None]:
+    """The next, previous and first pages' addresses of a listing paged both ways by the
+    arguments `after` and `before` (on `endpoint`, or this page with its path), every query
+    argument kept but `dropped`; None where there is no such page."""
+    path = {} if endpoint else request.view_args or {}
+    values: dict[str, Any] = {**path, **request.args.to_dict()}
+    kept = {name: value for name, value in values.items()
+            if name not in (after, before, *dropped)}
+    target = endpoint or str(request.endpoint)
+
+    def at(**cursor: str) -> str:
+        return url_for(target, **{**kept, **cursor})
+
+    return {"next": at(**{after: next_cursor}) if next_cursor else None,
+            "previous": at(**{before: previous_cursor}) if previous_cursor else None,
+            "first": at() if after in values or before in values else None}
+
+
 def paged(load: Callable[[], T]) -> T:
     """A listing's page; a cursor the listing did not give out is a clear page error (400)."""
     try:
         return load()
     except InvalidInput as error:
-        if "after" not in error.errors:
+        if not {"after", "before"} & set(error.errors):
             raise
         abort(400, description=_("There is no such page of this list: follow the list's own "
                                  "links from its first page."))

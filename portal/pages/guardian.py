@@ -26,17 +26,17 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from bank.access import Reader, record_read
-from bank.applications import applications_of
+from bank.applications import learner_applications
 from bank.consents import CLOSED_BY_CLOSING, GUARDIAN, TEXTS, consents_of, withdraw
 from bank.export import download
 from bank.minors import adult, birth_date_of, birthday, today, ward, wards_of
-from bank.records import credential_summary, held_credentials
 from bank.tables import GUARDIANS_UNTIL_AGE
 from infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from portal import oidc, sessions
 from portal.explain import APPLICATION_STATUSES, KINDS
 from portal.i18n import current_language
 from portal.pages import citizen
+from portal.pages.console import paged, pager_urls
 from portal.pages.report import shorten
 from portal.pages.rights import attachment
 from portal.ratelimit import limited
@@ -142,17 +142,28 @@ def new_minor() -> str | tuple[str, int]:
 @bp.get("/guardian/minors/<learner_id>")
 @signed_in_guardian
 def minor(learner_id: str) -> str:
-    """A child's record, read-only (logged for the child): credentials, applications and
-    consents, with the data downloads."""
+    """A child's record, read-only (logged for the child): a page of its credentials with their
+    stored verdicts (as the child's own record page shows them), of its applications and of its
+    consents, each list with its own cursors; and the data downloads."""
     engine = runtime().engine
     learner = _ward(learner_id)
     record_read(engine, _reader(), learner_id=learner_id, what="record", object_id=learner_id,
                 purpose=PURPOSE)
-    rows = [credential_summary(item) for item in held_credentials(engine, learner)]
+    with engine.connect() as connection:
+        checked, rows, _names = citizen.record_rows(connection, learner)
+        given = paged(lambda: consents_of(
+            connection, learner_id, after=request.args.get("consents") or None,
+            before=request.args.get("consents_before") or None))
+    applications, later = paged(lambda: learner_applications(
+        engine, learner_id, after=request.args.get("applications") or None))
     return render_template(
         "guardian/minor.html", learner=learner, rows=rows, KINDS=KINDS,
-        applications=applications_of(engine, learner_id=learner_id),
-        STATUSES=APPLICATION_STATUSES, consents=consents_of(engine, learner_id),
+        record_pages=pager_urls(checked.page.next, checked.page.previous),
+        applications=applications, application_pages=pager_urls(
+            later, None, after="applications", before="applications_before"),
+        STATUSES=APPLICATION_STATUSES, consents=given.consents,
+        consent_pages=pager_urls(given.next, given.previous, after="consents",
+                                 before="consents_before"),
         closed_by_closing=CLOSED_BY_CLOSING, until=_day(_until(learner)), PURPOSES=PURPOSES,
         language=current_language())
 

@@ -38,6 +38,7 @@ from portal.pages.console import (
     page_cursor,
     page_url,
     paged,
+    pager_urls,
     reader,
     refused,
     staff,
@@ -110,8 +111,11 @@ def batch(batch_id: str) -> str:
     """One batch: its anchoring, its credentials, and revocation."""
     engine = runtime().engine
     record = batch_record(engine, staff().subject, batch_id, runtime().deployment)
-    return render_template("institution/batch.html", batch=record,
-                           credentials=batch_credentials(engine, staff().subject, batch_id))
+    listed, later, earlier = paged(lambda: batch_credentials(
+        engine, staff().subject, batch_id, after=page_cursor(),
+        before=request.args.get("before") or None))
+    return render_template("institution/batch.html", batch=record, credentials=listed,
+                           pages=pager_urls(later, earlier))
 
 
 @bp.post("/batches/<batch_id>/revocation")

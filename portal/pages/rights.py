@@ -26,7 +26,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from bank.attempts import learner_account
 from bank.closure import cancel, close, closes_at, confirm
 from bank.consents import CLOSED_BY_CLOSING, consents_of, withdraw
-from bank.corrections import MAX_TEXT, corrections_of, objects_of, request_correction
+from bank.corrections import (
+    MAX_TEXT,
+    account_object,
+    corrections_of,
+    object_of,
+    request_correction,
+)
 from bank.errors import TooManyAttempts
 from bank.export import download
 from infra.classification import AUDIT_LOG_DAYS, CLOSURE_GRACE_DAYS
@@ -35,7 +41,7 @@ from infra.times import parse_iso
 from portal import sessions
 from portal.i18n import current_language
 from portal.pages.citizen import ROLE, signed_in_account, signed_in_learner, signed_in_row
-from portal.pages.console import page_cursor, page_url, paged
+from portal.pages.console import page_cursor, page_url, paged, pager_urls
 from portal.runtime import runtime
 from portal.sign_in import guarded, wait_message
 
@@ -265,7 +271,8 @@ def corrections_page() -> BaseResponse | tuple[str, int]:
     learner = signed_in_account()
     engine = runtime().engine
     errors: dict[str, str] = {}
-    form = {"object": request.form.get("object", ""), "request": request.form.get("request", "")}
+    form = {"object": request.values.get("object", ""),
+            "request": request.form.get("request", "")}
     if request.method == "POST":
         about, _sep, object_id = form["object"].partition(":")
         try:
@@ -282,15 +289,27 @@ def corrections_page() -> BaseResponse | tuple[str, int]:
     listed, later = paged(lambda: corrections_of(engine, learner["id"], after=page_cursor()))
     page = render_template(
         "learner/corrections.html", corrections=listed, more=page_url("after", later),
-        objects=objects_of(engine, learner), errors=errors, form=form,
+        objects=_correctable(learner, form["object"]), errors=errors, form=form,
         ABOUT=ABOUT, STATES=CORRECTION_STATES, max_text=MAX_TEXT, day=_iso_day,
         sent=request.args.get("sent") == "1" and not errors)
     return page, 422 if errors else 200
 
 
+def _correctable(learner: dict, chosen: str) -> list[dict]:
+    """What the correction form offers: the account, and the credential, deposit or decision
+    the learner came from (`chosen`, "about:id"), when it is theirs; never the whole record."""
+    about, _sep, object_id = chosen.partition(":")
+    found = object_of(runtime().engine, learner, about, object_id) if about != "account" else None
+    return [account_object(learner), *([found] if found else [])]
+
+
 def _consents_page(learner: dict, error: str | None) -> str:
-    return render_template("learner/consents.html", consents=consents_of(
-        runtime().engine, learner["id"]), PURPOSES=PURPOSES, ends_by_closing=CLOSED_BY_CLOSING,
+    page = paged(lambda: consents_of(runtime().engine, learner["id"], after=page_cursor(),
+                                     before=request.args.get("before") or None))
+    return render_template(
+        "learner/consents.html", consents=page.consents,
+        pages=pager_urls(page.next, page.previous, endpoint="rights.consents_page",
+                         dropped=("done",)), PURPOSES=PURPOSES, ends_by_closing=CLOSED_BY_CLOSING,
         done=WITHDRAWN_EFFECTS.get(request.args.get("done", ""),
                                    _("The consent is withdrawn."))
         if request.args.get("done") else None, error=error, day=_iso_day)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bank.city import (
     CERTIFICATE,
     COLLEGE,
+    DEMO_LEARNERS,
     FEATURED,
     MOOC,
     TRAINING,
@@ -29,15 +30,15 @@ from bank.city import (
     seed_city,
     sittings,
 )
-from bank.tables import applications, deposits
-from infra.settings import Settings
+from bank.statistics import statistics
+from bank.tables import applications, deposits, learners
+from infra.aggregates import aggregates, recompute
 from issuers.learners import learner_pepper, learner_ref
 from issuers.tables import batches, credentials, issuers, revocations, rule_sets, units
-from ledger.genesis import initialise
 from ledger.views import ChainView
 from portal.cli import main
 from portal.runtime import Runtime
-from tests.conftest import TEST_CALL_SECONDS
+from tests.support.runtimes import module_runtime
 from verify import Context, Status, verify_credential
 
 pytestmark = pytest.mark.slow
@@ -48,40 +49,34 @@ Key = tuple[str, str, str, str]
 
 @dataclass
 class City:
-    """A small city seeded once per database: interrupted after one chunk, then resumed."""
+    """A small city seeded once per database: interrupted after one chunk, then resumed; then
+    seeded again, finding it all done (its accounts before and after)."""
 
     runtime: Runtime
     interrupted: Seeded
     first_chunk: set[Key]
     stored_after_interruption: set[Key]
     resumed: Seeded
+    again: Seeded
+    accounts: tuple[set[tuple], set[tuple]]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def city(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
+def city(request: pytest.FixtureRequest) -> Iterator[City]:
     """The small city on each database, seeded in two runs."""
-    data_dir = tmp_path_factory.mktemp("city") / "data"
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        settings = Settings(data_dir=data_dir, database_url=url, block_period=0.05,
-                            call_seconds=TEST_CALL_SECONDS)
-        with Runtime(settings) as runtime:
-            interrupted = seed_city(runtime.engine, runtime.chain, settings=runtime.settings,
-                                    plan=PLAN, stop_after=1)
-            stored = _stored_keys(runtime)
-            first = next(chunks(PLAN, sittings(PLAN, _started(runtime))))
-            pepper = learner_pepper(runtime.settings.master_key())
-            first_keys = {_key(first.sitting.institution.slug, outcome, pepper,
-                               runtime.settings.did_host) for outcome in first.outcomes}
-            resumed = seed_city(runtime.engine, runtime.chain, settings=runtime.settings,
-                                plan=PLAN)
-            yield City(runtime, interrupted, first_keys, stored, resumed)
+    with module_runtime(request, "city", request.param) as runtime:
+        interrupted = seed_city(runtime.engine, runtime.chain, settings=runtime.settings,
+                                plan=PLAN, stop_after=1)
+        stored = _stored_keys(runtime)
+        first = next(chunks(PLAN, sittings(PLAN, _started(runtime))))
+        pepper = learner_pepper(runtime.settings.master_key())
+        first_keys = {_key(first.sitting.institution.slug, outcome, pepper,
+                           runtime.settings.did_host) for outcome in first.outcomes}
+        resumed = seed_city(runtime.engine, runtime.chain, settings=runtime.settings, plan=PLAN)
+        before = _accounts(runtime)
+        again = seed_city(runtime.engine, runtime.chain, settings=runtime.settings, plan=PLAN)
+        yield City(runtime, interrupted, first_keys, stored, resumed, again,
+                   (before, _accounts(runtime)))
 
 
 def _started(runtime: Runtime) -> datetime:
@@ -89,6 +84,13 @@ def _started(runtime: Runtime) -> datetime:
         created = connection.execute(select(issuers.c.created_at).where(
             issuers.c.id == institutions_of(PLAN)[0].slug)).scalar_one()
     return datetime.fromtimestamp(created, UTC)
+
+
+def _accounts(runtime: Runtime) -> set[tuple]:
+    with runtime.engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(select(
+            learners.c.did, learners.c.opened_by, learners.c.created_at,
+            learners.c.password_hash))}
 
 
 def _key(issuer_id: str, outcome: dict, pepper: bytes, did_host: str) -> Key:
@@ -173,6 +175,32 @@ def test_issuance_follows_the_seasons_over_ten_years(city: City) -> None:
     planned = planned_total(PLAN, sittings(PLAN, _started(city.runtime)))
     assert (len(years) in (10, 11), sum(ordered), ordered[1] < ordered[-2]) == (
         True, planned, True)
+
+
+def test_learners_joined_over_the_years_each_before_their_first_credential(city: City) -> None:
+    """Accounts are opened through the product's bulk opening, dated when each learner
+    enrolled, so the maintained aggregates and the operator's yearly chart follow by
+    construction."""
+    with city.runtime.engine.connect() as connection:
+        opened = dict(connection.execute(select(learners.c.did, learners.c.created_at)).all())
+        activated = connection.execute(select(func.count()).where(
+            learners.c.password_hash.is_not(None))).scalar_one()
+        first = dict(connection.execute(select(
+            credentials.c.learner_did, func.min(credentials.c.issued_at))
+            .group_by(credentials.c.learner_did)).all())
+        maintained = {(row.series, row.key, row.month, row.part): row.value
+                      for row in connection.execute(select(aggregates)) if row.value}
+        recomputed = recompute(connection)
+    years = Counter(datetime.fromtimestamp(moment, UTC).year for moment in opened.values())
+    late = sorted(did for did, issued in first.items() if not opened.get(did, issued) < issued)
+    figures = statistics(city.runtime.engine)
+    charted = {int(year): count for year, count in figures.learners_by_year if count}
+    assert (late, set(first) - set(opened)) == ([], set())
+    assert (len(years) in (10, 11), charted, figures.learners) == (True, years, len(opened))
+    assert maintained == recomputed
+    assert DEMO_LEARNERS <= figures.activated == activated < len(opened) // 20
+    before, after = city.accounts
+    assert (city.again.issued, city.again.finished, after) == (0, True, before)
 
 
 def test_every_credential_is_anchored_and_verifies_and_one_record_is_long(city: City) -> None:

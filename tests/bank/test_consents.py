@@ -23,7 +23,9 @@ from bank.consents import (
 from bank.notices import notify, preferences_of, save_preferences
 from bank.tables import applications, consents, learners, notices
 from infra.audit import audit_log
+from infra.database import open_engine
 from infra.errors import Conflict, InvalidInput, NotFound
+from infra.schema import upgrade
 from portal.runtime import Runtime
 from tests.support.bank import OTHER_ID, RULE_SET, Bank, bearer, city_bank, outcome
 
@@ -55,7 +57,7 @@ def test_the_account_consent_is_given_on_opening_and_ends_only_by_closing(
         runtime: Runtime) -> None:
     bank = city_bank(runtime)
     wang = learner_id(bank, bank.open_account())
-    listed = consents_of(runtime.engine, wang)
+    listed = consents_of(runtime.engine, wang).consents
     assert [(item["purpose"], item["version"], item["given_by"], item["status"])
             for item in listed] == [("account", TEXTS["account"].version, "learner", "given")]
     assert listed[0]["text"] == {"en": TEXTS["account"].en, "zh": TEXTS["account"].zh}
@@ -77,7 +79,7 @@ def test_the_account_consent_is_given_on_opening_and_ends_only_by_closing(
         connection.execute(insert(learners).values(
             id=earlier, did="did:example:earlier", identity_hash="h" * 64, opened_by="self",
             created_at=1_700_000_000.0))
-    assert consents_of(runtime.engine, earlier) == [
+    assert consents_of(runtime.engine, earlier).consents == [
         {"id": None, "purpose": "account", "object_id": None, "version": None, "text": None,
          "given_by": "learner", "given_at": "2023-11-14T22:13:20Z", "withdrawn_at": None,
          "status": BEFORE_RECORDS}]
@@ -92,7 +94,8 @@ def test_withdrawing_the_email_consent_erases_the_address_and_stops_emails(
     wang = learner_id(bank, bank.open_account())
     save_preferences(engine, wang, email=ADDRESS, kinds=["decision_made"])
     save_preferences(engine, wang, email=ADDRESS, kinds=["decision_made", "appeal_answered"])
-    email = [item for item in consents_of(engine, wang) if item["purpose"] == "email-notices"]
+    email = [item for item in consents_of(engine, wang).consents
+             if item["purpose"] == "email-notices"]
     assert [(item["version"], item["status"]) for item in email] == [
         (TEXTS["email-notices"].version, "given")]
     with engine.begin() as connection:
@@ -109,7 +112,7 @@ def test_withdrawing_the_email_consent_erases_the_address_and_stops_emails(
 
     save_preferences(engine, wang, email=ADDRESS, kinds=[])
     save_preferences(engine, wang, email="", kinds=[])
-    statuses = [item["status"] for item in consents_of(engine, wang)
+    statuses = [item["status"] for item in consents_of(engine, wang).consents
                 if item["purpose"] == "email-notices"]
     assert statuses == ["withdrawn", "withdrawn"]
     written = json.dumps(audited(bank, "consent.give") + audited(bank, "consent.withdraw"))
@@ -185,3 +188,36 @@ def test_an_appeal_under_review_is_withdrawn_with_the_consent(runtime: Runtime) 
         "decided", ["withdrawn"])
     with engine.connect() as connection:
         assert connection.execute(select(applications.c.status)).scalars().all() == ["decided"]
+
+
+def test_consents_page_newest_first_both_ways_and_refuse_a_bad_cursor(
+        database_url: str) -> None:
+    engine = open_engine(database_url)
+    upgrade(engine)
+    learner = str(uuid.uuid4())
+    with engine.begin() as connection:
+        connection.execute(insert(learners).values(
+            id=learner, did="did:example:many", identity_hash="m" * 64, opened_by="self",
+            created_at=1_700_000_000.0))
+        made = [give(connection, learner, "application", object_id=f"application-{index:02d}",
+                     now=1_700_000_100.0 + index // 3) for index in range(11)]
+    newest_first = sorted(made, key=lambda consent: (made.index(consent) // 3, consent),
+                          reverse=True)
+    forward: list[list[str | None]] = []
+    page = consents_of(engine, learner, limit=4)
+    assert page.previous is None
+    while True:
+        forward.append([item["id"] for item in page.consents])
+        if page.next is None:
+            break
+        page = consents_of(engine, learner, after=page.next, limit=4)
+    backward = []
+    while page.previous is not None:
+        page = consents_of(engine, learner, before=page.previous, limit=4)
+        backward.append([item["id"] for item in page.consents])
+    with pytest.raises(InvalidInput) as refused:
+        consents_of(engine, learner, after="not-a-cursor")
+    engine.dispose()
+    assert forward == [newest_first[:4], newest_first[4:8], [*newest_first[8:], None]]
+    assert backward == [newest_first[4:8], newest_first[:4]]
+    assert refused.value.errors == {"after": ["not a cursor of this list"]}

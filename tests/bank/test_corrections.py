@@ -11,7 +11,7 @@ from bank.corrections import (
     MAX_TEXT,
     answer,
     corrections_of,
-    objects_of,
+    object_of,
     open_request,
     queue,
     request_correction,
@@ -73,9 +73,15 @@ def test_requests_go_to_the_owner_who_answers_and_the_learner_is_told(runtime: R
     deposit = bank.client.post("/api/v1/learners/me/deposits", headers=headers, json={
         "credential": xuetang_credential(runtime, wang["did"])}).json["id"]
 
-    offered = {(item["about"], item["object_id"]) for item in objects_of(engine, wang)}
-    assert {("account", wang["id"]), ("credential", credential), ("decision", decision),
-            ("deposit", deposit)} <= offered
+    offered = {about: object_of(engine, wang, about, object_id) for about, object_id in (
+        ("account", wang["id"]), ("credential", credential), ("decision", decision),
+        ("deposit", deposit))}
+    assert {about: (found or {}).get("object_id") for about, found in offered.items()} == {
+        "account": wang["id"], "credential": credential, "decision": decision,
+        "deposit": deposit}
+    assert (offered["credential"] or {}).get("by") is not None
+    assert [object_of(engine, wang, about, "not-theirs") for about in (
+        "account", "credential", "decision", "deposit", "transcript")] == [None] * 5
     asked = {about: request_correction(engine, wang, about=about, object_id=object_id,
                                        text=f"  The {about} is wrong.\nPlease check. ")
              for about, object_id in (("credential", credential), ("decision", decision),

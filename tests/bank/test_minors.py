@@ -123,7 +123,7 @@ def test_a_guardian_opens_a_childs_account_with_their_consent(accounts: Accounts
     assert learner is not None
     with accounts.engine.connect() as connection:
         row = connection.execute(select(guardians)).mappings().one()
-    (consent,) = consents_of(accounts.engine, learner["id"])
+    (consent,) = consents_of(accounts.engine, learner["id"]).consents
     assert (learner["opened_by"], learner["display_name"], learner["password_hash"]) == (
         "guardian", "小明", None)
     assert (row["learner_id"], row["guardian_did"], row["consent_id"]) == (

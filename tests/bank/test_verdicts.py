@@ -1,6 +1,9 @@
-"""Stored verdicts: written once per credential, refreshed by the chain's events in the revocation
-watch, and shown on the record page as current as the verify cache (a revocation, a suspension
-or a key retirement shows within its ttl, before the watch runs); the page in keyset pages."""
+"""Stored verdicts: written once per credential, brought up to date at once by a revocation or
+key retirement this bank makes on chain, and by the revocation watch for suspensions (they touch
+every credential of an issuer: not in the operator's request) and changes made elsewhere, and
+shown on the record page as current as the verify cache (a change made elsewhere shows within its
+ttl, before the watch runs); registry events from before the indexer followed them backfilled;
+the page in keyset pages."""
 
 from __future__ import annotations
 
@@ -9,16 +12,16 @@ import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, update
 
 from bank.records import held_credentials, verify_held
 from bank.revocation_watch import watch_once
 from bank.tables import deposits
 from bank.verdicts import rebuild_verdicts, refresh_from_chain, verdicts
 from credentials.anchoring import anchor_proof_of
-from issuers.registry import issuer_account, issuer_record, reinstate, suspend
-from issuers.revocation import request_revocation
+from issuers.registry import issuer_account, issuer_record, reinstate, rotate_key, suspend
 from issuers.tables import batches, credentials, issuer_keys
+from ledger.indexer import REGISTRY_EVENTS, Indexer, cursor, issuer_events, rows
 from ledger.views import ChainView
 from portal.pages.citizen import credential_ref
 from portal.runtime import Runtime
@@ -26,6 +29,7 @@ from tests.support.bank import (
     LEARNER_ID,
     OPERATOR_ACTOR,
     Bank,
+    bearer,
     city_bank,
     outcome,
     xuetang_credential,
@@ -87,34 +91,76 @@ def ref_of(bank: Bank, unit: str) -> str:
             select(credentials.c.id).where(credentials.c.unit_code == unit)))
 
 
-def test_a_revocation_shows_within_the_cache_bound_then_the_watch_stores_it(bank: Bank) -> None:
+def totals(bank: Bank) -> tuple[str, int, int]:
+    """The record page's totals: credits in valid credentials, valid credentials, and how many
+    credentials do not count now."""
+    page = bank.client.get("/me?lang=en").get_data(as_text=True)
+    credits = re.search(r"data-total-credits>([^<]+)<", page)
+    valid = re.search(r'stat-number">(\d+)</span> <span class="stat-label">valid credentials', page)
+    set_aside = re.search(r"(\d+) credentials? of your record do(?:es)? not verify now", page)
+    assert credits is not None and valid is not None
+    return credits.group(1), int(valid.group(1)), int(set_aside.group(1)) if set_aside else 0
+
+
+def exported(bank: Bank) -> dict[str, str]:
+    """{credential ref: stored status} of the delivered credentials, as the learner's export
+    API gives their stored verdicts."""
+    answer = bank.client.get("/api/v1/learners/me/export", headers=bank.log_in(LEARNER_ID))
+    assert answer.status_code == 200
+    rows = answer.json["sections"]["credentials"]["bank_verdicts"]
+    return {credential_ref(row["ref"]): row["status"] for row in rows if row["source"] == "issued"}
+
+
+def watch_changes(bank: Bank) -> int:
+    """Run the revocation watch's indexing and refresh: how many verdict rows it changed."""
+    Indexer(bank.runtime.ledger, bank.runtime.engine).sync()
+    return refresh_from_chain(bank.runtime.engine)
+
+
+def test_a_revocation_made_here_is_stored_at_once_and_the_watch_changes_nothing_more(
+        bank: Bank) -> None:
     first = page_statuses(bank)
     assert (list(first.values()), first == verified_now(bank)) == ([("VALID", None)] * 5, True)
     assert set(stored(bank).values()) == {("VALID", None, False, False)}
+    assert totals(bank) == ("22", 5, 0)
 
     wh110 = ref_of(bank, "WH110")
-    with bank.runtime.engine.begin() as connection:
+    with bank.runtime.engine.connect() as connection:
         credential_id = connection.scalar(select(credentials.c.id).where(
             credentials.c.unit_code == "WH110"))
-        request_revocation(connection, "hdvc", reason=3, credential_id=credential_id,
-                           actor="institution:hdvc")
+    asked = bank.client.post(f"/api/v1/credentials/{credential_id}/revocation",
+                             headers=bearer(bank.tokens["hdvc"]), json={"reason": "fraud"})
+    assert asked.status_code == 202, asked.json
     bank.worker.run_once()
-    time.sleep(TTL + 0.1)
-    before_watch = page_statuses(bank)
-    assert before_watch[wh110] == ("INVALID", "REVOKED_CREDENTIAL")
-    assert before_watch == verified_now(bank)
-    assert stored(bank)[wh110] == ("VALID", None, False, False)
+    at_once = stored(bank)
+    assert at_once.pop(wh110) == ("INVALID", "REVOKED_CREDENTIAL", False, False)
+    assert set(at_once.values()) == {("VALID", None, False, False)}
+    assert totals(bank) == ("19", 4, 1)
+    assert exported(bank)[wh110] == "INVALID"
+    assert page_statuses(bank) == verified_now(bank)
 
+    before = stored(bank)
+    assert (watch_changes(bank), stored(bank)) == (0, before)
     watch_once(bank.runtime.engine, bank.runtime.ledger)
-    after_watch = stored(bank)
-    assert after_watch.pop(wh110) == ("INVALID", "REVOKED_CREDENTIAL", False, False)
-    assert set(after_watch.values()) == {("VALID", None, False, False)}
-    page = bank.client.get("/me").get_data(as_text=True)
-    assert re.search(r"data-total-credits>([^<]+)<", page).group(1) == "19"
-    assert refresh_from_chain(bank.runtime.engine) == 0
+    assert (stored(bank), totals(bank)) == (before, ("19", 4, 1))
+
+    with bank.runtime.engine.connect() as connection:
+        batch_id = connection.scalar(select(credentials.c.batch_id).where(
+            credentials.c.id == credential_id))
+        in_batch = {credential_ref(ref) for ref in connection.scalars(
+            select(credentials.c.id).where(credentials.c.batch_id == batch_id))}
+    asked = bank.client.post(f"/api/v1/batches/{batch_id}/revocation",
+                             headers=bearer(bank.tokens["hdvc"]), json={"reason": "fraud"})
+    assert asked.status_code == 202, asked.json
+    bank.worker.run_once()
+    assert ({ref for ref, row in stored(bank).items() if row[:2] == ("INVALID", "REVOKED_BATCH")},
+            totals(bank)[1:]) == (in_batch, (5 - len(in_batch), len(in_batch)))
+    assert len(in_batch) > 1
+    before = stored(bank)
+    assert (watch_changes(bank), stored(bank)) == (0, before)
 
 
-def test_a_suspension_and_a_key_cut_off_show_within_the_bound_and_are_stored(
+def test_a_suspension_shows_on_the_page_at_once_and_in_the_totals_after_the_watch_a_key_too(
         bank: Bank) -> None:
     runtime = bank.runtime
     page_statuses(bank)
@@ -124,15 +170,26 @@ def test_a_suspension_and_a_key_cut_off_show_within_the_bound_and_are_stored(
     suspended = page_statuses(bank)
     assert ({ref for ref, shown in suspended.items()
              if shown == ("INVALID", "ISSUER_SUSPENDED")}, suspended) == (hdvc, verified_now(bank))
-    watch_once(runtime.engine, runtime.ledger)
+    assert (watch_changes(bank), watch_changes(bank)) == (3, 0)
     assert {ref for ref, row in stored(bank).items() if row == ("INVALID", None, True, False)} \
         == hdvc
+    assert totals(bank) == ("12", 2, 3)
 
     reinstate(runtime.engine, runtime.chain, "hdvc", actor=OPERATOR_ACTOR)
     time.sleep(TTL + 0.1)
     assert set(page_statuses(bank).values()) == {("VALID", None)}
-    watch_once(runtime.engine, runtime.ledger)
-    assert set(stored(bank).values()) == {("VALID", None, False, False)}
+    assert (watch_changes(bank), watch_changes(bank)) == (3, 0)
+    assert (set(stored(bank).values()), totals(bank)) == ({("VALID", None, False, False)},
+                                                          ("22", 5, 0))
+
+    rotate_key(runtime.engine, runtime.ledger, "hdvc", master_key=runtime.settings.master_key(),
+               actor=OPERATOR_ACTOR)
+    bank.worker.run_once()
+    with runtime.engine.connect() as connection:
+        assert "retired" in set(connection.scalars(select(issuer_keys.c.state).where(
+            issuer_keys.c.issuer_id == "hdvc")))
+    assert (set(stored(bank).values()), watch_changes(bank)) == ({("VALID", None, False, False)},
+                                                                 0)
 
     courier = ref_of(bank, "CERT-COURIER")
     with runtime.engine.connect() as connection:
@@ -187,14 +244,22 @@ def test_a_bad_cursor_gets_a_400_page(bank: Bank) -> None:
     assert answers == [400, 400, 400]
 
 
-def test_rebuilding_stores_a_verdict_for_every_delivered_credential(bank: Bank) -> None:
+def test_rebuilding_stores_a_verdict_for_every_delivered_credential(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shown = page_statuses(bank)
+    kept = [column for column in verdicts.c if column.name != "checked_at"]
     with bank.runtime.engine.begin() as connection:
+        stored = connection.execute(select(*kept).order_by(verdicts.c.ref)).all()
         connection.execute(delete(verdicts))
+    monkeypatch.setattr("bank.verdicts.CHUNK", 2)
     heard: list[int] = []
-    assert (rebuild_verdicts(bank.runtime.engine, progress=heard.append), heard) == (5, [5])
+    assert (rebuild_verdicts(bank.runtime.engine, progress=heard.append, connections=2),
+            heard) == (5, [2, 4, 5])
     assert rebuild_verdicts(bank.runtime.engine) == 0
     assert page_statuses(bank) == shown
+    with bank.runtime.engine.connect() as connection:
+        assert connection.execute(select(*kept).order_by(verdicts.c.ref)).all() == stored
 
 
 def test_a_deposit_is_verified_once_and_its_batch_revocation_shows_within_the_bound(
@@ -223,3 +288,54 @@ def test_a_deposit_is_verified_once_and_its_batch_revocation_shows_within_the_bo
     assert page_statuses(bank) == verified_now(bank)
     watch_once(runtime.engine, runtime.ledger)
     assert stored(bank)[ref] == ("INVALID", "REVOKED_BATCH", False, False)
+
+
+def as_before_migration_0016(bank: Bank) -> None:
+    """Make the bank look as one upgraded from before migration 0016 does: no registry events
+    indexed though the indexer's cursor is past them, and verdicts stored without their flags."""
+    with bank.runtime.engine.begin() as connection:
+        connection.execute(delete(issuer_events))
+        connection.execute(delete(cursor).where(cursor.c.name.in_(
+            ("default" + REGISTRY_EVENTS, "bank.verdicts" + REGISTRY_EVENTS))))
+        connection.execute(update(verdicts).values(
+            suspended=False, key_retired=False, status=verdicts.c.static_status))
+
+
+def indexed(bank: Bank) -> list[dict]:
+    """The registry events indexed, in chain order."""
+    return sorted(rows(bank.runtime.engine, issuer_events),
+                  key=lambda event: (event["block"], event["log_index"]))
+
+
+def test_registry_events_from_before_the_indexer_followed_them_are_backfilled(
+        bank: Bank) -> None:
+    runtime = bank.runtime
+    page_statuses(bank)
+    suspend(runtime.engine, runtime.chain, "courier", actor=OPERATOR_ACTOR)
+    suspend(runtime.engine, runtime.chain, "hdvc", actor=OPERATOR_ACTOR)
+    reinstate(runtime.engine, runtime.chain, "hdvc", actor=OPERATOR_ACTOR)
+    watch_once(runtime.engine, runtime.ledger)
+    events, expected, shown = indexed(bank), stored(bank), totals(bank)
+    assert ([event["event"] for event in events], shown) == (
+        ["Suspended", "Suspended", "Reinstated"], ("14", 4, 1))
+
+    as_before_migration_0016(bank)
+    assert (totals(bank), indexed(bank)) == (("22", 5, 0), [])
+    watch_once(runtime.engine, runtime.ledger)
+    assert (indexed(bank), stored(bank), totals(bank)) == (
+        events, expected, shown)
+
+    as_before_migration_0016(bank)
+    indexer = Indexer(runtime.ledger, runtime.engine)
+    start, head = indexer.registry_block(), indexer.indexed_block()
+    step = max(1, (head - start) // 4)
+    passes = []
+    while Indexer(runtime.ledger, runtime.engine).registry_block() < head:
+        Indexer(runtime.ledger, runtime.engine).backfill(step=step, seconds=0)
+        passes.append(Indexer(runtime.ledger, runtime.engine).registry_block())
+        if passes[-1] < head:
+            assert (refresh_from_chain(runtime.engine), totals(bank)) == (0, ("22", 5, 0))
+    assert passes == [min(start + step * number, head) for number in range(1, len(passes) + 1)]
+    assert indexed(bank) == events
+    assert refresh_from_chain(runtime.engine) == 1
+    assert (stored(bank), totals(bank), watch_changes(bank)) == (expected, shown, 0)

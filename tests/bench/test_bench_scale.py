@@ -41,13 +41,14 @@ def test_the_loaded_bank_is_what_the_product_holds_and_every_figure_is_measured(
     bench_scale: ModuleType, runtime: Runtime
 ) -> None:
     engine = runtime.engine
+    scale_filler = importlib.import_module("scale_filler")
     bank = bench_scale.build(runtime, SIZE, record_size=RECORD)
 
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(credentials)).scalar() == SIZE
         filler = SIZE - len(bank.credential_ids)
         assert connection.execute(select(func.count()).select_from(learners)).scalar() == (
-            -(-filler // bench_scale.PER_LEARNER))
+            -(-filler // scale_filler.PER_LEARNER))
         stored = connection.execute(text(
             "SELECT signed, anchored FROM credentials WHERE id = :id"),
             {"id": bank.filler_ids[-1]}).one()
@@ -65,10 +66,10 @@ def test_the_loaded_bank_is_what_the_product_holds_and_every_figure_is_measured(
         assert signed["credentialSubject"]["id"] == row["learner_did"]
         assert signed["credentialSubject"]["term"] == row["session"]
         assert signed["credentialStatus"][0]["statusListIndex"] == str(row["status_index"])
-    first = bench_scale.runtime_accounts(runtime).identity(bench_scale.filler_learner(0))[0]
+    first = bench_scale.runtime_accounts(runtime).identity(scale_filler.filler_learner(0))[0]
     held = credentials_of_learner(engine, first)
-    assert len(held) == bench_scale.PER_LEARNER
-    assert len({document["validFrom"][:4] for document in held}) == bench_scale.PER_LEARNER
+    assert len(held) == scale_filler.PER_LEARNER
+    assert len({document["validFrom"][:4] for document in held}) == scale_filler.PER_LEARNER
 
     inspector = inspect(engine)
     for table in metadata.sorted_tables:

@@ -171,18 +171,19 @@ def test_anchoring_rights_are_the_registrys_alone_to_set(chain: TestChain) -> No
 
 
 def test_a_registry_accredits_only_once_bound_to_its_own_anchor(chain: TestChain) -> None:
-    registry = chain.ledger._contract(
-        "IssuerRegistry", chain.ledger.deploy("IssuerRegistry", chain.operator)
-    )
-    accredit = registry.encode_abi("accredit", args=[DID, [chain.account().address], 1, 1, 0, 0])
+    registry = chain.ledger.deploy("IssuerRegistry", chain.operator)
+    accredit = ("accredit", DID, [chain.account().address], 1, 1, 0, 0)
+    bind = ("bindAnchor", chain.deployment.credential_anchor)
     with reverts("no anchor contract bound"):
-        chain.ledger.transact_raw(chain.operator, to=registry.address, data=accredit)
-    bind = registry.encode_abi("bindAnchor", args=[chain.deployment.credential_anchor])
-    chain.ledger.transact_raw(chain.operator, to=registry.address, data=bind)
+        chain.ledger.transact(chain.operator, "IssuerRegistry", *accredit, at=registry)
+    chain.ledger.transact(chain.operator, "IssuerRegistry", *bind, at=registry)
     with reverts("caller is not the registry"):
-        chain.ledger.transact_raw(chain.operator, to=registry.address, data=accredit)
+        chain.ledger.transact(chain.operator, "IssuerRegistry", *accredit, at=registry)
     with reverts("anchor contract already bound"):
-        chain.ledger.transact_raw(chain.operator, to=registry.address, data=bind)
+        chain.ledger.transact(chain.operator, "IssuerRegistry", *bind, at=registry)
+    assert chain.ledger.read("IssuerRegistry", "anchorContract") == (
+        chain.deployment.credential_anchor
+    )
 
 
 def test_reaccreditation_updates_every_accounts_rights(chain: TestChain) -> None:

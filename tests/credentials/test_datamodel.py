@@ -3,7 +3,6 @@ broken MUST is one violation naming its member."""
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,7 @@ from credentials.datamodel import (
     jsonld_violation,
     presentation_violations,
 )
+from tests.support.documents import changed
 
 CREDENTIAL = {
     "@context": [VC_V2, EXAMPLES_V2],
@@ -34,19 +34,6 @@ CREDENTIAL = {
     "refreshService": {"type": "ExampleRefresh"},
     "relatedResource": [{"id": "https://example.org/logo.png", "digestSRI": "sha384-abc"}],
 }
-
-
-def changed(path: tuple[str | int, ...], value: object, document: dict | None = None) -> dict:
-    """A copy of the credential with the member at `path` set to `value` (removed if ...)."""
-    result = copy.deepcopy(CREDENTIAL if document is None else document)
-    target = result
-    for step in path[:-1]:
-        target = target[step]
-    if value is ...:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return result
 
 
 def test_a_conforming_credential_has_no_violation() -> None:
@@ -118,7 +105,7 @@ def test_the_smallest_credential_conforms() -> None:
 ])
 def test_each_broken_must_is_named(
         path: tuple, value: object, member: str, message: str) -> None:
-    violations = credential_violations(changed(path, value))
+    violations = credential_violations(changed(CREDENTIAL, path, value))
     assert [violation.member for violation in violations] == [member]
     assert message in violations[0].message
 
@@ -137,7 +124,7 @@ def test_a_document_that_is_not_an_object_is_one_violation() -> None:
 ])
 def test_a_credential_without_a_json_ld_meaning_is_named_at_its_context(
         context: list, message: str) -> None:
-    violation = jsonld_violation(changed(("@context",), context))
+    violation = jsonld_violation(changed(CREDENTIAL, ("@context",), context))
     assert violation is not None and violation.member == "/@context"
     assert message in violation.message
 
@@ -148,9 +135,9 @@ def test_a_vc_1_1_credential_is_held_to_vc_1_1() -> None:
                   "credentialSubject": {"id": "did:example:alice"}}
     assert credential_violations(credential) == []
     assert jsonld_violation(credential) is None
-    assert [v.member for v in credential_violations(changed(("issuanceDate",), ..., credential))
+    assert [v.member for v in credential_violations(changed(credential, ("issuanceDate",), ...))
             ] == ["/issuanceDate"]
-    late = changed(("expirationDate",), "2019-01-01T00:00:00Z", credential)
+    late = changed(credential, ("expirationDate",), "2019-01-01T00:00:00Z")
     assert [str(v) for v in credential_violations(late)] == [
         "/expirationDate must not be earlier than issuanceDate"
     ]
@@ -197,5 +184,5 @@ def test_a_conforming_presentation_has_no_violation() -> None:
     (("verifiableCredential",), [{"type": "Thing"}], "/verifiableCredential/0/type"),
 ])
 def test_each_broken_presentation_must_is_named(path: tuple, value: object, member: str) -> None:
-    violations = presentation_violations(changed(path, value, PRESENTATION))
+    violations = presentation_violations(changed(PRESENTATION, path, value))
     assert [violation.member for violation in violations] == [member]

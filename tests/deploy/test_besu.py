@@ -23,6 +23,7 @@ from tests.deploy.besu_schema import (
     genesis_errors,
     schema_errors,
 )
+from tests.support.documents import changed
 from tests.support.paths import ROOT
 
 BESU = ROOT / "deploy" / "besu"
@@ -227,18 +228,6 @@ def test_the_schema_refuses_wrong_keys_types_and_values() -> None:
     assert isinstance(genesis, dict) and isinstance(config, dict) and isinstance(permissions, dict)
     vanity, validators = b"\x00" * 32, [bytes(20), b"\x01" * 20]
 
-    def changed(document: dict, path: tuple[str, ...], value: object) -> dict:
-        """A deep copy of `document` with one member set (or removed when `value` is None)."""
-        copy = json.loads(json.dumps(document))
-        target = copy
-        for key in path[:-1]:
-            target = target[key]
-        if value is None:
-            del target[path[-1]]
-        else:
-            target[path[-1]] = value
-        return copy
-
     def extra(*items: object) -> str:
         return "0x" + rlp.encode(list(items)).hex()
 
@@ -247,7 +236,7 @@ def test_the_schema_refuses_wrong_keys_types_and_values() -> None:
         "blockperiodseconds as a string": changed(
             genesis, ("config", "qbft", "blockperiodseconds"), "2"
         ),
-        "no epochlength": changed(genesis, ("config", "qbft", "epochlength"), None),
+        "no epochlength": changed(genesis, ("config", "qbft", "epochlength"), ...),
         "blockperiod": changed(genesis, ("config", "qbft", "blockperiod"), 2),
         "zero request timeout": changed(genesis, ("config", "qbft", "requesttimeoutseconds"), 0),
         "timeout under the period": changed(
@@ -275,7 +264,7 @@ def test_the_schema_refuses_wrong_keys_types_and_values() -> None:
         "sync-mode LIGHT": changed(config, ("sync-mode",), "LIGHT"),
         "an unknown API": changed(config, ("rpc-http-api",), ["ETH", "SHH"]),
         "enabled as a string": changed(config, ("rpc-http-enabled",), "true"),
-        "APIs without HTTP": changed(config, ("rpc-http-enabled",), None),
+        "APIs without HTTP": changed(config, ("rpc-http-enabled",), ...),
         "a bad enode": changed(config, ("bootnodes",), ["enode://abc@127.0.0.1:30303"]),
     }
     permission_cases = {

@@ -18,8 +18,8 @@ from infra.database import open_engine
 from infra.errors import InvalidInput
 from infra.paging import keyset_page, write_cursor
 from infra.schema import upgrade
-from issuers.records import batch_page
-from issuers.tables import batches, issuers
+from issuers.records import batch_credentials, batch_page
+from issuers.tables import batches, credentials, issuer_keys, issuers, revocations
 from ledger.deployment import Deployment
 
 STATUSES = ("open", "closed", "anchored")
@@ -73,6 +73,36 @@ def test_pages_hold_every_row_once_in_order_on_both_databases(engine: Engine) ->
     assert [batch for page in anchored for batch in page] == [
         batch for index, batch in enumerate(ids) if index % 3 == 2][::-1]
     assert every_page(engine, limit=57, descending=False) == [ids]
+
+
+def test_previous_pages_walk_back_the_same_pages_to_the_first(engine: Engine) -> None:
+    keys = (batches.c.opened_at, batches.c.id)
+    query = select(batches).where(batches.c.issuer_id == "bjou")
+    forward = every_page(engine, limit=5, descending=True)
+    backward: list[list[str]] = []
+    with engine.connect() as connection:
+        first = keyset_page(connection, query, keys, after=None, limit=5, descending=True)
+        last = first
+        while last.after is not None:
+            last = keyset_page(connection, query, keys, after=last.after, limit=5,
+                               descending=True)
+        backward.append([row["id"] for row in last.rows])
+        before = last.before
+        while before is not None:
+            page = keyset_page(connection, query, keys, after=None, before=before, limit=5,
+                               descending=True)
+            backward.append([row["id"] for row in page.rows])
+            assert page.after is not None
+            before = page.before
+        with pytest.raises(InvalidInput) as both:
+            keyset_page(connection, query, keys, after=first.after, before=first.after,
+                        limit=5, descending=True)
+        with pytest.raises(InvalidInput) as bad:
+            keyset_page(connection, query, keys, after=None, before="nonsense", limit=5)
+    assert first.before is None
+    assert backward[::-1] == forward
+    assert both.value.errors == {"before": ["not with after"]}
+    assert bad.value.errors == {"before": ["not a cursor of this list"]}
 
 
 def test_a_cursor_this_list_did_not_give_out_is_refused_naming_the_field(
@@ -145,3 +175,38 @@ def test_an_inbox_pages_newest_first_and_only_the_recipients(engine: Engine) -> 
             break
     assert [len(page) for page in pages] == [4, 4, 4, 3]
     assert [item for page in pages for item in page] == list(range(29, 0, -2))
+
+
+def test_a_batchs_credentials_page_in_leaf_order_both_ways_with_their_revocations(
+        engine: Engine) -> None:
+    with engine.begin() as connection:
+        key = connection.execute(insert(issuer_keys).values(
+            issuer_id="bjou", public_key=b"\x02" * 32, sealed_seed="sealed", state="active",
+            registered_block=1)).inserted_primary_key[0]
+        connection.execute(insert(credentials), [
+            {"id": f"urn:uuid:leaf-{index:03d}", "issuer_id": "bjou",
+             "learner_did": f"did:example:{index}", "learner_hash": f"h{index}",
+             "unit_code": "LOG201", "unit_version": 1, "session": "2025 spring", "key_id": key,
+             "batch_id": "batch-001", "position": index, "digest": bytes([index]) * 32,
+             "issued_at": 1_700_000_000.0} for index in range(57)])
+        connection.execute(insert(revocations).values(
+            issuer_id="bjou", batch_id="batch-001", credential_id="urn:uuid:leaf-051",
+            reason=1, status="confirmed", requested_at=1_700_000_100.0))
+    pages, after = [], None
+    while True:
+        rows, after, previous = batch_credentials(engine, "bjou", "batch-001", after=after,
+                                                  limit=10)
+        pages.append([row["position"] for row in rows])
+        last = rows
+        if after is None:
+            break
+    back, _later, earlier = batch_credentials(engine, "bjou", "batch-001", before=previous,
+                                              limit=10)
+    with pytest.raises(InvalidInput) as refused:
+        batch_credentials(engine, "bjou", "batch-001", after="not-a-cursor")
+    assert pages == [list(range(start, min(start + 10, 57))) for start in range(0, 57, 10)]
+    assert [row["position"] for row in back] == list(range(40, 50))
+    assert earlier is not None
+    assert [row["id"] for row in last if row["revocation"]] == ["urn:uuid:leaf-051"]
+    assert batch_credentials(engine, "hdvc", "batch-001")[0] == []
+    assert refused.value.errors == {"after": ["not a cursor of this list"]}

@@ -33,6 +33,7 @@ from tests.support.databases import PostgresServer
 from tests.support.issuer import accredited, outcome
 from tests.support.nodes import eventually, free_port, rpc
 from tests.support.paths import ROOT
+from tests.support.runtimes import opened_runtime
 from verify import Context, Status, verify_many
 
 CREDITBANK = [sys.executable, "-m", "portal.cli"]
@@ -158,15 +159,11 @@ def mined_statuses(ledger: Ledger, first: int, last: int) -> list[int]:
 def test_three_workers_racing_on_postgresql_anchor_each_batch_once_after_a_kill(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres: PostgresServer
 ) -> None:
-    monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-    data_dir = tmp_path / "data"
-    initialise(data_dir)
-    database_url = postgres.new_database()
-    local = Settings(data_dir=data_dir, database_url=database_url, block_period=0.05)
-    with Runtime(local) as runtime:
+    data_dir, database_url = tmp_path / "data", postgres.new_database()
+    with opened_runtime(data_dir, database_url, monkeypatch) as runtime:
         for slug in ISSUERS:
             accredited(runtime, slug)
-        deployment = runtime.deployment
+        deployment, local = runtime.deployment, runtime.settings
     node_url = f"http://127.0.0.1:{free_port()}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("CREDITBANK_")}
     env.update(CREDITBANK_DATA=str(data_dir), CREDITBANK_DATABASE_URL=database_url,

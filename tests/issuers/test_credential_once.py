@@ -5,6 +5,7 @@ text back exactly (or refuses)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -89,6 +90,25 @@ def test_a_batch_finished_again_keeps_its_anchored_documents(runtime: Runtime) -
     assert set(documents(runtime.engine, "signed").values()) == {None}
 
 
+def test_a_batch_finished_again_delivers_what_it_holds(runtime: Runtime, tmp_path: Path) -> None:
+    anchored_bank(runtime)
+    anchored = documents(runtime.engine, "anchored")
+    with runtime.engine.begin() as connection:  # as if its worker died before recording it
+        batch_ids = set(connection.execute(update(batches).where(batches.c.issuer_id == ISSUER)
+                                           .values(status="closed")
+                                           .returning(batches.c.id)).scalars())
+    out = tmp_path / "out"
+    worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
+                             deliver_to=out)
+
+    worker.drain(batch_ids)
+
+    assert worker.delivered == batch_ids
+    assert {f"urn:uuid:{path.stem}": path.read_text("utf-8")
+            for path in out.iterdir()} == anchored
+    assert documents(runtime.engine, "anchored") == anchored
+
+
 def test_a_downgrade_gives_the_signed_text_back_exactly_and_an_upgrade_empties_it(
         runtime: Runtime) -> None:
     signed = anchored_bank(runtime)
@@ -120,8 +140,10 @@ def test_a_downgrade_refuses_a_document_that_does_not_give_the_signed_one_back(
         connection.execute(update(credentials).where(credentials.c.id == altered).values(
             anchored=json.dumps(document, ensure_ascii=False, separators=(",", ":"))))
 
+    config = alembic_config(runtime.engine)
+    command.downgrade(config, "0018")
     with pytest.raises(RuntimeError, match=f"credential {altered}: .*does not give back"):
-        command.downgrade(alembic_config(runtime.engine), "0017")
+        command.downgrade(config, "0017")
 
-    assert current(runtime.engine) == head()
+    assert current(runtime.engine) == "0018"
     assert set(documents(runtime.engine, "signed").values()) == {None}

@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from credentials.merkle import credential_digest
+from credentials.anchoring import anchor_proof_of, attach_anchor
+from credentials.merkle import MerkleTree, credential_digest
 from infra.errors import InvalidInput
+from issuers.anchoring import AnchoringWorker
 from issuers.issuance import CHUNK, Issuance, OutcomeFile
 from issuers.registry import issuer_record
-from issuers.tables import batches, credentials, status_lists
+from issuers.signing import signing_pool
+from issuers.tables import batches, credentials, status_lists, stored_credentials
 from portal.runtime import Runtime
 from tests.support.issuer import accredited
 
@@ -97,3 +100,47 @@ def test_a_large_file_is_stored_in_its_order_across_batches(
         learner for _, learner, _ in issued.credentials
     ]
     assert len({row.status_index for row in rows}) == LINES
+
+
+def test_signing_processes_seal_anchor_and_deliver_exactly_what_this_process_would(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    accredited(runtime)
+    issuer = issuer_record(runtime.engine, "demo-university")
+    issuance = Issuance.of(runtime.engine, settings=runtime.settings)
+    out = tmp_path / "out"
+    with signing_pool(2) as pool:
+        with runtime.engine.begin() as connection:
+            issued = issuance.issue(connection, issuer, outcome_file(tmp_path / "good.csv", {}),
+                                    cryptosuite="eddsa-rdfc-2022", processes=2, pool=pool)
+        with runtime.engine.connect() as connection:
+            signed = dict(connection.execute(select(credentials.c.id, credentials.c.signed)).all())
+            raw = connection.execute(select(stored_credentials.c.signed)).scalars().all()
+        batch_ids = {batch for _, _, batch in issued.credentials}
+        worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
+                                 pool=pool, deliver_to=out)
+        worker.drain(batch_ids)
+
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(
+            select(credentials.c.id, credentials.c.batch_id, credentials.c.signed,
+                   credentials.c.anchored, batches.c.root, batches.c.transaction_hash)
+            .join(batches, batches.c.id == credentials.c.batch_id)
+            .order_by(credentials.c.batch_id, credentials.c.position)
+        ).all()
+    assert all(text.startswith("sealed:") for text in raw) and len(raw) == LINES
+    assert worker.delivered == batch_ids and len(list(out.iterdir())) == LINES
+    assert {row.signed for row in rows} == {None}
+    for batch_id in batch_ids:
+        mine = [row for row in rows if row.batch_id == batch_id]
+        tree = MerkleTree([credential_digest(json.loads(signed[row.id])) for row in mine])
+        assert tree.root == bytes(mine[0].root)
+        for index, row in enumerate(mine):
+            expected = attach_anchor(
+                json.loads(signed[row.id]), chain_id=runtime.ledger.chain_id,
+                contract=runtime.deployment.credential_anchor,
+                transaction_hash=row.transaction_hash, root=tree.root, path=tree.proof(index))
+            text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+            written = (out / f"{row.id.removeprefix('urn:uuid:')}.json").read_text("utf-8")
+            assert (row.anchored, written) == (text, text)
+            assert anchor_proof_of(json.loads(written)) is not None

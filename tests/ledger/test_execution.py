@@ -97,7 +97,7 @@ def test_a_maximal_call_is_cut_short_while_everyone_else_is_served(tmp_path, met
                 answer["error"]["code"],
                 stopped_by(answer["error"]["message"]) in ("gas cap", "time limit"),
             ),
-            "answered within the limit": took < DEFAULT_CALL_LIMITS.seconds + 1.0,
+            "answered after its CPU time": took >= DEFAULT_CALL_LIMITS.seconds,
             "reads while it ran": len(latencies) >= 3,
             "slowest read": max(latencies) < 0.5,
             "every read right": all(a == (expected, {}) for a in answers),
@@ -105,7 +105,7 @@ def test_a_maximal_call_is_cut_short_while_everyone_else_is_served(tmp_path, met
             "served after": view.anchor(later.root),
         } == {
             "attack": (-32000, True),
-            "answered within the limit": True,
+            "answered after its CPU time": True,
             "reads while it ran": True,
             "slowest read": True,
             "every read right": True,
@@ -222,7 +222,7 @@ def test_the_time_limit_stops_work_of_every_kind(tmp_path, attack, method) -> No
     finally:
         server.stop()
         node.close()
-    assert (answer, SHORT <= took < SHORT + 1.0, echoed["result"]) == (
+    assert (answer, took >= SHORT, echoed["result"]) == (
         {
             "jsonrpc": "2.0",
             "id": 1,
@@ -233,18 +233,52 @@ def test_the_time_limit_stops_work_of_every_kind(tmp_path, attack, method) -> No
     )
 
 
+def test_the_limit_counts_the_calls_own_cpu_time_not_its_waiting(tmp_path) -> None:
+    node, _ = new_node(tmp_path, call_limits=CallLimits(gas_cap=BLOCK_GAS_LIMIT, seconds=SHORT))
+    server = serve(node, port=0)
+    server.start()
+    stop = threading.Event()
+
+    def hold_the_interpreter() -> None:
+        while not stop.is_set():
+            sum(range(10_000))
+
+    busy = [threading.Thread(target=hold_the_interpreter) for _ in range(2)]
+    try:
+        for thread in busy:
+            thread.start()
+        bounded = {**ATTACK, "gas": hex(200_000)}
+        took, answer = timed_rpc(server.url, request("eth_call", [bounded]))
+        stop.set()
+        for thread in busy:
+            thread.join()
+        _, unbounded = timed_rpc(server.url, request("eth_call", [ATTACK]))
+    finally:
+        stop.set()
+        server.stop()
+        node.close()
+    assert isinstance(answer, dict) and isinstance(unbounded, dict)
+    assert (
+        stopped_by(answer["error"]["message"]),
+        took > SHORT,
+        unbounded["error"]["message"],
+    ) == ("gas cap", True, f"execution aborted (timeout = {SHORT:g}s)")
+
+
 def test_a_batch_shares_one_time_limit(tmp_path) -> None:
     node, _ = new_node(tmp_path, call_limits=CallLimits(gas_cap=BLOCK_GAS_LIMIT, seconds=SHORT))
     server = serve(node, port=0)
     server.start()
     try:
         batch = [request("eth_call", [ATTACK], i) for i in range(1, 6)]
-        took, answers = timed_rpc(server.url, [*batch, request("eth_blockNumber", [], 6)])
+        started = time.process_time()
+        _, answers = timed_rpc(server.url, [*batch, request("eth_blockNumber", [], 6)])
+        worked = time.process_time() - started
     finally:
         server.stop()
         node.close()
     aborted = {"code": -32000, "message": f"execution aborted (timeout = {SHORT:g}s)"}
-    assert (answers, took < 3 * SHORT) == (
+    assert (answers, worked < 3 * SHORT) == (
         [{"jsonrpc": "2.0", "id": i, "error": aborted} for i in range(1, 6)]
         + [{"jsonrpc": "2.0", "id": 6, "result": "0x0"}],
         True,

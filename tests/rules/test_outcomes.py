@@ -10,6 +10,7 @@ from credentials.dids import did_key
 from credentials.model import Result, achievement_credential
 from rules.errors import InvalidOutcome
 from rules.outcomes import Outcome, outcome_from_credential
+from tests.support.documents import changed
 from tests.support.samples import (
     ISSUER,
     ISSUER_DID,
@@ -74,7 +75,7 @@ def test_attendance_is_a_second_result_and_the_level_crosswalk_fills_eqf() -> No
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("achievement", "humanCode"), None, "achievement.humanCode is missing"),
+        (("achievement", "humanCode"), ..., "achievement.humanCode is missing"),
         (("creditsEarned",), "lots", "credentialSubject.creditsEarned must be a number"),
         (("activityEndDate",), "30/06/2025", "credentialSubject.activityEndDate must be a date"),
         (("achievement", "kind"), "hobby", "achievement.kind must be one of"),
@@ -83,14 +84,7 @@ def test_attendance_is_a_second_result_and_the_level_crosswalk_fills_eqf() -> No
 def test_unreadable_credentials_name_the_field(
     path: tuple[str, ...], value: object, message: str
 ) -> None:
-    credential = copy.deepcopy(signed_credential())
-    target = credential["credentialSubject"]
-    for key in path[:-1]:
-        target = target[key]
-    if value is None:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
+    credential = changed(signed_credential(), ("credentialSubject", *path), value)
     with pytest.raises(InvalidOutcome, match=message):
         outcome_from_credential(credential)
 

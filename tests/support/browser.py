@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
+import pytest
 from flask import Flask
 
 from tests.support.log_scan import LogCapture
@@ -40,6 +41,13 @@ def missing_browser() -> str | None:
 def in_ci() -> bool:
     """Whether this is a CI run (CI=true), where browser tests must run, never be skipped."""
     return os.environ.get("CI", "").lower() == "true"
+
+
+def require_browser() -> None:
+    """Skip the calling test or fixture when the browser tests cannot run here; fail it in CI."""
+    reason = missing_browser()
+    if reason is not None:
+        pytest.fail(reason) if in_ci() else pytest.skip(reason)
 
 
 class ServedPortal(ServedApp):

@@ -1,5 +1,5 @@
 // The city demo (`creditbank seed`): the operator's statistics show the bank's ten years (the
-// yearly charts' tables, first and last year), and the learner with the longest record pages
+// yearly charts' tables, first and last year, and the accounts opened each year), and the learner with the longest record pages
 // through it with the next and previous links, each page showing other credentials.
 // Input: { operator, staff_password, national_id, password, lang, name, device? }.
 import { journey, pageChecks, press } from "./browser.mjs";
@@ -32,10 +32,13 @@ journey(async ({ page, input, shot, axe, strangerPage, device }) => {
   const statistics = await page.evaluate(() => {
     const chart = (id) => document.querySelector(`figure[aria-labelledby="${id}-title"]`);
     const years = (id) => [...chart(id).querySelectorAll("table tbody th[scope=row]")].map((cell) => cell.textContent.trim());
+    const figures = (id) => [...chart(id).querySelectorAll("table tbody tr")].map((row) =>
+      [row.querySelector("th").textContent.trim(), row.querySelector("td").textContent.trim()]);
     return {
       lang: document.documentElement.lang,
       h1: document.querySelector("h1").textContent.trim(),
       credentials: years("chart-credentials-years"),
+      accounts: figures("chart-learners-years"),
       bars: chart("chart-credentials-years").querySelectorAll("svg rect.bar").length,
     };
   });

@@ -1,6 +1,7 @@
 // Consents and corrections journey: a learner signs in, opens her consents (each with the words
 // she agreed to), withdraws the e-mail consent, then asks for a correction of one of her
-// credentials and sees it waiting. In `lang` ("en" or "zh"); on a phone (`device: "phone"`) she
+// credentials (the form reached with that credential, as its page links to it) and sees it
+// waiting. In `lang` ("en" or "zh"); on a phone (`device: "phone"`) she
 // taps and every page must fit the screen's width.
 // Input: { national_id, password, credential, lang, name, device? }.
 import { journey, pageChecks, press } from "./browser.mjs";
@@ -28,7 +29,7 @@ journey(async ({ page, input, shot, axe, device }) => {
     done: document.querySelector("[data-done]") !== null,
   }));
 
-  await page.goto(url("/me/corrections"));
+  await page.goto(`${url("/me/corrections")}&object=credential:${input.credential}`);
   await page.selectOption("#object", `credential:${input.credential}`);
   await press(page, "#request");
   await page.keyboard.type("My grade was B+, not B.");

@@ -14,30 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 
-from infra.settings import Settings
-from ledger.genesis import initialise
 from portal.app import create_app
-from portal.runtime import Runtime
 from tests.support.issuer import accredited
+from tests.support.runtimes import module_runtime
 
 EXAMPLES_PER_OPERATION = 50
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
+def fuzzed(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, str]]:
     """One portal for the whole module (a chain is slow to create) and an issuer's API token."""
-    data_dir = tmp_path_factory.mktemp("fuzz") / "data"
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'creditbank.sqlite'}",
-        block_period=0.05,
-    )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        with Runtime(settings) as runtime:
-            token = accredited(runtime).token
-            yield create_app(runtime, {"RATE_LIMITS": {}}), token
+    with module_runtime(request, "fuzz") as runtime:
+        token = accredited(runtime).token
+        yield create_app(runtime, {"RATE_LIMITS": {}}), token
 
 
 @pytest.mark.slow

@@ -230,6 +230,9 @@ def test_a_learners_applications_deposits_and_links_page_newest_first(
     assert flat(shown) == in_order(deposited, "deposited_at", newest=True)
     assert flat(follow(bank.client, "/api/v1/learners/me/deposits", headers,
                        "deposits")) == in_order(deposited, "deposited_at", newest=True)
+    record = bank.client.get("/api/v1/learners/me", headers=headers).json
+    assert [item["id"] for item in record["deposits"]] == in_order(
+        deposited, "deposited_at", newest=True)[:50]
     shown, _links = walk(bank.client, "/me/shares", "data-shares")
     assert [len(page) for page in shown] == [50, 3]
     assert flat(shown) == [link["token"] for link in sorted(

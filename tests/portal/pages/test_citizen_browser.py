@@ -14,7 +14,7 @@ from bank.accounts import Accounts
 from portal.app import create_app
 from portal.runtime import Runtime
 from tests.support.bank import LEARNER_ID, PASSWORD, RULE_SET, city_bank
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
 from tests.support.citizen import issue_record
 from tests.support.oidc_provider import OidcProvider
 
@@ -41,11 +41,7 @@ def learner(runtime: Runtime) -> str:
 @pytest.fixture
 def sso_portal(runtime: Runtime, learner: str) -> Iterator[tuple[ServedPortal, OidcProvider]]:
     """The portal served with city sign-on configured for the tests' provider."""
-    reason = missing_browser()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     with OidcProvider() as provider:
         app = create_app(runtime)
         with ServedPortal(app) as portal:

@@ -1,7 +1,7 @@
 """The city demo in a real browser (headless Chromium via Playwright, tests/js/journeys): over a
 small city seeded once by `bank.city` (five institutions, one of each kind, 100 learners, ten
-years), the operator's statistics show every year of the bank, and the learner with the long
-record pages through it; in English, in Chinese and on a phone."""
+years), the operator's statistics show every year of the bank, learners joining in each, and
+the learner with the long record pages through it; in English, in Chinese and on a phone."""
 
 from __future__ import annotations
 
@@ -19,15 +19,12 @@ from bank.city import (
     STAFF_PASSWORD,
     CityPlan,
     national_id,
-    seed_city,
 )
-from infra.settings import Settings
 from issuers.learners import learner_pepper, learner_ref
 from issuers.tables import credentials
-from ledger.genesis import initialise
 from portal.app import create_app
-from portal.runtime import Runtime
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
+from tests.support.runtimes import seeded_bank
 
 pytestmark = pytest.mark.slow
 
@@ -44,31 +41,22 @@ class CityPortal:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CityPortal]:
+def city(request: pytest.FixtureRequest) -> Iterator[CityPortal]:
     """The small city served on 127.0.0.1, seeded once for this module."""
-    reason = missing_browser()
-    if reason is not None:
-        pytest.fail(reason) if in_ci() else pytest.skip(reason)
-    data_dir = tmp_path_factory.mktemp("city-demo") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        settings = Settings(data_dir=data_dir, block_period=0.05,
-                            database_url=f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}")
-        with Runtime(settings) as runtime:
-            seed_city(runtime.engine, runtime.chain, settings=runtime.settings, plan=PLAN)
-            pepper = learner_pepper(runtime.settings.master_key())
-            featured = learner_ref(national_id(FEATURED), pepper, runtime.settings.did_host).did
-            with runtime.engine.connect() as connection:
-                first, last = connection.execute(select(
-                    func.min(credentials.c.issued_at), func.max(credentials.c.issued_at))).one()
-                record = connection.execute(select(func.count()).where(
-                    credentials.c.learner_did == featured)).scalar_one()
-            years = [str(year) for year in range(datetime.fromtimestamp(first, UTC).year,
-                                                  datetime.fromtimestamp(last, UTC).year + 1)]
-            with ServedPortal(create_app(runtime)) as served:
-                served.national_ids.add(national_id(FEATURED))
-                yield CityPortal(served, years, record)
+    require_browser()
+    with seeded_bank(request, "city-demo", plan=PLAN) as runtime:
+        pepper = learner_pepper(runtime.settings.master_key())
+        featured = learner_ref(national_id(FEATURED), pepper, runtime.settings.did_host).did
+        with runtime.engine.connect() as connection:
+            first, last = connection.execute(select(
+                func.min(credentials.c.issued_at), func.max(credentials.c.issued_at))).one()
+            record = connection.execute(select(func.count()).where(
+                credentials.c.learner_did == featured)).scalar_one()
+        years = [str(year) for year in range(datetime.fromtimestamp(first, UTC).year,
+                                              datetime.fromtimestamp(last, UTC).year + 1)]
+        with ServedPortal(create_app(runtime)) as served:
+            served.national_ids.add(national_id(FEATURED))
+            yield CityPortal(served, years, record)
 
 
 @pytest.mark.parametrize(("lang", "device"), [("en", "desktop"), ("zh", "desktop"),
@@ -86,6 +74,8 @@ def test_the_operator_sees_ten_years_and_a_learner_pages_through_a_long_record(
         html_lang, city.years[0], city.years[-1])
     assert (len(city.years) in (10, 11), statistics["credentials"], statistics["bars"]) == (
         True, city.years, len(city.years))
+    joined = [year for year, count in statistics["accounts"] if count != "0"]
+    assert (len(joined) >= 10, set(joined) <= set(city.years)) == (True, True)
     record = seen["record"]
     pages = record["pages"]
     refs = [ref for page in pages for ref in page]

@@ -31,7 +31,6 @@ from bank.statistics import Statistics, last_months, statistics
 from bank.tables import access_log, sign_in_failures
 from infra.audit import entries
 from infra.errors import NotFound
-from infra.settings import Settings
 from issuers.anchoring import AnchoringWorker
 from issuers.publication import publish_rule_set
 from issuers.records import rule_set_list
@@ -47,10 +46,11 @@ from portal.pages.charts import bar_chart, line_chart, nice_step
 from portal.runtime import Runtime
 from portal.tables import web_sessions
 from tests.support.bank import LEARNER_ID
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
 from tests.support.citizen import sign_in as learner_sign_in
 from tests.support.citizen import sign_up
 from tests.support.portal import at_localhost, form_token
+from tests.support.runtimes import seeded_bank
 from verify import Context, Status, verify_credential
 from verify.codes import Code
 
@@ -91,23 +91,11 @@ class Bank:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def bank(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
+def bank(request: pytest.FixtureRequest) -> Iterator[Bank]:
     """The demo bank, seeded once per database for this module."""
-    data_dir = tmp_path_factory.mktemp("consoles") / "data"
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        with Runtime(Settings(data_dir=data_dir, database_url=url, block_period=0.05)) as runtime:
-            assert seed_demo(runtime.engine, runtime.chain, settings=runtime.settings) == (
-                DEMO_ACCOUNTS)
-            figures = statistics(runtime.engine)
-            app = create_app(at_localhost(runtime), {"TESTING": True})
-            yield Bank(runtime, app, figures)
+    with seeded_bank(request, "consoles", request.param) as runtime:
+        figures = statistics(runtime.engine)
+        yield Bank(runtime, create_app(at_localhost(runtime), {"TESTING": True}), figures)
 
 
 def sign_in(client: FlaskClient, username: str, password: str) -> object:
@@ -629,9 +617,7 @@ def test_staff_add_creates_accounts_and_prints_a_password_once(tmp_path: Path) -
 @pytest.mark.slow
 @pytest.mark.parametrize("bank", ["sqlite"], indirect=True)
 def test_operator_and_institution_journeys_in_a_browser(bank: Bank) -> None:
-    reason = missing_browser()
-    if reason is not None:
-        pytest.fail(reason) if in_ci() else pytest.skip(reason)
+    require_browser()
     bjou = issuer_record(bank.runtime.engine, "bjou")
     version = max(item["version"] for item in rule_set_list(bank.runtime.engine, "bjou")) + 1
     document = {**rule_set_document({key: issuer_record(bank.runtime.engine, key)["did"]

@@ -6,6 +6,7 @@ answers once and the learner sees the answer; the centre's queue gets deposits a
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from flask.testing import FlaskClient
 
@@ -50,7 +51,14 @@ def test_a_learner_asks_the_issuer_answers_in_its_console(runtime: Runtime) -> N
     me = bank.client.get("/api/v1/learners/me", headers=bank.log_in(LEARNER_ID)).json["account"]
 
     page = html(client.get("/me/corrections"))
-    assert options(page) == [f"account:{me['id']}", f"credential:{credential}"]
+    assert options(page) == [f"account:{me['id']}"]
+    record = html(client.get("/me"))
+    opened = html(client.get(re.findall(r'href="(/me/credentials/[^"/]+)"', record)[0]))
+    (ask,) = re.findall(r'href="([^"]+)" data-ask-correction', opened)
+    assert options(html(client.get(unescape(ask)))) == [
+        f"account:{me['id']}", f"credential:{credential}"]
+    assert options(html(client.get("/me/corrections", query_string={
+        "object": f"credential:{theirs}"}))) == [f"account:{me['id']}"]
     token = form_token(client, "/me/corrections")
     assert client.post("/me/corrections", data={"object": f"credential:{credential}",
                                                 "request": "wrong"}).status_code == 400

@@ -10,20 +10,24 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
 from bank.access import reads_of
 from bank.consents import EMAIL_NOTICES, TEXTS, consents_of, give
+from bank.identity import IN_PERSON, add_proof
 from bank.staff import INSTITUTION, OPERATOR, add_staff
-from bank.tables import learners
+from bank.tables import applications, consents, learners
+from bank.verdicts import verdicts
+from issuers.tables import rule_sets
 from portal.app import create_app
 from portal.runtime import Runtime
-from tests.support.bank import PASSWORD, Bank, city_bank, outcome
+from tests.support.bank import PASSWORD, RULE_SET, Bank, city_bank, outcome
 from tests.support.citizen import sign_up
 from tests.support.minors import born_ago, national_id
 from tests.support.oidc_provider import OidcProvider
@@ -123,13 +127,13 @@ def test_a_guardian_opens_a_childs_account_and_manages_it(app: FlaskClient,
         ("export", "guardian"), ("export", "guardian"), ("record", "guardian")]
     with engine.begin() as connection:
         email = give(connection, learner_id, EMAIL_NOTICES)
-    (guardian_consent,) = [item["id"] for item in consents_of(engine, learner_id)
+    (guardian_consent,) = [item["id"] for item in consents_of(engine, learner_id).consents
                            if item["purpose"] == "guardian"]
     token = form_token(app, f"/guardian/minors/{learner_id}")
     answers = [app.post(f"/guardian/minors/{learner_id}/consents/{consent}/withdraw",
                         data={"csrf_token": token}).status_code
                for consent in (email, guardian_consent)]
-    states = {item["purpose"]: item["status"] for item in consents_of(engine, learner_id)}
+    states = {item["purpose"]: item["status"] for item in consents_of(engine, learner_id).consents}
     assert (answers, states[EMAIL_NOTICES], states["guardian"]) == (
         [303, 409], "withdrawn", "given")
     child = app.application.test_client()
@@ -265,3 +269,75 @@ def test_the_centre_is_told_a_child_it_checks_waits_for_a_guardian(
                         data={"csrf_token": token, "national_id": national}).get_data(True)
              for national in (CHILD_ID, national_id(born_ago(14), 19))]
     assert ["data-guardian-needed" in page for page in pages] == [True, False]
+
+
+def section(text: str, marker: str) -> str:
+    """The part of a page from `marker` to the end of its list's pager (or of its section)."""
+    begin = text.index(marker)
+    ends = [text.find(end, begin) for end in ("</nav>", "</section>")]
+    return text[begin:min(end for end in ends if end != -1)]
+
+
+def walk_section(client: FlaskClient, path: str, marker: str, shown: str,
+                 rel: str = "next") -> tuple[list[list[str]], str]:
+    """The ids `shown` finds in one list of a page on every page, following that list's own
+    `rel` link from `path`; and the last page's address."""
+    pages = []
+    while True:
+        answer = client.get(path)
+        assert answer.status_code == 200
+        part = section(answer.get_data(as_text=True), marker)
+        pages.append(re.findall(shown, part))
+        found = re.search(rf'<a href="([^"]+)" rel="{rel}"', part)
+        if found is None:
+            return pages, path
+        path = unescape(found.group(1))
+
+
+def test_a_guardian_pages_through_a_childs_record_applications_and_consents(
+        app: FlaskClient, provider: OidcProvider, bank: Bank, runtime: Runtime) -> None:
+    assert guardian(app, provider) == (303, "/guardian")
+    assert open_child(app)[0] == 200
+    learner_id = child_id(app)
+    issued = bank.issue("hdvc", [outcome("MATH110", "B", national_id=CHILD_ID,
+                                         session=f"2025 run {run}") for run in range(56)])
+    with runtime.engine.begin() as connection:
+        add_proof(connection, learner_id, IN_PERSON, vouched_by="operator:centre")
+        rule_set = connection.execute(select(rule_sets).where(
+            rule_sets.c.rule_set_id == RULE_SET)).mappings().one()
+        connection.execute(insert(applications), [
+            {"id": f"app-{index:03d}", "learner_id": learner_id, "rule_set_id": RULE_SET,
+             "version": rule_set["version"], "content_hash": rule_set["content_hash"],
+             "institution_id": rule_set["issuer_id"], "status": "withdrawn", "audit": "{}",
+             "credentials": "[]", "set_aside": "[]", "submitted_at": 1_767_225_600.0 + index // 2,
+             "updated_at": 1_767_225_600.0} for index in range(53)])
+        connection.execute(insert(consents), [
+            {"id": f"consent-{index:03d}", "learner_id": learner_id, "purpose": EMAIL_NOTICES,
+             "text_version": TEXTS[EMAIL_NOTICES].version, "given_by": "learner",
+             "given_at": 1_767_225_600.0 + index // 3, "withdrawn_at": 1_767_225_700.0}
+            for index in range(53)])
+        given = list(connection.execute(select(consents.c.id).where(
+            consents.c.learner_id == learner_id).order_by(
+            consents.c.given_at.desc(), consents.c.id.desc())).scalars())
+    base = f"/guardian/minors/{learner_id}"
+
+    record, _last = walk_section(app, f"{base}?lang=zh", "data-minor-credentials",
+                                 r'<td data-status="([A-Z]+)"')
+    assert [len(page) for page in record] == [50, 6]
+    assert {status for page in record for status in page} == {"VALID"}
+    with runtime.engine.connect() as connection:
+        stored = connection.execute(select(verdicts.c.ref).where(
+            verdicts.c.learner_did == runtime.accounts.by_id(learner_id)["did"])).scalars()
+        assert len(set(stored)) == len(issued) == 56
+    listed, _last = walk_section(app, base, "data-minor-applications",
+                                 r'<li data-application="([^"]+)"')
+    assert [len(page) for page in listed] == [50, 3]
+    assert [item for page in listed for item in page] == [
+        f"app-{index:03d}" for index in range(52, -1, -1)]
+    forward, last = walk_section(app, base, "data-minor-consents", r'data-consent-id="([^"]*)"')
+    assert [item for page in forward for item in page] == given
+    backward, _first = walk_section(app, last, "data-minor-consents",
+                                    r'data-consent-id="([^"]*)"', rel="prev")
+    assert ([len(page) for page in forward], backward) == ([50, 4], forward[::-1])
+    assert app.get(f"{base}?consents=bm90LWEtY3Vyc29y").status_code == 400
+    assert app.get(f"{base}?after=bm90LWEtY3Vyc29y").status_code == 400

@@ -17,7 +17,7 @@ from bank.tables import guardians, learners
 from portal.app import create_app
 from portal.runtime import Runtime
 from tests.support.bank import LEARNER_ID, PASSWORD, RULE_SET, city_bank
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
 from tests.support.citizen import issue_record
 from tests.support.minors import born_ago, national_id
 from tests.support.oidc_provider import OidcProvider
@@ -63,11 +63,7 @@ def reviewed(runtime: Runtime) -> str:
 @pytest.fixture
 def city_portal(runtime: Runtime, reviewed: str) -> Iterator[tuple[ServedPortal, OidcProvider]]:
     """The portal served with city sign-on configured for the tests' provider."""
-    reason = missing_browser()
-    if reason is not None:
-        if in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     with OidcProvider() as provider, ServedPortal(create_app(runtime)) as portal:
         runtime.settings = replace(runtime.settings, city_sign_on=provider.sign_on(
             f"{portal.url}/sign-in/city/callback", "national_id"))

@@ -16,7 +16,7 @@ from bank.staff import OPERATOR, add_staff
 from infra.classification import COLUMNS, POLICIES, STATED, DataClass
 from portal.app import create_app
 from portal.runtime import Runtime
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
 from tests.support.citizen import sign_up
 from tests.support.portal import at_localhost, form_token
 
@@ -125,9 +125,7 @@ def test_anonymous_visitors_and_learners_are_kept_out(runtime: Runtime) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_the_catalogue_reads_on_a_phone_in_both_languages(runtime: Runtime, device: str) -> None:
-    reason = missing_browser()
-    if reason is not None:
-        pytest.fail(reason) if in_ci() else pytest.skip(reason)
+    require_browser()
     add_staff(runtime.engine, "centre-duty", role=OPERATOR, actor="cli:test", password=PASSWORD)
     with ServedPortal(create_app(at_localhost(runtime))) as portal:
         seen = portal.run("operator_data", operator="centre-duty", password=PASSWORD,

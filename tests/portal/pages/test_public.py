@@ -25,11 +25,8 @@ from bank.seed import (
     LOGISTICS_DIPLOMA,
     POPULAR_CERTIFICATE,
     RULE_SET,
-    seed_demo,
 )
-from infra.settings import Settings
 from issuers.tables import credentials
-from ledger.genesis import initialise
 from ledger.views import ChainView
 from portal.app import create_app
 from portal.explain import describe_rule, rule_group, rule_source
@@ -38,6 +35,7 @@ from rules.rulesets import load_rule_set
 from tests.rules.test_rulesets import document as every_kind
 from tests.support.portal import at_localhost, form_token
 from tests.support.rules import ACADEMY, COLLEGE
+from tests.support.runtimes import seeded_bank
 
 UNLIMITED = {"RATE_LIMITS": {scope: (1_000_000, 60)
                              for scope in ("public", "public_guide", "verify")}}
@@ -67,20 +65,10 @@ class Bank:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def bank(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Bank]:
+def bank(request: pytest.FixtureRequest) -> Iterator[Bank]:
     """The demo bank, seeded once per database for this module."""
-    data_dir = tmp_path_factory.mktemp("public") / "data"
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        with Runtime(Settings(data_dir=data_dir, database_url=url, block_period=0.05)) as runtime:
-            seed_demo(runtime.engine, runtime.chain, settings=runtime.settings)
-            yield Bank(runtime, create_app(at_localhost(runtime), {"TESTING": True, **UNLIMITED}))
+    with seeded_bank(request, "public", request.param) as runtime:
+        yield Bank(runtime, create_app(at_localhost(runtime), {"TESTING": True, **UNLIMITED}))
 
 
 def html(response: object) -> str:

@@ -9,12 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bank.seed import COMMERCE_DIPLOMA, LOGISTICS_DIPLOMA, POPULAR_CERTIFICATE, RULE_SET, seed_demo
-from infra.settings import Settings
-from ledger.genesis import initialise
+from bank.seed import COMMERCE_DIPLOMA, LOGISTICS_DIPLOMA, POPULAR_CERTIFICATE, RULE_SET
 from portal.app import create_app
-from portal.runtime import Runtime
-from tests.support.browser import ServedPortal, in_ci, missing_browser
+from tests.support.browser import ServedPortal, require_browser
+from tests.support.runtimes import seeded_bank
 
 pytestmark = pytest.mark.slow
 
@@ -32,21 +30,11 @@ LABELS = {"en": ["Match", "Maybe", "Miss"], "zh": ["符合", "可能", "不符�
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedPortal]:
+def portal(request: pytest.FixtureRequest) -> Iterator[ServedPortal]:
     """The demo bank served on 127.0.0.1, once for this module."""
-    reason = missing_browser()
-    if reason is not None:
-        pytest.fail(reason) if in_ci() else pytest.skip(reason)
-    data_dir = tmp_path_factory.mktemp("visitor") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("CREDITBANK_MASTER_KEY", raising=False)
-        initialise(data_dir)
-        settings = Settings(data_dir=data_dir, block_period=0.05,
-                            database_url=f"sqlite:///{data_dir.parent / 'creditbank.sqlite'}")
-        with Runtime(settings) as runtime:
-            seed_demo(runtime.engine, runtime.chain, settings=runtime.settings)
-            with ServedPortal(create_app(runtime)) as served:
-                yield served
+    require_browser()
+    with seeded_bank(request, "visitor") as runtime, ServedPortal(create_app(runtime)) as served:
+        yield served
 
 
 @pytest.mark.parametrize(("lang", "device"), [("en", "desktop"), ("zh", "desktop"),
