@@ -17,7 +17,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from credentials.canon import SAFE_NUMBER_RULE, unsafe_number
@@ -58,6 +58,10 @@ CHUNK = 500
 stores, small enough that a bad line stops the signing of what follows within a few chunks."""
 _LOOKUP_CHUNK = 500
 _INSERT_CHUNK = 1_000
+_FIRST_ANALYZE = 20_000
+"""Credentials one transaction stores before it refreshes PostgreSQL's statistics of the table
+(then at twice as many each time): a large import in one transaction would otherwise look up
+repeats with the plan of an empty table, scanning all the issuer's credentials per chunk."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +348,20 @@ class Issuance:
             for draft, placement in zip(drafts, placements, strict=True)
         ]
 
+    def _keep_statistics(self, connection: Connection, stored: int) -> None:
+        """On PostgreSQL, ANALYZE the credentials (this transaction's own rows included) each
+        time the transaction has stored twice as many as at the last time."""
+        if connection.dialect.name != "postgresql":
+            return
+        transaction = connection.get_transaction()
+        seen = connection.info.get("credentials stored")
+        if seen is None or seen[0] is not transaction:
+            seen = connection.info["credentials stored"] = [transaction, 0, _FIRST_ANALYZE]
+        seen[1] += stored
+        if seen[1] >= seen[2]:
+            connection.execute(text("ANALYZE credentials"))
+            seen[2] = 2 * seen[1]
+
     def checking(self, issuer: dict) -> Checking:
         """What checking the issuer's outcomes needs, as of today."""
         return Checking(
@@ -431,6 +449,7 @@ class Issuance:
                 raise ValueError("more signed credentials than drafts")
             count_credentials(connection, issuer_id,
                               Counter((d.unit_code, d.unit_version) for d in drafts), now)
+            self._keep_statistics(connection, len(drafts))
         except IntegrityError:
             raise Conflict(
                 "another request issued one of these outcomes meanwhile; nothing was issued",
