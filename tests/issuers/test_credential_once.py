@@ -76,13 +76,17 @@ def test_anchoring_keeps_one_document_and_readers_take_it(runtime: Runtime) -> N
         assert (record["status"], record["credential"]) == ("anchored", document)
 
 
+def reopened_batches(runtime: Runtime) -> set[str]:
+    """The issuer's batches set back to closed, as if their worker died before recording them."""
+    with runtime.engine.begin() as connection:
+        return set(connection.execute(update(batches).where(batches.c.issuer_id == ISSUER)
+                                      .values(status="closed").returning(batches.c.id)).scalars())
+
+
 def test_a_batch_finished_again_keeps_its_anchored_documents(runtime: Runtime) -> None:
     anchored_bank(runtime)
     anchored = documents(runtime.engine, "anchored")
-    with runtime.engine.begin() as connection:  # as if its worker died before recording it
-        batch_ids = set(connection.execute(update(batches).where(batches.c.issuer_id == ISSUER)
-                                           .values(status="closed")
-                                           .returning(batches.c.id)).scalars())
+    batch_ids = reopened_batches(runtime)
 
     AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings).drain(batch_ids)
 
@@ -93,10 +97,7 @@ def test_a_batch_finished_again_keeps_its_anchored_documents(runtime: Runtime) -
 def test_a_batch_finished_again_delivers_what_it_holds(runtime: Runtime, tmp_path: Path) -> None:
     anchored_bank(runtime)
     anchored = documents(runtime.engine, "anchored")
-    with runtime.engine.begin() as connection:  # as if its worker died before recording it
-        batch_ids = set(connection.execute(update(batches).where(batches.c.issuer_id == ISSUER)
-                                           .values(status="closed")
-                                           .returning(batches.c.id)).scalars())
+    batch_ids = reopened_batches(runtime)
     out = tmp_path / "out"
     worker = AnchoringWorker(runtime.engine, runtime.ledger, settings=runtime.settings,
                              deliver_to=out)
