@@ -566,8 +566,9 @@ def stored_verdicts(connection: Connection,
 
 
 def shown(row: Any, ledger: LedgerView, now: float) -> Shown:
-    """A stored verdict as of now: the chain's mutable facts as `ledger` (the process's verify
-    cache) holds them, and the validity window on the clock."""
+    """A stored verdict as of now: a revocation or key retirement already stored (they are never
+    undone), the chain's mutable facts as `ledger` (the process's verify cache) holds them, and
+    the validity window on the clock."""
     checks = {name: [Status(status), code, requires]
               for name, status, code, requires in json.loads(row.checks)}
     try:
@@ -586,7 +587,9 @@ def shown(row: Any, ledger: LedgerView, now: float) -> Shown:
 def _overlay(checks: dict[str, list], row: Any, ledger: LedgerView) -> None:
     """Put the chain's mutable facts into the checks they decide."""
     key_binding, accreditation, status = (checks.get(name) for name in MUTABLE)
-    if key_binding and key_binding[0] is Status.VALID and row.issuer_id is not None \
+    if key_binding and key_binding[0] is Status.VALID and row.key_retired:
+        checks["key_binding"] = [Status.INVALID, str(Code.KEY_RETIRED), None]
+    elif key_binding and key_binding[0] is Status.VALID and row.issuer_id is not None \
             and row.public_key is not None and row.anchor_block is not None:
         key = ledger.key(bytes(row.issuer_id), bytes(row.public_key))
         if key is not None and key.retired_block and row.anchor_block >= key.retired_block:
@@ -596,7 +599,9 @@ def _overlay(checks: dict[str, list], row: Any, ledger: LedgerView) -> None:
         issuer = ledger.issuer_by_did(row.issuer_did)
         if issuer is not None and issuer.suspended:
             checks["accreditation"] = [Status.INVALID, str(Code.ISSUER_SUSPENDED), None]
-    if status and status[0] is Status.VALID and row.root is not None:
+    if status and status[0] is Status.VALID and row.revoked_code is not None:
+        checks["status"] = [Status.INVALID, row.revoked_code, None]
+    elif status and status[0] is Status.VALID and row.root is not None:
         root = bytes(row.root)
         if ledger.root_revocation(root) is not None:
             checks["status"] = [Status.INVALID, str(Code.REVOKED_BATCH), None]

@@ -55,21 +55,35 @@ def known_master_key(data_dir: Path) -> bytes | None:
 
 
 def write_private(path: Path, content: str | bytes) -> None:
-    """Write a file only its owner can read (mode 0600), creating its folder (mode 0700)."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    with open_private(path) as handle:
-        handle.write(data)
+    """Write a file only its owner can read (mode 0600), creating its folder (mode 0700); four
+    system calls when the folder is there (issuance writes a file a credential)."""
+    data = memoryview(content.encode("utf-8") if isinstance(content, str) else content)
+    descriptor = _open_private(path)
+    try:
+        while data:
+            data = data[os.write(descriptor, data):]
+    finally:
+        os.close(descriptor)
 
 
 def open_private(path: Path) -> BinaryIO:
     """A file opened for writing (truncated) that only its owner can read: mode 0600 whatever
     the umask, also when it existed with a wider mode; its folder is created mode 0700."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(_open_private(path), "wb")
+
+
+def _open_private(path: Path) -> int:
+    """The descriptor of `open_private`."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, flags, 0o600)
     found = os.fstat(descriptor)
-    if found.st_uid == os.geteuid() and stat.S_IMODE(found.st_mode) != 0o600:
+    if stat.S_IMODE(found.st_mode) != 0o600 and found.st_uid == os.geteuid():
         os.fchmod(descriptor, 0o600)  # only when it differs: a change of mode is a costly write
-    return os.fdopen(descriptor, "wb")
+    return descriptor
 
 
 def keep_private(*paths: Path | str) -> None:

@@ -61,9 +61,9 @@ CLAIM_LIMIT = 50
 SENDER_WAIT = 5.0
 """Seconds a worker waits for an account another worker is sending for, before moving on."""
 QUIET_WAIT = 10.0
+"""Seconds the account's sender waits for the account's pending transactions to be mined."""
 FINISH_CHUNK = 250
 """Credentials of a batch a signing process anchors in one task (see `pool`)."""
-"""Seconds the account's sender waits for the account's pending transactions to be mined."""
 PUBLISHER = "status-list-publisher"
 
 Step = Callable[[str], None]

@@ -200,23 +200,24 @@ def check_and_sign(
     """Check every outcome of a chunk; sign them all with `options` when every one is valid
     (and `options` is given), sealed for storing when the options say how."""
     achievements: dict[tuple[str, int], Achievement] = {}
-    checked: list[tuple[str, Any, Draft | None]] = []
+    checked: list[tuple[str, Any, Draft | None, Callable[[], dict] | None]] = []
     for label, row, (number, index) in zip(
         chunk.labels, chunk.rows, chunk.placements, strict=True
     ):
         problems, draft = check_outcome(checking, chunk.units, row, achievements)
-        if draft is not None:
-            entries = tuple(StatusEntry(purpose, url, index)
-                            for purpose, url in chunk.lists[number])
-            draft = replace(draft, unsigned=partial(with_entries, draft.unsigned, entries),
-                            status_list=number, status_index=index)
-        checked.append((label, problems, draft))
-    if options is None or any(draft is None for _, _, draft in checked):
-        return [(label, problems, _stored(draft), None) for label, problems, draft in checked]
+        if draft is None:
+            checked.append((label, problems, None, None))
+            continue
+        entries = tuple(StatusEntry(purpose, url, index) for purpose, url in chunk.lists[number])
+        checked.append((label, problems,
+                        replace(draft, unsigned={}, status_list=number, status_index=index),
+                        partial(with_entries, draft.unsigned, entries)))
+    if options is None or any(draft is None for _, _, draft, _ in checked):
+        return [(label, problems, draft, None) for label, problems, draft, _ in checked]
     signer = _signer(options)
     ring = None if options.sealing is None else options.sealing.ring()
-    return [(label, None, _stored(draft), _sealed(signer(draft.unsigned), ring))
-            for label, _, draft in checked if draft is not None]
+    return [(label, None, draft, _sealed(signer(unsigned), ring))
+            for label, _, draft, unsigned in checked if unsigned is not None]
 
 
 @contextmanager
@@ -315,11 +316,6 @@ def anchor_stored(ring: KeyRing, anchored: Anchored, rows: list[Stored]) -> list
             write_private(anchored.deliver_to / f"{credential_id.removeprefix('urn:uuid:')}.json",
                           text)
     return done
-
-
-def _stored(draft: Draft | None) -> Draft | None:
-    """The draft without its document: what is stored beside the signed credential."""
-    return None if draft is None else replace(draft, unsigned={})
 
 
 def with_entries(

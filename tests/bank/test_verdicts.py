@@ -117,6 +117,26 @@ def watch_changes(bank: Bank) -> int:
     return refresh_from_chain(bank.runtime.engine)
 
 
+def test_the_record_page_shows_a_revocation_made_here_while_its_cache_still_holds_valid(
+        runtime: Runtime) -> None:
+    runtime.settings = replace(runtime.settings, verify_cache_seconds=3600)
+    city = city_bank(runtime)
+    sign_up(city.client)
+    issue_record(city)
+    assert set(page_statuses(city).values()) == {("VALID", None)}
+    wh110 = ref_of(city, "WH110")
+    with city.runtime.engine.connect() as connection:
+        credential_id = connection.scalar(select(credentials.c.id).where(
+            credentials.c.unit_code == "WH110"))
+    asked = city.client.post(f"/api/v1/credentials/{credential_id}/revocation",
+                             headers=bearer(city.tokens["hdvc"]), json={"reason": "fraud"})
+    assert asked.status_code == 202, asked.json
+    city.worker.run_once()
+    shown = page_statuses(city)
+    assert (shown.pop(wh110), set(shown.values())) == (
+        ("INVALID", "REVOKED_CREDENTIAL"), {("VALID", None)})
+
+
 def test_a_revocation_made_here_is_stored_at_once_and_the_watch_changes_nothing_more(
         bank: Bank) -> None:
     first = page_statuses(bank)

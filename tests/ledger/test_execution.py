@@ -3,6 +3,7 @@ the way of other requests, sealing or verification."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -12,7 +13,7 @@ from web3 import Web3
 
 from credentials.merkle import MerkleTree
 from infra.settings import Settings
-from ledger.execution import DEFAULT_CALL_LIMITS, CallLimits
+from ledger.execution import DEFAULT_CALL_LIMITS, CallLimits, work_time
 from ledger.node import BLOCK_GAS_LIMIT
 from ledger.records import AnchorRecord, IssuerRecord, KeyRecord, Revocation, RuleSetRecord
 from ledger.server import serve
@@ -263,6 +264,15 @@ def test_the_limit_counts_the_calls_own_cpu_time_not_its_waiting(tmp_path) -> No
         took > SHORT,
         unbounded["error"]["message"],
     ) == ("gas cap", True, f"execution aborted (timeout = {SHORT:g}s)")
+
+
+def test_a_full_garbage_collection_is_not_counted_as_the_calls_work() -> None:
+    heap = [{"n": [n]} for n in range(1_000_000)]
+    cpu, work = time.thread_time(), work_time()
+    gc.collect()
+    cpu, work = time.thread_time() - cpu, work_time() - work
+    del heap
+    assert (cpu > 0.05, work < cpu / 20) == (True, True), (cpu, work)
 
 
 def test_a_batch_shares_one_time_limit(tmp_path) -> None:
