@@ -117,6 +117,19 @@ def watch_changes(bank: Bank) -> int:
     return refresh_from_chain(bank.runtime.engine)
 
 
+def revoke_here(bank: Bank, unit: str) -> tuple[str, str]:
+    """Revoke the learner's credential of a unit through the issuer's API and run the bank's
+    worker once: the credential's reference and id."""
+    with bank.runtime.engine.connect() as connection:
+        credential_id = connection.scalar(select(credentials.c.id).where(
+            credentials.c.unit_code == unit))
+    asked = bank.client.post(f"/api/v1/credentials/{credential_id}/revocation",
+                             headers=bearer(bank.tokens["hdvc"]), json={"reason": "fraud"})
+    assert asked.status_code == 202, asked.json
+    bank.worker.run_once()
+    return credential_ref(credential_id), credential_id
+
+
 def test_the_record_page_shows_a_revocation_made_here_while_its_cache_still_holds_valid(
         runtime: Runtime) -> None:
     runtime.settings = replace(runtime.settings, verify_cache_seconds=3600)
@@ -124,14 +137,7 @@ def test_the_record_page_shows_a_revocation_made_here_while_its_cache_still_hold
     sign_up(city.client)
     issue_record(city)
     assert set(page_statuses(city).values()) == {("VALID", None)}
-    wh110 = ref_of(city, "WH110")
-    with city.runtime.engine.connect() as connection:
-        credential_id = connection.scalar(select(credentials.c.id).where(
-            credentials.c.unit_code == "WH110"))
-    asked = city.client.post(f"/api/v1/credentials/{credential_id}/revocation",
-                             headers=bearer(city.tokens["hdvc"]), json={"reason": "fraud"})
-    assert asked.status_code == 202, asked.json
-    city.worker.run_once()
+    wh110, _ = revoke_here(city, "WH110")
     shown = page_statuses(city)
     assert (shown.pop(wh110), set(shown.values())) == (
         ("INVALID", "REVOKED_CREDENTIAL"), {("VALID", None)})
@@ -144,14 +150,7 @@ def test_a_revocation_made_here_is_stored_at_once_and_the_watch_changes_nothing_
     assert set(stored(bank).values()) == {("VALID", None, False, False)}
     assert totals(bank) == ("22", 5, 0)
 
-    wh110 = ref_of(bank, "WH110")
-    with bank.runtime.engine.connect() as connection:
-        credential_id = connection.scalar(select(credentials.c.id).where(
-            credentials.c.unit_code == "WH110"))
-    asked = bank.client.post(f"/api/v1/credentials/{credential_id}/revocation",
-                             headers=bearer(bank.tokens["hdvc"]), json={"reason": "fraud"})
-    assert asked.status_code == 202, asked.json
-    bank.worker.run_once()
+    wh110, credential_id = revoke_here(bank, "WH110")
     at_once = stored(bank)
     assert at_once.pop(wh110) == ("INVALID", "REVOKED_CREDENTIAL", False, False)
     assert set(at_once.values()) == {("VALID", None, False, False)}
