@@ -227,6 +227,3 @@ class _Bar:
                 click.echo(f"credentials: {total:,} done in {time.perf_counter() - began:,.1f} s "
                            f"({self.credentials.rate():,.0f}/s)", err=True)
 
-
-COMMANDS = (learners_group, operator_group, decisions_group, audit_command, data_group,
-            seed_command)

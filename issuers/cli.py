@@ -363,8 +363,6 @@ def worker_command(once: bool, data_dir: Path | None) -> None:
     click.echo("anchoring worker stopped", err=True)
 
 
-COMMANDS = (issuers_group, units_group, issue_command, revoke_command, rules_group, worker_command)
-
 
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
     """Write each credential of batches another worker finished to its own file, owner-only: it

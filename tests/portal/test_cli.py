@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from eth_account import Account
 
@@ -17,6 +19,7 @@ from ledger.client import Ledger
 from ledger.errors import SenderNotPermitted, Unauthorized
 from ledger.genesis import ChainHome
 from ledger.permissions import allow_accounts, allowed_accounts
+from portal.cli import COMMANDS, cli
 from tests.support.chains import TestChain
 from tests.support.issuing import Issuer
 from tests.support.nodes import free_port, rpc
@@ -32,6 +35,20 @@ def run(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run(
         [*CREDITBANK, *arguments], capture_output=True, text=True, timeout=120, env=environment
     )
+
+
+def test_every_command_a_room_defines_is_on_the_root_by_its_name() -> None:
+    modules = {where.split(":")[0] for where in COMMANDS.values()}
+    defined = [value for name in modules for value in vars(importlib.import_module(name)).values()
+               if isinstance(value, click.Command) and value.callback is not None
+               and value.callback.__module__ == name]
+    under_groups = {id(command) for group in defined if isinstance(group, click.Group)
+                    for command in group.commands.values()}
+    context = click.Context(cli)
+    on_root = {name: cli.get_command(context, name) for name in cli.list_commands(context)}
+    assert (sorted(command.name or "" for command in defined if id(command) not in under_groups),
+            all(command is not None and command.name == name
+                for name, command in on_root.items())) == (sorted(on_root), True)
 
 
 @pytest.fixture
