@@ -29,10 +29,13 @@ from tests.support.databases import PostgresServer
 
 def stored(engine: Engine) -> dict[str, list[tuple]]:
     """Every row of every table as stored (sealed values sealed), booleans as ints and binary
-    values as bytes so SQLite and PostgreSQL compare alike."""
+    values as bytes so SQLite and PostgreSQL compare alike; but the rate limiter's counts, which
+    its thread sends in the background (they may still grow after the backup is made)."""
     found = {}
     with engine.connect() as connection:
         for table in metadata.sorted_tables:
+            if table.name == "rate_limits":
+                continue
             columns = [type_coerce(item, Text) if isinstance(item.type, Sealed) else item
                        for item in table.columns]
             rows = connection.execute(select(*columns)).all()
