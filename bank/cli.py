@@ -226,4 +226,3 @@ class _Bar:
                 self.credentials.__exit__(None)
                 click.echo(f"credentials: {total:,} done in {time.perf_counter() - began:,.1f} s "
                            f"({self.credentials.rate():,.0f}/s)", err=True)
-

@@ -363,7 +363,6 @@ def worker_command(once: bool, data_dir: Path | None) -> None:
     click.echo("anchoring worker stopped", err=True)
 
 
-
 def _write_credentials(engine: Engine, batch_ids: list[str], out_dir: Path) -> None:
     """Write each credential of batches another worker finished to its own file, owner-only: it
     names a learner and their grade (the command's own worker writes those it finishes)."""
