@@ -4,6 +4,7 @@ migrations, back it up and restore it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -51,10 +52,25 @@ def database(settings: Settings) -> Iterator[Engine]:
 
 def stop_on_signals() -> threading.Event:
     """An event set by SIGINT or SIGTERM, for a long-running command to stop cleanly."""
+    # The handler does nothing itself: the interpreter writes each signal to a wake-up pipe and a
+    # thread sets the event. Set in the handler, the event could deadlock on its own lock (the
+    # handler runs in the main thread, maybe inside `stop.wait()`), and a signal landing just
+    # before the main thread blocks would wait for the next one.
     stop = threading.Event()
+    readable, writable = os.pipe()
+    os.set_blocking(writable, False)
+    threading.Thread(target=_relay_signals, args=(readable, stop), name="signals",
+                     daemon=True).start()
+    signal.set_wakeup_fd(writable, warn_on_full_buffer=False)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: None)
     return stop
+
+
+def _relay_signals(readable: int, stop: threading.Event) -> None:
+    """Set `stop` at each signal the wake-up pipe brings."""
+    while os.read(readable, 1):
+        stop.set()
 
 
 def settings_of(data_dir: Path | None) -> Settings:
